@@ -1,0 +1,192 @@
+import { defer, from, switchMap, tap, type Observable } from 'rxjs';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { Accounting } from '../accounting/accounting.js';
+import type { AybizaConfig, AgentConfig } from '../config/schema.js';
+import type { ModelCatalogue } from '../config/catalogue.js';
+import { converseStream } from '../llm/converse-stream.js';
+import type { ModelCallError } from '../llm/errors.js';
+import type { ChatMessage } from '../llm/messages.js';
+import { planFallback } from '../llm/fallback.js';
+import { buildConverseRequest } from '../llm/prompt.js';
+import { routeModel } from '../llm/router.js';
+import type { Logger } from '../log.js';
+import type { ConversationStore } from '../memory/store.js';
+import type { RuntimeMetrics } from '../metrics/metrics.js';
+import { executeToolUses, toToolResultBlocks } from '../tools/executor.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import { epochMs } from '../clock.js';
+import type { CallContext } from './context.js';
+import type { TurnEvent } from './events.js';
+import type { CallEffects, FallbackDecision, GenerateInput } from './machine.js';
+import { turnEvents } from './turn-events.js';
+
+export interface CallDependencies {
+  config: AybizaConfig;
+  catalogue: ModelCatalogue;
+  /** One client per region for the whole process. */
+  bedrock(region: string): BedrockRuntimeClient;
+  store: ConversationStore;
+  tools: ToolRegistry;
+  accounting: Accounting;
+  metrics: RuntimeMetrics;
+  log: Logger;
+}
+
+/**
+ * The real effects of a call: Bedrock through the streaming client, tools, memory, accounting and
+ * metrics. Per-call write ordering is the only state kept here, and it is dropped when a call's
+ * writes settle.
+ */
+export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'send'> {
+  const { config, catalogue, store, log, metrics, accounting } = deps;
+  const pendingWrites = new Map<string, Promise<void>>();
+
+  const agentOf = (name: string): AgentConfig => {
+    const agent = config.agents[name];
+    if (!agent) throw new Error(`unknown agent "${name}"`);
+    return agent;
+  };
+
+  async function buildRequest(input: GenerateInput) {
+    const agent = agentOf(input.agent);
+    await pendingWrites.get(input.callId);
+    const stored = await store.context(input.callId, agent.windowMessages);
+    const history: ChatMessage[] = stored.map(({ role, content }) => ({ role, content }));
+    const model = catalogue.resolve(input.choice.modelId);
+    const tools = deps.tools.specsFor(agent.tools);
+    const messages = [...history, ...input.turnMessages];
+    // A trailing assistant message continues words already spoken; Claude refuses thinking with it.
+    const continuing = messages.at(-1)?.role === 'assistant';
+    const trimmed = await accounting.trimHistory({
+      modelId: model.modelId,
+      contextTokens: model.entry.contextTokens,
+      maxOutputTokens: agent.maxTokens,
+      budgetTokens: agent.maxContextTokens,
+      system: agent.systemPrompt,
+      toolsJson: JSON.stringify(tools),
+      history: messages,
+    });
+    return buildConverseRequest({
+      agent,
+      model,
+      history: trimmed.history,
+      tools,
+      call: { callId: input.callId, turn: input.turn, agent: input.agent, from: input.from, to: input.to },
+      thinking: agent.thinking !== undefined && !continuing,
+    });
+  }
+
+  function generate(input: GenerateInput): Observable<TurnEvent> {
+    const { modelId, region } = input.choice;
+    const labels = { model: modelId, region };
+    return defer(() => {
+      const sentAt = epochMs();
+      let first = true;
+      return from(buildRequest(input)).pipe(
+        switchMap((request) =>
+          converseStream(deps.bedrock(region), request, {
+            idleTimeoutMs: config.bedrock.idleTimeoutMs,
+            firstEventTimeoutMs: config.bedrock.firstEventTimeoutMs,
+          })),
+        tap({
+          next: (event) => {
+            if (first) {
+              first = false;
+              metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
+            }
+            if (event.type === 'usage') {
+              accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
+              metrics.countTokens(modelId, event.usage);
+            }
+          },
+          complete: () => {
+            metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
+            metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
+          },
+          error: (error: ModelCallError) => metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' }),
+        }),
+        turnEvents(),
+      );
+    });
+  }
+
+  function decideFallback(choice: CallContext['choice'] & object, error: ModelCallError): FallbackDecision {
+    const hop = planFallback(
+      { modelRef: choice.modelRef, region: choice.region, tried: choice.tried },
+      error,
+      { catalogue, primaryRegion: choice.region, fallbackRegion: config.bedrock.fallbackRegion },
+    );
+    metrics.fallbackHops.inc({ reason: hop.reason, kind: hop.kind });
+    log.warn({ event: 'model.fallback', hop: hop.kind, reason: hop.reason, code: error.code, from: choice.modelId, region: choice.region });
+    if (hop.kind === 'canned') return { kind: 'canned', reason: hop.reason };
+    const tried = [...choice.tried, { modelId: choice.modelId, region: choice.region, code: error.code }];
+    const modelRef = hop.kind === 'model' ? hop.modelRef : choice.modelRef;
+    return { kind: 'retry', reason: hop.reason, choice: { modelRef, modelId: hop.modelId, region: hop.region, tried } };
+  }
+
+  return {
+    prepare: async () => undefined,
+
+    chooseModel: (context) => {
+      const agent = agentOf(context.agent);
+      const spent = agent.maxCostUsd ? context.costUsd / agent.maxCostUsd : 0;
+      const ref = agent.model === 'auto'
+        ? routeModel(config.router, { utterance: context.utterance, toolsAvailable: agent.tools.length > 0, costSpentFraction: spent })
+        : agent.model;
+      const stepDown = agent.model !== 'auto' && spent >= 0.8 ? catalogue.cheaper(ref) : undefined;
+      const resolved = stepDown ?? catalogue.resolve(ref);
+      return { modelRef: stepDown ? stepDown.entry.alias : ref, modelId: resolved.modelId, region: primaryRegion(config), tried: [] };
+    },
+
+    generate,
+
+    runTools: (input, signal) =>
+      executeToolUses(deps.tools, input.uses, { callId: input.callId, agent: input.agent, from: input.from, to: input.to }, {
+        signal,
+        defaultTimeoutMs: config.tools.defaultTimeoutMs,
+        maxResultBytes: config.tools.maxResultBytes,
+        onResult: (result) => {
+          metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome }, result.durationMs / 1000);
+          log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, outcome: result.outcome, durationMs: Math.round(result.durationMs) });
+        },
+      }),
+
+    planFallback: decideFallback,
+    toolResultBlocks: toToolResultBlocks,
+    fillerFor: (names) => names.map((name) => deps.tools.get(name)?.filler).find((filler) => filler !== undefined),
+    price: (modelId, usage) => accounting.price(usage, catalogue.priceOf(modelId)),
+
+    record: (context, messages) => {
+      const { callId } = context;
+      const previous = pendingWrites.get(callId) ?? Promise.resolve();
+      const next = previous
+        .then(async () => {
+          for (const message of messages) await store.remember(callId, message);
+        })
+        .catch((error: Error) => log.error({ event: 'memory.remember_failed', callId, error: error.message }));
+      pendingWrites.set(callId, next);
+      void next.then(() => {
+        if (pendingWrites.get(callId) === next) pendingWrites.delete(callId);
+      });
+    },
+
+    turnStarted: (context) => log.debug({ event: 'turn.started', callId: context.callId, turn: context.turn, model: context.choice?.modelId }),
+    firstSay: (context, latencyMs) => {
+      metrics.observeTurnLatency(latencyMs / 1000, context.callId);
+      log.debug({ event: 'turn.first_say', callId: context.callId, turn: context.turn, latencyMs: Math.round(latencyMs) });
+    },
+    bargeIn: (context) => {
+      metrics.bargeIns.inc();
+      log.info({ event: 'turn.barge_in', callId: context.callId, turn: context.turn });
+    },
+    now: epochMs,
+    agentPolicy: (name) => {
+      const agent = agentOf(name);
+      return { cannedAnswer: agent.cannedAnswer, maxCostUsd: agent.maxCostUsd, actOnDtmf: agent.dtmf.speakDigits };
+    },
+  };
+}
+
+function primaryRegion(config: AybizaConfig): string {
+  return config.bedrock.region ?? 'us-east-1';
+}

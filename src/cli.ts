@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { ConfigError } from './config/load.js';
+import { runEmulatorCommand } from './emulator/command.js';
+import { LOAD_USAGE, runLoadCommand, UsageError } from './load/command.js';
+import { runServeCommand, SERVE_USAGE } from './runtime/serve-command.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
+  serve: runServeCommand,
+  emulator: runEmulatorCommand,
+  load: runLoadCommand,
+};
+
+const USAGE = `usage: aybiza <command> [options]
+
+commands:
+  serve      answer calls (${SERVE_USAGE.replace('usage: aybiza serve ', '')})
+  emulator   run the Bedrock emulator alone (--port P [--script FILE])
+  load       replay scenario files as concurrent calls (${LOAD_USAGE.replace('usage: aybiza load ', '').split('\n')[0]})`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const run = command ? COMMANDS[command] : undefined;
+  if (!run) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(command === undefined || command === '--help' ? 0 : 2);
+  }
+  try {
+    await run(rest);
+  } catch (error) {
+    // Configuration and usage problems are the user's to fix: say what, without a stack trace.
+    const message = error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ? (error as Error).message
+      : `aybiza ${command}: ${(error as Error).stack ?? String(error)}`;
+    process.stderr.write(`${message}\n`);
+    process.exit(2);
+  }
+}
+
+void main(process.argv.slice(2));

@@ -1,0 +1,53 @@
+import type { CallResult } from './simulated-caller.js';
+
+/** The JSON report of SCENARIOS.md. */
+export interface LoadReport {
+  scenario: string;
+  calls: { started: number; completed: number; failed: number };
+  turns: number;
+  failures: Array<{ callId: string; scenario: string; step: number; reason: string }>;
+  latencyMs: {
+    turn: Percentiles;
+    firstSay: Percentiles;
+    ttft: Percentiles;
+  };
+  overheadMs: { p50: number; p95: number; p99: number };
+  eventLoopLagMs: { p50: number; p99: number; max: number } | null;
+  serverRssMb: number | null;
+  durationS: number;
+}
+
+export interface Percentiles { p50: number; p90: number; p95: number; p99: number; max: number }
+
+export const MAX_REPORTED_FAILURES = 100;
+
+export function failuresOf(results: CallResult[]): LoadReport['failures'] {
+  return results
+    .filter((result) => !result.ok)
+    .slice(0, MAX_REPORTED_FAILURES)
+    .map((result) => ({ callId: result.callId, scenario: result.scenario, step: result.failure?.step ?? 0, reason: result.failure?.reason ?? 'unknown' }));
+}
+
+/** The human summary printed at the end of a run. */
+export function formatSummary(report: LoadReport): string {
+  const { calls, latencyMs, overheadMs } = report;
+  const row = (name: string, p: Percentiles) =>
+    `  ${name.padEnd(9)} p50 ${fmt(p.p50)}  p90 ${fmt(p.p90)}  p95 ${fmt(p.p95)}  p99 ${fmt(p.p99)}  max ${fmt(p.max)}`;
+  const lines = [
+    `scenario ${report.scenario}: ${calls.completed}/${calls.started} calls completed, ${calls.failed} failed, ${report.turns} turns in ${report.durationS.toFixed(1)} s`,
+    'latency (ms)',
+    row('turn', latencyMs.turn),
+    row('firstSay', latencyMs.firstSay),
+    row('ttft', latencyMs.ttft),
+    `  overhead  p50 ${fmt(overheadMs.p50)}  p95 ${fmt(overheadMs.p95)}  p99 ${fmt(overheadMs.p99)}`,
+  ];
+  if (report.eventLoopLagMs) lines.push(`event-loop lag (ms) p50 ${fmt(report.eventLoopLagMs.p50)}  p99 ${fmt(report.eventLoopLagMs.p99)}  max ${fmt(report.eventLoopLagMs.max)}`);
+  if (report.serverRssMb !== null) lines.push(`server RSS ${report.serverRssMb} MB`);
+  if (report.failures.length > 0) {
+    lines.push(`failures (first ${report.failures.length}):`);
+    for (const failure of report.failures) lines.push(`  ${failure.callId} [${failure.scenario}] step ${failure.step}: ${failure.reason}`);
+  }
+  return lines.join('\n');
+}
+
+const fmt = (ms: number) => ms.toFixed(1).padStart(7);

@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { loadConfig } from '../config/load.js';
+import type { ModelScript } from '../emulator/script.js';
+import { createLogger } from '../log.js';
+import { startNode, type RunningNode } from '../runtime/node.js';
+import {
+  HISTOGRAMS, newHistograms, runClientGroup, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
+} from './client-group.js';
+import type { ClientWorkerData, ClientWorkerMessage } from './client-worker.js';
+import { startLiveView } from './live-view.js';
+import { failuresOf, type LoadReport } from './report.js';
+import { loadScenarioFile, type Scenario } from './scenario.js';
+import type { CallResult } from './simulated-caller.js';
+
+export interface LoadOptions {
+  files: string[];
+  calls?: number;
+  rampSeconds?: number;
+  /** A running server; without it the runner starts its own, with the emulator, in this process. */
+  url?: string;
+  token?: string;
+  emulatorUrl?: string;
+  seed: number;
+  /** Client worker threads; undefined chooses from the number of calls. */
+  workers?: number;
+  playbackMsPerWord: number;
+  turnTimeoutMs: number;
+  progressOut?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Calls one thread of simulated callers drives comfortably (see the README's capacity notes). */
+export const CALLS_PER_CLIENT_THREAD = 2_000;
+
+/** Replays scenario files as concurrent calls and reports latency percentiles. Every file is validated before any call starts. */
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const scenarios = options.files.map(loadScenarioFile);
+  const calls = planCalls(scenarios, options);
+  const target = options.url ? undefined : await startInProcessTarget(scenarios, calls.length);
+  const settings: GroupSettings = {
+    url: options.url ?? target!.node.telephonyUrl,
+    token: options.token,
+    emulatorUrl: options.emulatorUrl ?? target?.node.bedrockEndpoint,
+    playbackMsPerWord: options.playbackMsPerWord,
+    turnTimeoutMs: options.turnTimeoutMs,
+  };
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  let peakRssBytes = 0;
+  const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 500);
+  const histograms = newHistograms();
+  const progress: GroupProgress = { started: 0, completed: 0, failed: 0, turns: 0 };
+  const workers = options.workers ?? (calls.length > CALLS_PER_CLIENT_THREAD ? Math.min(availableParallelism(), Math.ceil(calls.length / CALLS_PER_CLIENT_THREAD)) : 0);
+  const view = options.progressOut
+    ? startLiveView(options.progressOut, () => ({ progress, total: calls.length, p50: histograms.turn.percentile(50), p99: histograms.turn.percentile(99) }))
+    : undefined;
+  const startedAt = performance.now();
+  let results: CallResult[];
+  try {
+    results = workers > 0
+      ? await runOnWorkers(scenarios, calls, settings, workers, progress, histograms)
+      : await runClientGroup(scenarios, calls, settings, progress, histograms, startedAt,
+          target?.node.emulator ? async (callId) => target.node.emulator!.requests({ callId }) : undefined);
+  } finally {
+    view?.stop();
+    clearInterval(rssSampler);
+    lag.disable();
+  }
+  const durationS = (performance.now() - startedAt) / 1000;
+  peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
+  await target?.close();
+  const failed = results.filter((result) => !result.ok).length;
+  return {
+    scenario: scenarios.map((scenario) => scenario.name).join('+'),
+    calls: { started: results.length, completed: results.length - failed, failed },
+    turns: results.reduce((sum, result) => sum + result.turns, 0),
+    failures: failuresOf(results),
+    latencyMs: { turn: histograms.turn.summary(), firstSay: histograms.firstSay.summary(), ttft: histograms.ttft.summary() },
+    overheadMs: pick(histograms.overhead.summary()),
+    eventLoopLagMs: target ? { p50: ns(lag.percentile(50)), p99: ns(lag.percentile(99)), max: ns(lag.max) } : null,
+    serverRssMb: target ? Math.round(peakRssBytes / 1_048_576) : null,
+    durationS: Math.round(durationS * 10) / 10,
+  };
+}
+
+/** Shares calls among the files by their `load.calls`, interleaved, started evenly over the ramp. */
+export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'calls' | 'rampSeconds' | 'seed'>): ScheduledCall[] {
+  const weights = scenarios.map((scenario) => scenario.load?.calls ?? 1);
+  const total = options.calls ?? weights.reduce((sum, weight) => sum + weight, 0);
+  const rampMs = 1000 * (options.rampSeconds ?? Math.max(0, ...scenarios.map((scenario) => scenario.load?.rampSeconds ?? 0)));
+  const weightSum = weights.reduce((sum, weight) => sum + weight, 0);
+  const given = weights.map(() => 0);
+  return Array.from({ length: total }, (_, index) => {
+    // The scenario furthest behind its share gets the next call, so mixes stay even along the ramp.
+    let scenario = 0;
+    let deficit = -Infinity;
+    weights.forEach((weight, candidate) => {
+      const behind = ((index + 1) * weight) / weightSum - given[candidate]!;
+      if (behind > deficit) {
+        deficit = behind;
+        scenario = candidate;
+      }
+    });
+    given[scenario]! += 1;
+    return {
+      scenario,
+      callId: `load-${options.seed}-${index}`,
+      from: `+1555${String(1_000_000 + index).slice(-7)}`,
+      to: '+15550000000',
+      startAfterMs: total > 1 ? (index * rampMs) / total : 0,
+      seed: options.seed * 100_003 + index,
+    };
+  });
+}
+
+async function runOnWorkers(
+  scenarios: Scenario[], calls: ScheduledCall[], settings: GroupSettings, workerCount: number,
+  progress: GroupProgress, histograms: Histograms,
+): Promise<CallResult[]> {
+  const startedAtEpochMs = Date.now();
+  const shares = Array.from({ length: workerCount }, (_, worker) => calls.filter((_, index) => index % workerCount === worker));
+  const perWorker = shares.map((): GroupProgress => ({ started: 0, completed: 0, failed: 0, turns: 0 }));
+  const sync = () => {
+    for (const key of ['started', 'completed', 'failed', 'turns'] as const) progress[key] = perWorker.reduce((sum, p) => sum + p[key], 0);
+  };
+  const outcomes = await Promise.all(shares.map((share, index) => new Promise<CallResult[]>((resolve, reject) => {
+    const [entry, execOptions] = workerEntry();
+    const worker = new Worker(entry, {
+      ...execOptions,
+      workerData: { scenarios, calls: share, settings, startedAtEpochMs } satisfies ClientWorkerData,
+    });
+    worker.on('message', (message: ClientWorkerMessage) => {
+      if (message.type === 'progress') {
+        perWorker[index] = message.progress;
+        sync();
+        return;
+      }
+      for (const name of HISTOGRAMS) histograms[name].merge(message.histograms[name]!);
+      resolve(message.results);
+      void worker.terminate();
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`client worker ${index} exited with code ${code}`));
+    });
+  })));
+  sync();
+  return outcomes.flat();
+}
+
+/** The worker's module: compiled JS beside this file, or the TypeScript source run through tsx. */
+function workerEntry(): [URL, { execArgv?: string[] }] {
+  const typescript = import.meta.url.endsWith('.ts');
+  return [new URL(typescript ? './client-worker.ts' : './client-worker.js', import.meta.url), typescript ? { execArgv: ['--import', 'tsx'] } : {}];
+}
+
+async function startInProcessTarget(scenarios: Scenario[], callCount: number): Promise<{ node: RunningNode; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aybiza-load-'));
+  const base = loadConfig({ env: {} });
+  const agents: Record<string, unknown> = { default: base.agents.default };
+  const scripts: Record<string, ModelScript> = {};
+  for (const scenario of scenarios) {
+    agents[scenario.name] = { ...base.agents.default, ...(scenario.agent ?? {}) };
+    if (scenario.model) scripts[scenario.name] = scenario.model;
+  }
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      server: { port: 0, metricsPort: 0, maxCalls: Math.max(callCount * 2, 1_000), drainTimeoutMs: 1_000 },
+      memory: { dataDir },
+      agents,
+      log: { level: 'warn' },
+    },
+  });
+  const node = await startNode({ config, log: createLogger({ level: 'warn' }), emulator: { scripts } });
+  return {
+    node,
+    close: async () => {
+      await node.shutdown();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const ns = (value: number) => Math.round((Number.isFinite(value) ? value : 0) / 10_000) / 100;
+const pick = ({ p50, p95, p99 }: { p50: number; p95: number; p99: number }) => ({ p50, p95, p99 });

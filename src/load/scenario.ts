@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { modelScriptSchema } from '../emulator/script.js';
+
+/** A regular expression given as a string; refused at load when it does not compile. */
+const regexSource = z.string().min(1).refine((source) => {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+const expectSchema = z.strictObject({
+  tool: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/).optional(),
+  sayMatches: regexSource.optional(),
+  transfer: z.boolean().optional(),
+});
+
+/**
+ * One caller step. A flat object with exactly one action field, rather than a union, so a mistake
+ * is reported at the field that is wrong instead of "no union member matched".
+ */
+const stepSchema = z
+  .strictObject({
+    say: z.string().min(1).max(8_000).optional(),
+    bargeInAfterMs: z.number().int().min(0).max(60_000).optional(),
+    pauseMs: z.number().int().min(0).max(600_000).optional(),
+    dtmf: z.string().regex(/^[0-9*#A-D]$/, 'one of 0-9 * # A-D').optional(),
+    hangup: z.literal(true).optional(),
+    expect: expectSchema.optional(),
+  })
+  .superRefine((step, context) => {
+    const actions = (['say', 'pauseMs', 'dtmf', 'hangup'] as const).filter((key) => step[key] !== undefined);
+    if (actions.length !== 1) {
+      context.addIssue({ code: 'custom', message: `a step needs exactly one of say, pauseMs, dtmf, hangup; found ${actions.length ? actions.join(', ') : 'none'}` });
+    }
+    if (step.bargeInAfterMs !== undefined && step.say === undefined) {
+      context.addIssue({ code: 'custom', path: ['bargeInAfterMs'], message: 'bargeInAfterMs belongs on a say step' });
+    }
+    if (step.expect && (step.pauseMs !== undefined || step.hangup)) {
+      context.addIssue({ code: 'custom', path: ['expect'], message: 'expect belongs on a say or dtmf step' });
+    }
+  });
+
+const agentSchema = z.strictObject({
+  systemPrompt: z.string().min(1),
+  tools: z.array(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/)).default([]),
+  model: z.string().min(1).default('sonnet'),
+  thinking: z.strictObject({ budgetTokens: z.number().int().min(1_024), interleaved: z.boolean().default(false) }).optional(),
+  maxTokens: z.number().int().min(1).optional(),
+  windowMessages: z.number().int().min(2).optional(),
+  maxContextTokens: z.number().int().min(1_000).optional(),
+  maxCostUsd: z.number().positive().optional(),
+  cannedAnswer: z.string().min(1).optional(),
+});
+
+export const scenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'),
+  description: z.string().optional(),
+  agent: agentSchema.optional(),
+  model: modelScriptSchema.optional(),
+  caller: z.array(stepSchema).min(1),
+  load: z.strictObject({
+    calls: z.number().int().min(1).default(1),
+    rampSeconds: z.number().min(0).default(0),
+  }).optional(),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type CallerStep = Scenario['caller'][number];
+export type ScenarioAgent = z.infer<typeof agentSchema>;
+
+export class ScenarioError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file}: invalid scenario\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  }
+}
+
+/** `caller[2].expect.sayMatches` from zod's path. */
+export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return '(root)';
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+export function parseScenario(value: unknown, file: string): Scenario {
+  const parsed = scenarioSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ScenarioError(file, parsed.error.issues.map((issue) => `${jsonPath(issue.path)}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+export function loadScenarioFile(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ScenarioError(file, [`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(file, [`not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseScenario(value, file);
+}
+
+/** The JSON Schema editors use for `scenarios/*.json`; generated from the zod schema so they cannot disagree. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -1,0 +1,32 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Structured JSON logs, one line per event. Secrets and caller numbers are redacted by path so a
+ * careless `log.info({ config })` cannot leak them.
+ */
+export const REDACT_PATHS = [
+  'apiKeys', '*.apiKeys', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
+  'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'password', '*.password',
+];
+
+export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env.AYBIZA_LOG_LEVEL ?? 'info',
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination ?? pino.destination({ sync: false }),
+  );
+}
+
+/** Keeps the last four digits: enough for support to match a call, not enough to identify a caller. */
+export function maskPhone(value: string | undefined): string | undefined {
+  if (!value) return value;
+  const digits = value.replace(/\D/g, '');
+  return digits.length <= 4 ? '****' : `***${digits.slice(-4)}`;
+}

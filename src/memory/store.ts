@@ -1,0 +1,40 @@
+import type { ChatMessage } from '../llm/messages.js';
+
+/** One message of a call's history as stored: the message plus its position and time. */
+export interface StoredMessage extends ChatMessage {
+  /** Monotonic per call, from 1; the DynamoDB sort key, so two messages in one millisecond never collide. */
+  seq: number;
+  /** Epoch milliseconds when the runtime recorded it. */
+  ts: number;
+}
+
+export interface CallSummary {
+  callId: string;
+  agent: string;
+  from?: string;
+  to?: string;
+  startedAt: number;
+  endedAt: number;
+  outcome: 'completed' | 'hangup' | 'transferred' | 'dropped' | 'error' | 'budget' | 'shutdown';
+  turns: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/**
+ * What the call actor needs of conversation memory. `remember` resolves once the message is safe in
+ * the hot window and queued for durable storage; it never waits for DynamoDB.
+ */
+export interface ConversationStore {
+  remember(callId: string, message: ChatMessage): Promise<StoredMessage>;
+  /** The newest `lastN` messages, oldest first. */
+  context(callId: string, lastN: number): Promise<StoredMessage[]>;
+  saveSnapshot(callId: string, snapshot: unknown): Promise<void>;
+  loadSnapshot(callId: string): Promise<unknown | undefined>;
+  endCall(callId: string, summary: CallSummary): Promise<void>;
+  /** True when every backend answers; for `/readyz`. */
+  healthy(): Promise<boolean>;
+  /** Flushes queued durable writes, then closes connections. */
+  close(): Promise<void>;
+}

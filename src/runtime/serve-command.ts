@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger } from '../log.js';
+import { startNode } from './node.js';
+
+const USAGE = 'usage: aybiza serve [--host H] [--port P] [--metrics-port M] [--config FILE]';
+
+/**
+ * `aybiza serve`: one node on embedded defaults unless configured otherwise. SIGTERM or SIGINT
+ * drains: no new calls, active ones finish up to the drain timeout, the rest end politely.
+ */
+export async function runServeCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      config: { type: 'string' },
+    },
+    strict: true,
+  });
+  const config = loadConfig({
+    file: values.config,
+    env: process.env,
+    flags: { host: values.host, port: values.port, metricsPort: values['metrics-port'] },
+  });
+  const log = createLogger({ level: config.log.level });
+  const node = await startNode({ config, log });
+  // One line a launcher or test can wait for.
+  process.stdout.write(`${JSON.stringify({ event: 'serve.ready', telephony: node.telephonyUrl, metrics: node.metricsUrl, bedrock: node.bedrockEndpoint ?? 'aws' })}\n`);
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ event: 'serve.forced_exit', signal });
+      process.exit(1);
+    }
+    log.info({ event: 'serve.signal', signal });
+    node.shutdown().then(
+      () => {
+        log.flush();
+        process.exit(0);
+      },
+      (error: Error) => {
+        log.error({ event: 'serve.shutdown_failed', error: error.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+export { ConfigError, USAGE as SERVE_USAGE };

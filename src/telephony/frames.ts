@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/** The `aybiza.v1` protocol: frames the caller side sends, validated before they reach a call. */
+export const PROTOCOL = 'aybiza.v1';
+
+const callId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+const metadata = z.record(z.string(), z.unknown()).refine(
+  (value) => Buffer.byteLength(JSON.stringify(value)) <= 4096,
+  'metadata must be at most 4 KiB of JSON',
+);
+
+export const inboundFrameSchemas = {
+  start: z.strictObject({
+    type: z.literal('start'),
+    callId: callId.optional(),
+    agent: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).optional(),
+    from: z.string().max(64).optional(),
+    to: z.string().max(64).optional(),
+    metadata: metadata.optional(),
+    resume: z.boolean().optional(),
+  }),
+  transcript: z.strictObject({
+    type: z.literal('transcript'),
+    text: z.string(),
+    final: z.boolean(),
+    confidence: z.number().min(0).max(1).optional(),
+  }),
+  speech_started: z.strictObject({ type: z.literal('speech_started') }),
+  played: z.strictObject({ type: z.literal('played'), id: z.string().min(1).max(64) }),
+  dtmf: z.strictObject({ type: z.literal('dtmf'), digit: z.string().regex(/^[0-9*#A-D]$/, 'one of 0-9 * # A-D') }),
+  hangup: z.strictObject({ type: z.literal('hangup'), reason: z.string().max(256).optional() }),
+} as const;
+
+export type InboundType = keyof typeof inboundFrameSchemas;
+export type InboundFrame = { [K in InboundType]: z.infer<(typeof inboundFrameSchemas)[K]> }[InboundType];
+
+export type ErrorCode =
+  | 'bad_frame' | 'bad_message' | 'unknown_type' | 'not_started' | 'already_started' | 'too_large'
+  | 'rate_limited' | 'unknown_call' | 'call_busy' | 'overloaded' | 'internal';
+
+export type OutboundFrame =
+  | { type: 'ready'; callId: string; protocol: typeof PROTOCOL; resumed: boolean }
+  | { type: 'say'; id: string; turn: number; text: string; last: boolean }
+  | { type: 'clear'; turn: number }
+  | { type: 'transfer'; to: string; reason?: string }
+  | { type: 'hangup'; reason: string }
+  | { type: 'error'; code: ErrorCode; message: string; fatal: boolean };
+
+export class FrameError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Turns one text frame into a typed frame, or throws a FrameError naming what is wrong.
+ * `transcript.text` is limited separately so the limit stays configurable.
+ */
+export function parseInboundFrame(raw: string, maxTranscriptChars: number): InboundFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new FrameError('bad_frame', 'frame is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FrameError('bad_frame', 'frame must be a JSON object');
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') throw new FrameError('bad_frame', 'frame has no string field "type"');
+  if (!Object.hasOwn(inboundFrameSchemas, type)) {
+    throw new FrameError('unknown_type', `unknown frame type "${type.slice(0, 64)}"`);
+  }
+  const parsed = inboundFrameSchemas[type as InboundType].safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.length ? issue.path.join('.') : '(frame)';
+    throw new FrameError('bad_message', `${type}: ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  const frame = parsed.data as InboundFrame;
+  if (frame.type === 'transcript' && frame.text.length > maxTranscriptChars) {
+    throw new FrameError('too_large', `transcript.text has ${frame.text.length} characters; the limit is ${maxTranscriptChars}`);
+  }
+  return frame;
+}

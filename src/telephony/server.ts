@@ -1,0 +1,115 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { Logger } from '../log.js';
+import { isAuthorized } from './auth.js';
+import { CallerConnection, type ConnectionLimits, type CallsPort } from './connection.js';
+import { PROTOCOL } from './frames.js';
+
+export interface TelephonyOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  apiKeys: readonly string[];
+  limits: ConnectionLimits;
+  calls: CallsPort;
+  log: Logger;
+  onFrame?: (direction: 'in' | 'out') => void;
+  onProtocolError?: (code: string) => void;
+}
+
+export interface TelephonyServer {
+  readonly port: number;
+  readonly url: string;
+  /** Refuses new upgrades; calls already connected go on. */
+  stopAccepting(): void;
+  /** Closes every socket and the listener. */
+  close(): Promise<void>;
+  connections(): number;
+}
+
+const CALLS_PATH = '/v1/calls';
+
+/**
+ * The `aybiza.v1` endpoint. Paths and keys are checked on the HTTP upgrade, so a refused client
+ * never gets a WebSocket; everything after that is the connection's business.
+ */
+export async function startTelephonyServer(options: TelephonyOptions): Promise<TelephonyServer> {
+  const { log } = options;
+  // Without keys anyone who can reach the port could place calls that cost money: stay on loopback.
+  const host = options.apiKeys.length === 0 ? '127.0.0.1' : options.host;
+  if (options.apiKeys.length === 0 && options.host !== '127.0.0.1') {
+    log.warn({ event: 'telephony.loopback_only', requestedHost: options.host }, 'no API keys configured: listening on 127.0.0.1 only');
+  }
+  let accepting = true;
+  const sockets = new Set<WebSocket>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.limits.hardMaxFrameBytes,
+    perMessageDeflate: false,
+    // Checked per frame instead, so invalid UTF-8 costs the caller an error frame, not the call.
+    skipUTF8Validation: true,
+    handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+  });
+
+  const http: Server = createServer((_request, response) => {
+    response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+  });
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = refuseUpgrade(request, accepting, options.apiKeys);
+    if (refusal) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      log.info({ event: 'telephony.upgrade_refused', status: refusal });
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      sockets.add(ws);
+      const connection = new CallerConnection(ws, options.limits, options.calls, log, options.onFrame, options.onProtocolError);
+      ws.on('message', (data: RawData, isBinary: boolean) => connection.receive(data, isBinary));
+      ws.on('close', () => {
+        sockets.delete(ws);
+        connection.closed();
+      });
+      ws.on('error', (error) => log.warn({ event: 'telephony.socket_error', callId: connection.callId, error: error.message }));
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen({ host, port: options.port, backlog: options.backlog }, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  log.info({ event: 'telephony.listening', url: `ws://${host}:${port}${CALLS_PATH}`, authenticated: options.apiKeys.length > 0 });
+
+  return {
+    port,
+    url: `ws://${host}:${port}${CALLS_PATH}`,
+    stopAccepting: () => {
+      accepting = false;
+    },
+    connections: () => sockets.size,
+    close: async () => {
+      accepting = false;
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** The HTTP status line for a refused upgrade, or undefined to accept it. */
+function refuseUpgrade(request: IncomingMessage, accepting: boolean, apiKeys: readonly string[]): string | undefined {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname !== CALLS_PATH) return '404 Not Found';
+  if (!accepting) return '503 Service Unavailable';
+  if (apiKeys.length > 0 && !isAuthorized(request.headers.authorization, url.searchParams.get('token'), apiKeys)) {
+    return '401 Unauthorized';
+  }
+  return undefined;
+}

@@ -1,0 +1,38 @@
+/** A tool the model may call. Input is validated against `inputSchema` before `run` sees it. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema of the input object, sent to the model and enforced with ajv. */
+  inputSchema: Record<string, unknown>;
+  timeoutMs?: number;
+  /** Said while the tool runs, e.g. "One moment while I check that." */
+  filler?: string;
+  run(input: Record<string, unknown>, context: ToolContext): Promise<ToolOutput>;
+}
+
+export interface ToolContext {
+  callId: string;
+  agent: string;
+  from?: string;
+  to?: string;
+  signal: AbortSignal;
+}
+
+/** A tool's answer. `transfer` asks the call to hand over to a person after the turn. */
+export interface ToolOutput {
+  result: unknown;
+  transfer?: { to: string; reason?: string };
+}
+
+export interface ToolUseRequest { toolUseId: string; name: string; input: unknown }
+
+export interface ToolRunResult {
+  toolUseId: string;
+  name: string;
+  status: 'success' | 'error';
+  /** JSON sent back to the model as the toolResult content. */
+  content: unknown;
+  durationMs: number;
+  outcome: 'success' | 'invalid_input' | 'unknown_tool' | 'timeout' | 'error' | 'too_large';
+  transfer?: { to: string; reason?: string };
+}

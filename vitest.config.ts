@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Integration tests hold real sockets and ports; forks isolate them and leave one core for servers.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
