@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/load.js';
 import { runEmulatorCommand } from './emulator/command.js';
-import { LOAD_USAGE, runLoadCommand, UsageError } from './load/command.js';
+import { UsageError } from './cli-flags.js';
+import { LOAD_USAGE, runLoadCommand } from './load/command.js';
 import { runServeCommand, SERVE_USAGE } from './runtime/serve-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {

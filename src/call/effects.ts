@@ -4,6 +4,7 @@ import type { Accounting } from '../accounting/accounting.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
 import type { ModelCatalogue } from '../config/catalogue.js';
 import { converseStream } from '../llm/converse-stream.js';
+import { alternatingConversation } from '../llm/conversation.js';
 import type { ModelCallError } from '../llm/errors.js';
 import type { ChatMessage } from '../llm/messages.js';
 import { planFallback } from '../llm/fallback.js';
@@ -54,10 +55,11 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
     const history: ChatMessage[] = stored.map(({ role, content }) => ({ role, content }));
     const model = catalogue.resolve(input.choice.modelId);
     const tools = deps.tools.specsFor(agent.tools);
-    const messages = [...history, ...input.turnMessages];
+    const messages = alternatingConversation([...history, ...input.turnMessages]);
     // A trailing assistant message continues words already spoken; Claude refuses thinking with it.
     const continuing = messages.at(-1)?.role === 'assistant';
     const trimmed = await accounting.trimHistory({
+      callId: input.callId,
       modelId: model.modelId,
       contextTokens: model.entry.contextTokens,
       maxOutputTokens: agent.maxTokens,
@@ -114,10 +116,10 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
     const hop = planFallback(
       { modelRef: choice.modelRef, region: choice.region, tried: choice.tried },
       error,
-      { catalogue, primaryRegion: choice.region, fallbackRegion: config.bedrock.fallbackRegion },
+      { catalogue, primaryRegion: primaryRegion(config), fallbackRegion: config.bedrock.fallbackRegion },
     );
     metrics.fallbackHops.inc({ reason: hop.reason, kind: hop.kind });
-    log.warn({ event: 'model.fallback', hop: hop.kind, reason: hop.reason, code: error.code, from: choice.modelId, region: choice.region });
+    log.warn({ event: 'model.fallback', hop: hop.kind, reason: hop.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
     if (hop.kind === 'canned') return { kind: 'canned', reason: hop.reason };
     const tried = [...choice.tried, { modelId: choice.modelId, region: choice.region, code: error.code }];
     const modelRef = hop.kind === 'model' ? hop.modelRef : choice.modelRef;
@@ -133,7 +135,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
       const ref = agent.model === 'auto'
         ? routeModel(config.router, { utterance: context.utterance, toolsAvailable: agent.tools.length > 0, costSpentFraction: spent })
         : agent.model;
-      const stepDown = agent.model !== 'auto' && spent >= 0.8 ? catalogue.cheaper(ref) : undefined;
+      const stepDown = agent.model !== 'auto' && spent >= config.router.budgetStepDownFraction ? catalogue.cheaper(ref) : undefined;
       const resolved = stepDown ?? catalogue.resolve(ref);
       return { modelRef: stepDown ? stepDown.entry.alias : ref, modelId: resolved.modelId, region: primaryRegion(config), tried: [] };
     },

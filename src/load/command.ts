@@ -1,11 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { integerFlag, numberFlag, UsageError } from '../cli-flags.js';
 import { formatSummary } from './report.js';
 import { runLoad } from './runner.js';
 import { loadScenarioFile, ScenarioError } from './scenario.js';
 
-export const LOAD_USAGE = 'usage: aybiza load FILE... [--calls N] [--ramp S] [--url ws://...] [--token KEY] [--emulator URL] [--report out.json] [--seed N] [--workers N]\n'
-  + '       aybiza load --check FILE...';
+export const LOAD_USAGE = 'usage: aybiza load FILE|DIR... [--calls N] [--ramp S] [--url ws://...] [--token KEY] [--emulator URL] [--report out.json] [--seed N] [--workers N]\n'
+  + '       aybiza load --check FILE|DIR...';
 
 /**
  * `aybiza load`: replays scenario files as concurrent calls. Exit status 0 only when every call
@@ -30,23 +32,24 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
       'turn-timeout-ms': { type: 'string' },
     },
   });
-  if (positionals.length === 0) throw new UsageError(`no scenario files given\n${LOAD_USAGE}`);
+  const files = positionals.flatMap(scenarioFiles);
+  if (files.length === 0) throw new UsageError(`no scenario files given\n${LOAD_USAGE}`);
   if (values.check) {
-    const problems = checkFiles(positionals);
+    const problems = checkFiles(files);
     process.exit(problems ? 2 : 0);
   }
-  if (checkFiles(positionals)) process.exit(2);
+  if (checkFiles(files)) process.exit(2);
   const report = await runLoad({
-    files: positionals,
-    calls: integer('--calls', values.calls, 1),
-    rampSeconds: number('--ramp', values.ramp),
+    files,
+    calls: integerFlag('--calls', values.calls, 1),
+    rampSeconds: numberFlag('--ramp', values.ramp),
     url: values.url,
     token: values.token ?? process.env.AYBIZA_LOAD_TOKEN,
     emulatorUrl: values.emulator,
-    seed: integer('--seed', values.seed, 0) ?? 1,
-    workers: integer('--workers', values.workers, 0),
-    playbackMsPerWord: number('--playback-ms-per-word', values['playback-ms-per-word']) ?? 60,
-    turnTimeoutMs: integer('--turn-timeout-ms', values['turn-timeout-ms'], 100) ?? 30_000,
+    seed: integerFlag('--seed', values.seed, 0) ?? 1,
+    workers: integerFlag('--workers', values.workers, 0),
+    playbackMsPerWord: numberFlag('--playback-ms-per-word', values['playback-ms-per-word']) ?? 60,
+    turnTimeoutMs: integerFlag('--turn-timeout-ms', values['turn-timeout-ms'], 100) ?? 30_000,
     progressOut: process.stderr,
   });
   process.stdout.write(`${formatSummary(report)}\n`);
@@ -54,7 +57,20 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
   process.exit(report.calls.failed === 0 && report.calls.started > 0 ? 0 : 1);
 }
 
-export class UsageError extends Error {}
+/** A folder stands for the scenario files in it (its JSON files, except JSON Schemas). */
+function scenarioFiles(path: string): string[] {
+  let folder = false;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch {
+    return [path];
+  }
+  if (!folder) return [path];
+  return readdirSync(path)
+    .filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json'))
+    .sort()
+    .map((name) => join(path, name));
+}
 
 /** Prints each file's verdict; true when any file is invalid. */
 function checkFiles(files: string[]): boolean {
@@ -70,17 +86,4 @@ function checkFiles(files: string[]): boolean {
     }
   }
   return invalid;
-}
-
-function number(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new UsageError(`${flag} "${value}": expected a non-negative number`);
-  return parsed;
-}
-
-function integer(flag: string, value: string | undefined, min: number): number | undefined {
-  const parsed = number(flag, value);
-  if (parsed !== undefined && (!Number.isInteger(parsed) || parsed < min)) throw new UsageError(`${flag} "${value}": expected an integer of at least ${min}`);
-  return parsed;
 }

@@ -5,6 +5,9 @@ export interface LoadReport {
   scenario: string;
   calls: { started: number; completed: number; failed: number };
   turns: number;
+  toolCalls: number;
+  /** Answers cut short by a caller barging in (`clear` frames). */
+  bargeIns: number;
   failures: Array<{ callId: string; scenario: string; step: number; reason: string }>;
   latencyMs: {
     turn: Percentiles;
@@ -34,7 +37,7 @@ export function formatSummary(report: LoadReport): string {
   const row = (name: string, p: Percentiles) =>
     `  ${name.padEnd(9)} p50 ${fmt(p.p50)}  p90 ${fmt(p.p90)}  p95 ${fmt(p.p95)}  p99 ${fmt(p.p99)}  max ${fmt(p.max)}`;
   const lines = [
-    `scenario ${report.scenario}: ${calls.completed}/${calls.started} calls completed, ${calls.failed} failed, ${report.turns} turns in ${report.durationS.toFixed(1)} s`,
+    `scenario ${report.scenario}: ${calls.completed}/${calls.started} calls completed, ${calls.failed} failed, ${report.turns} turns, ${report.toolCalls} tool calls, ${report.bargeIns} barge-ins in ${report.durationS.toFixed(1)} s`,
     'latency (ms)',
     row('turn', latencyMs.turn),
     row('firstSay', latencyMs.firstSay),

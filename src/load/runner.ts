@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     scenario: scenarios.map((scenario) => scenario.name).join('+'),
     calls: { started: results.length, completed: results.length - failed, failed },
     turns: results.reduce((sum, result) => sum + result.turns, 0),
+    toolCalls: results.reduce((sum, result) => sum + result.toolCalls, 0),
+    bargeIns: results.reduce((sum, result) => sum + result.clears, 0),
     failures: failuresOf(results),
     latencyMs: { turn: histograms.turn.summary(), firstSay: histograms.firstSay.summary(), ttft: histograms.ttft.summary() },
     overheadMs: pick(histograms.overhead.summary()),
@@ -87,7 +90,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 }
 
 /** Shares calls among the files by their `load.calls`, interleaved, started evenly over the ramp. */
-export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'calls' | 'rampSeconds' | 'seed'>): ScheduledCall[] {
+export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'calls' | 'rampSeconds' | 'seed'>, runId = Date.now().toString(36)): ScheduledCall[] {
   const weights = scenarios.map((scenario) => scenario.load?.calls ?? 1);
   const total = options.calls ?? weights.reduce((sum, weight) => sum + weight, 0);
   const rampMs = 1000 * (options.rampSeconds ?? Math.max(0, ...scenarios.map((scenario) => scenario.load?.rampSeconds ?? 0)));
@@ -107,7 +110,8 @@ export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'cal
     given[scenario]! += 1;
     return {
       scenario,
-      callId: `load-${options.seed}-${index}`,
+      // The run id keeps call ids unique across runs against one server, whose history outlives a run.
+      callId: `load-${options.seed}-${runId}-${index}`,
       from: `+1555${String(1_000_000 + index).slice(-7)}`,
       to: '+15550000000',
       startAfterMs: total > 1 ? (index * rampMs) / total : 0,
@@ -170,7 +174,8 @@ async function startInProcessTarget(scenarios: Scenario[], callCount: number): P
     env: {},
     overrides: {
       server: { port: 0, metricsPort: 0, maxCalls: Math.max(callCount * 2, 1_000), drainTimeoutMs: 1_000 },
-      memory: { dataDir },
+      // A key prefix of its own, so no earlier run's history (same call ids) is ever read back.
+      memory: { dataDir, keyPrefix: `aybiza-load-${randomUUID()}:`, hotTtlSeconds: 3_600 },
       agents,
       log: { level: 'warn' },
     },

@@ -42,6 +42,10 @@ export interface CallResult {
   scenario: string;
   ok: boolean;
   turns: number;
+  /** Tool uses the model made in this call's turns, from the emulator's records (0 without them). */
+  toolCalls: number;
+  /** `clear` frames received: answers the runtime cut short because the caller barged in. */
+  clears: number;
   failure?: { step: number; reason: string };
 }
 
@@ -54,7 +58,7 @@ class CallFailure extends Error {}
  * playback with `played` acknowledgements, barge-ins and DTMF, checking each step's expectations.
  */
 export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promise<CallResult> {
-  const result: CallResult = { callId: plan.callId, scenario: plan.scenario.name, ok: false, turns: 0 };
+  const result: CallResult = { callId: plan.callId, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0 };
   let stepIndex = -1;
   let socket: CallSocket | undefined;
   try {
@@ -77,6 +81,7 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
         interrupting = next?.bargeInAfterMs !== undefined;
         result.turns += 1;
         const timings = await hooks.timings?.(plan.callId, turn.turn);
+        result.toolCalls += timings?.tools.length ?? 0;
         hooks.turn({ callId: plan.callId, turn: turn.turn, latencyMs: turn.latencyMs, timings });
         checkExpectations(step, turn, timings);
         ended = turn.ended;
@@ -86,6 +91,7 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
   } catch (error) {
     result.failure = { step: Math.max(0, stepIndex), reason: (error as Error).message };
   } finally {
+    result.clears = socket?.count('clear') ?? 0;
     socket?.close();
   }
   return result;
@@ -237,6 +243,10 @@ class CallSocket {
 
   textSince(mark: number): string {
     return this.saysSince(mark).map((say) => say.text).join(' ');
+  }
+
+  count(type: OutboundFrame['type']): number {
+    return this.frames.filter((frame) => frame.type === type).length;
   }
 
   saw(mark: number, type: OutboundFrame['type']): boolean {

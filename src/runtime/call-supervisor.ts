@@ -45,6 +45,7 @@ interface LiveCall {
   suspendTimer: NodeJS.Timeout | undefined;
   /** The persisted snapshot of the last turn boundary: what a crashed actor restarts from. */
   snapshot: Snapshot<unknown> | undefined;
+  /** Turns completed at that snapshot; -1 until the first one, taken when the call first listens. */
   persistedTurns: number;
   /** Turn-starting events since the last boundary, replayed into a restarted actor so the turn is answered. */
   sinceBoundary: CallerEvent[];
@@ -262,7 +263,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
 
 function newCall(identity: CallInput, snapshot: Snapshot<unknown> | undefined, peer: CallPeer): LiveCall {
   return {
-    identity, actor: undefined, peer, suspendTimer: undefined, snapshot, persistedTurns: 0,
+    identity, actor: undefined, peer, suspendTimer: undefined, snapshot, persistedTurns: -1,
     sinceBoundary: [], highestSay: 0, finished: false,
   };
 }

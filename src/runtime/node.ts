@@ -63,7 +63,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const services: Services = {};
   const clients = new Map<string, BedrockRuntimeClient>();
   const embeddedEmulator = config.bedrock.mode === 'emulator' && !config.bedrock.endpoint;
-  let bedrockEndpoint = config.bedrock.mode === 'emulator' ? config.bedrock.endpoint : undefined;
+  let bedrockEndpoint = config.bedrock.endpoint;
 
   const bedrock = (region: string): BedrockRuntimeClient => {
     let client = clients.get(region);
@@ -71,6 +71,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       client = createBedrockClient({
         region,
         endpoint: bedrockEndpoint,
+        credentials: config.bedrock.mode === 'emulator' ? 'emulator' : 'aws',
         handler: config.bedrock.requestHandler,
         maxSockets: config.bedrock.maxSockets,
         maxAttempts: config.bedrock.maxAttempts,
@@ -104,6 +105,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           windowMessages: Math.max(...Object.values(config.agents).map((agent) => agent.windowMessages)),
         }, log);
         services.memory = memory;
+        metrics.setWriteQueueSource(() => memory.writeQueueDepth());
         return handle(() => memory.close());
       },
     },
@@ -112,7 +114,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       restart: 'permanent',
       shutdownMs: 5_000,
       start: async () => {
-        const accounting = createAccounting({ ...config.accounting, metrics });
+        const accounting = createAccounting({ ...config.accounting, metrics, log });
+        // The first trims would otherwise time out while the worker loads the tokenizer.
+        await accounting.ready();
         services.accounting = accounting;
         return handle(() => accounting.close());
       },

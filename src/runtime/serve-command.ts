@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { integerFlag } from '../cli-flags.js';
+import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startNode } from './node.js';
 
@@ -23,7 +24,13 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   const config = loadConfig({
     file: values.config,
     env: process.env,
-    flags: { host: values.host, port: values.port, metricsPort: values['metrics-port'] },
+    overrides: {
+      server: withoutUndefined({
+        host: values.host,
+        port: integerFlag('--port', values.port, 0),
+        metricsPort: integerFlag('--metrics-port', values['metrics-port'], 0),
+      }),
+    },
   });
   const log = createLogger({ level: config.log.level });
   const node = await startNode({ config, log });
@@ -53,4 +60,8 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-export { ConfigError, USAGE as SERVE_USAGE };
+export { USAGE as SERVE_USAGE };
+
+function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}

@@ -67,7 +67,7 @@ afterAll(async () => {
 describe('a call over aybiza.v1', () => {
   it('answers a full call: start, ready, transcript, say chunks ending with last, hangup', async () => {
     const caller = await CallerClient.connect(test.url);
-    const ready = await caller.start({ callId: 'flow-basic', from: '+15551230001' });
+    const ready = await caller.start({ callId: 'flow-basic', from: '+15551000000' });
     expect(ready).toEqual({ type: 'ready', callId: 'flow-basic', protocol: 'aybiza.v1', resumed: false });
     const says = await caller.turn('What are your hours?');
     expect(says.map((say) => say.text).join(' ')).toBe('We are open from nine to five. How else can I help?');
@@ -79,7 +79,7 @@ describe('a call over aybiza.v1', () => {
 
   it('runs a tool the model asks for and speaks the answer; the result goes back in the next request', async () => {
     const caller = await CallerClient.connect(test.url);
-    await caller.start({ callId: 'flow-tool', from: '+15551230001' });
+    await caller.start({ callId: 'flow-tool', from: '+15551000000' });
     const says = await caller.turn('Is my account active?');
     expect(says.map((say) => say.text).join(' ')).toContain('I found your account.');
     const requests = test.requests('flow-tool');
@@ -87,7 +87,7 @@ describe('a call over aybiza.v1', () => {
     const second = requests[1]!.body as { messages: Array<{ role: string; content: Array<Record<string, any>> }> };
     const toolResult = second.messages.at(-1)!.content.find((block) => block.toolResult)?.toolResult;
     expect(toolResult.status).toBe('success');
-    expect(JSON.stringify(toolResult.content)).toContain('+15551230001');
+    expect(JSON.stringify(toolResult.content)).toContain('+15551000000');
     caller.close();
   });
 

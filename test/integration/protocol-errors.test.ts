@@ -90,7 +90,7 @@ describe('aybiza.v1 error codes', () => {
 describe('authentication', () => {
   let secured: TestNode;
   beforeAll(async () => {
-    secured = await startTestNode({ config: { server: { apiKeys: ['k-one', 'k-two'], host: '127.0.0.1' } } });
+    secured = await startTestNode({ config: { server: { apiKeys: ['key-one-0123', 'key-two-0123'], host: '127.0.0.1' } } });
   });
   afterAll(async () => {
     await secured?.close();
@@ -102,9 +102,9 @@ describe('authentication', () => {
   });
 
   it('accepts a bearer key or a token query parameter', async () => {
-    const byHeader = await CallerClient.connect(secured.url, { token: 'k-two' });
+    const byHeader = await CallerClient.connect(secured.url, { token: 'key-two-0123' });
     await byHeader.start();
-    const byQuery = await CallerClient.connect(`${secured.url}?token=k-one`);
+    const byQuery = await CallerClient.connect(`${secured.url}?token=key-one-0123`);
     await byQuery.start();
     byHeader.close();
     byQuery.close();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ export const HAIKU = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 
 /**
  * A whole node on ephemeral ports: the embedded emulator driven by the given scripts, in-process
- * hot memory and an embedded DynamoDB in a temporary folder.
+ * the real Redis under a key prefix of its own, and an embedded DynamoDB in a temporary folder.
  */
 export async function startTestNode(options: {
   script?: ModelScript;
@@ -34,7 +35,7 @@ export async function startTestNode(options: {
     env: {},
     overrides: mergeDeep({
       server: { port: 0, metricsPort: 0, drainTimeoutMs: 2_000, resumeGraceMs: 2_000 },
-      memory: { dataDir },
+      memory: { dataDir, hot: 'redis', keyPrefix: `aybiza-test-${randomUUID()}:`, hotTtlSeconds: 300 },
       bedrock: { firstEventTimeoutMs: 3_000, idleTimeoutMs: 3_000 },
       log: { level: 'silent' },
     }, options.config ?? {}),

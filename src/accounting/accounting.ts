@@ -1,0 +1,190 @@
+import { Piscina } from 'piscina';
+import type { ChatMessage, TokenUsage } from '../llm/messages.js';
+import type { Logger } from '../log.js';
+import type { RuntimeMetrics, TrimFallbackReason } from '../metrics/metrics.js';
+import { TokenCalibration } from './calibration.js';
+import { CallLedgers, type Ledger } from './ledger.js';
+import { messageChars } from './message-text.js';
+import { price, type ModelPrices } from './pricing.js';
+import type { EstimateTask } from './token-worker.js';
+import { charsToTokens, keptTokens, trimToBudget, type RequestTokens, type TrimResult } from './trim.js';
+
+export type { Ledger } from './ledger.js';
+export type { ModelPrices } from './pricing.js';
+
+export interface AccountingOptions {
+  /** Worker threads estimating tokens. */
+  poolSize: number;
+  /** Estimates that may wait for a worker; past it a trim uses the in-thread estimate at once. */
+  queueMax: number;
+  /** How long a trim waits for the pool before using the in-thread estimate. */
+  trimTimeoutMs: number;
+  metrics: RuntimeMetrics;
+  /** Reports worker failures and bad usage records; without it they are only counted. */
+  log?: Logger;
+  /** Where calibration ratios survive restarts (Redis in production); none keeps them in memory. */
+  calibrationStore?: CalibrationStore;
+}
+
+export interface CalibrationStore {
+  load(): Promise<Record<string, number>>;
+  save(modelId: string, ratio: number): Promise<void>;
+}
+
+export interface TrimInput {
+  /** When given, the next `recordUsage` of this call and model calibrates the estimate by itself. */
+  callId?: string;
+  modelId: string;
+  contextTokens: number;
+  maxOutputTokens: number;
+  budgetTokens?: number;
+  system: string;
+  toolsJson: string;
+  history: ChatMessage[];
+}
+
+export interface TrimOutput extends TrimResult {
+  /** The uncalibrated tokenizer count of what was kept; absent when the character estimate was used. */
+  tokenizerTokens?: number;
+}
+
+export interface UsageRecord {
+  callId: string;
+  agent: string;
+  modelId: string;
+  usage: TokenUsage;
+  prices: ModelPrices;
+}
+
+export interface Accounting {
+  trimHistory(input: TrimInput): Promise<TrimOutput>;
+  recordUsage(input: UsageRecord): void;
+  costSoFar(callId: string): number;
+  ledger(callId: string): Ledger;
+  forget(callId: string): void;
+  /** Folds the input tokens Bedrock reported for a request into the model's estimate ratio. */
+  calibrate(input: { modelId: string; tokenizerTokens: number; usage: TokenUsage }): void;
+  calibrationRatio(modelId: string): number;
+  price(usage: TokenUsage, prices: ModelPrices): number;
+  /** Resolves once a worker has loaded the tokenizer, so the first calls are not trimmed by the fallback. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+class TrimFallback extends Error {
+  constructor(readonly reason: TrimFallbackReason) { super(`token estimate fell back: ${reason}`); }
+}
+
+/**
+ * Token estimates run on a piscina pool so a 150,000-token history never blocks the event loop
+ * that paces audio frames; the pre-request trim waits at most `trimTimeoutMs` and never queues
+ * past `queueMax`, falling back to a character count. Pricing and ledgers stay on the main thread:
+ * a few integer multiplications cost less than posting a message to a worker, and `costSoFar` must
+ * answer synchronously for the router's cost budget.
+ */
+export function createAccounting(options: AccountingOptions): Accounting {
+  const { metrics } = options;
+  if (!(options.poolSize >= 1)) throw new Error(`accounting.poolSize must be at least 1, got ${options.poolSize}`);
+  if (!(options.queueMax >= 0)) throw new Error(`accounting.queueMax must be 0 or more, got ${options.queueMax}`);
+  if (!(options.trimTimeoutMs > 0)) throw new Error(`accounting.trimTimeoutMs must be positive, got ${options.trimTimeoutMs}`);
+
+  const typescript = import.meta.url.endsWith('.ts');
+  const pool = new Piscina<EstimateTask, RequestTokens>({
+    filename: new URL(typescript ? './token-worker.ts' : './token-worker.js', import.meta.url).href,
+    execArgv: typescript ? ['--import', 'tsx'] : [],
+    minThreads: options.poolSize,
+    maxThreads: options.poolSize,
+    // The in-flight gate below is the real bound; this only stops a runaway if the gate were bypassed.
+    maxQueue: options.poolSize + options.queueMax,
+    idleTimeout: 60_000,
+  });
+  const ledgers = new CallLedgers();
+  const calibration = new TokenCalibration();
+  let inFlight = 0;
+  /** The tokenizer count of each call's latest request, waiting for the usage Bedrock reports for it. */
+  const awaitingUsage = new Map<string, { modelId: string; tokenizerTokens: number }>();
+  metrics.setAccountingQueueSource(() => pool.queueSize);
+  options.calibrationStore?.load().then((ratios) => calibration.restore(ratios), () => undefined);
+
+  function estimateOnPool(task: EstimateTask): Promise<RequestTokens> {
+    if (inFlight >= options.poolSize + options.queueMax) return Promise.reject(new TrimFallback('saturated'));
+    inFlight++;
+    const startedAt = performance.now();
+    const estimate = pool.run(task).then((tokens) => {
+      metrics.accountingTaskDuration.observe({ task: 'estimate' }, (performance.now() - startedAt) / 1000);
+      return tokens;
+    }).finally(() => { inFlight--; });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new TrimFallback('timeout')), options.trimTimeoutMs);
+    });
+    // A late estimate is discarded rather than aborted: aborting a running piscina task kills its
+    // worker, and rebuilding the tokenizer costs more than finishing the count.
+    estimate.catch(() => undefined);
+    return Promise.race([estimate, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  function estimateInThread(task: EstimateTask): RequestTokens {
+    return {
+      system: charsToTokens(task.system.length),
+      tools: charsToTokens(task.toolsJson.length),
+      messages: task.history.map((message) => charsToTokens(messageChars(message))),
+    };
+  }
+
+  function calibrate({ modelId, tokenizerTokens, usage }: { modelId: string; tokenizerTokens: number; usage: TokenUsage }): void {
+    const reported = usage.inputTokens + usage.cacheReadInputTokens + usage.cacheWriteInputTokens;
+    const ratio = calibration.observe(modelId, tokenizerTokens, reported);
+    options.calibrationStore?.save(modelId, ratio).catch(() => undefined);
+  }
+
+  return {
+    async trimHistory(input) {
+      const task: EstimateTask = { system: input.system, toolsJson: input.toolsJson, history: input.history };
+      try {
+        const tokens = await estimateOnPool(task);
+        const trimmed = trimToBudget(input.history, tokens, input, calibration.ratio(input.modelId));
+        const tokenizerTokens = keptTokens(tokens, trimmed.droppedMessages);
+        if (input.callId !== undefined) awaitingUsage.set(input.callId, { modelId: input.modelId, tokenizerTokens });
+        return { ...trimmed, tokenizerTokens };
+      } catch (error) {
+        if (input.callId !== undefined) awaitingUsage.delete(input.callId);
+        const reason: TrimFallbackReason = error instanceof TrimFallback ? error.reason : 'error';
+        metrics.trimFallbacks.inc({ reason });
+        if (reason === 'error') options.log?.warn({ event: 'accounting.estimate_failed', callId: input.callId, modelId: input.modelId, error: String(error) });
+        return trimToBudget(input.history, estimateInThread(task), input);
+      }
+    },
+
+    recordUsage(input) {
+      // Called from the model stream: a bad record is logged, never thrown into the caller's turn.
+      try {
+        const estimate = awaitingUsage.get(input.callId);
+        if (estimate?.modelId === input.modelId) {
+          awaitingUsage.delete(input.callId);
+          calibrate({ modelId: input.modelId, tokenizerTokens: estimate.tokenizerTokens, usage: input.usage });
+        }
+        const costUsd = ledgers.add(input.callId, input.usage, input.prices);
+        metrics.costUsd.inc({ model: input.modelId, agent: input.agent }, costUsd);
+      } catch (error) {
+        options.log?.error({ event: 'accounting.usage_rejected', callId: input.callId, modelId: input.modelId, error: String(error) });
+      }
+    },
+
+    costSoFar: (callId) => ledgers.get(callId).costUsd,
+    ledger: (callId) => ledgers.get(callId),
+    forget(callId) {
+      ledgers.delete(callId);
+      awaitingUsage.delete(callId);
+    },
+
+    calibrate,
+    calibrationRatio: (modelId) => calibration.ratio(modelId),
+
+    price,
+
+    ready: async () => { await pool.run({ system: '', toolsJson: '', history: [] }); },
+
+    close: () => pool.destroy(),
+  };
+}

@@ -1,0 +1,253 @@
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { buildEntries, createCatalogue, UnknownModelError } from './catalogue.js';
+
+const port = z.int().min(0).max(65_535);
+const positiveInt = z.int().min(1);
+const nonNegativeInt = z.int().min(0);
+const price = z.number().min(0);
+const url = z.url();
+
+/** `<repo>/scenarios/fixtures`, found from this file whether it runs from `src/` (tsx) or `dist/src/`. */
+export function defaultFixturesDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'scenarios'))) return join(dir, 'scenarios', 'fixtures');
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scenarios', 'fixtures');
+    dir = parent;
+  }
+}
+
+const serverSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(8080),
+  metricsPort: port.default(9464),
+  backlog: positiveInt.default(2048),
+  apiKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
+  maxCalls: positiveInt.default(5000),
+  resumeGraceMs: nonNegativeInt.default(10_000),
+  drainTimeoutMs: nonNegativeInt.default(20_000),
+  maxFrameBytes: positiveInt.default(65_536),
+  hardMaxFrameBytes: positiveInt.default(1_048_576),
+  maxTranscriptChars: positiveInt.default(4_000),
+  framesPerSecond: positiveInt.default(50),
+  sendBufferBytes: positiveInt.default(1_048_576),
+});
+
+const bedrockSchema = z.strictObject({
+  /** `auto` is resolved by loadConfig from the environment; the schema alone takes the free choice. */
+  mode: z.enum(['aws', 'emulator'], { error: "expected 'auto', 'aws' or 'emulator'" }).default('emulator'),
+  endpoint: url.optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1').optional(),
+  fallbackRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-west-2').optional(),
+  // Streams multiplexed over shared HTTP/2 sessions carry the most concurrent calls (bench/stream-client.ts).
+  requestHandler: z.enum(['h2-session', 'h2-shared', 'http1']).default('h2-shared'),
+  maxSockets: positiveInt.default(256),
+  maxAttempts: positiveInt.max(10).default(1),
+  idleTimeoutMs: positiveInt.default(10_000),
+  firstEventTimeoutMs: positiveInt.default(8_000),
+});
+
+const pricesSchema = z.strictObject({
+  inputPerMTok: price,
+  outputPerMTok: price,
+  cacheWritePerMTok: price,
+  cacheReadPerMTok: price,
+});
+
+const modelEntrySchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]+\.[a-z0-9.-]+(:\d+)?$/, 'a Bedrock model id such as anthropic.claude-…-v1:0').optional(),
+  tier: z.enum(['opus', 'sonnet', 'haiku']).optional(),
+  profiles: z.record(z.string(), z.string().min(1)).optional(),
+  contextTokens: positiveInt.optional(),
+  maxOutputTokens: positiveInt.optional(),
+  prices: pricesSchema.partial().optional(),
+  minCacheTokens: positiveInt.optional(),
+  caching: z.boolean().optional(),
+  thinking: z.boolean().optional(),
+  thinkingType: z.enum(['enabled', 'adaptive']).optional(),
+  interleavedThinking: z.boolean().optional(),
+});
+
+const modelsSchema = z.strictObject({
+  /** What the aliases `opus`, `sonnet` and `haiku` mean. */
+  current: z.strictObject({ opus: z.string().optional(), sonnet: z.string().optional(), haiku: z.string().optional() }).default({}),
+  /** Overrides of built-in models by alias (prices change), or new models under a new alias. */
+  entries: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a lower-case alias'), modelEntrySchema).default({}),
+  /** Force one inference-profile geography (e.g. `global`) where a model has it. */
+  profileGeo: z.enum(['us', 'eu', 'apac', 'jp', 'au', 'global']).optional(),
+});
+
+export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
+
+const agentSchema = z.strictObject({
+  systemPrompt: z.string().min(1),
+  tools: z.array(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a tool name of 1–64 letters, digits, _ or -')).default([]),
+  model: z.string().min(1).default('sonnet'),
+  thinking: z.strictObject({
+    budgetTokens: z.int().min(1024),
+    interleaved: z.boolean().default(false),
+  }).optional(),
+  maxTokens: positiveInt.default(1024),
+  /** Sent only when set and thinking is off (thinking refuses temperature). */
+  temperature: z.number().min(0).max(1).optional(),
+  windowMessages: positiveInt.default(20),
+  maxContextTokens: positiveInt.optional(),
+  maxCostUsd: z.number().positive().optional(),
+  cannedAnswer: z.string().min(1).default(DEFAULT_CANNED_ANSWER),
+  dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
+});
+
+const routerSchema = z.strictObject({
+  /** The middle of the ladder: ordinary turns. */
+  defaultModel: z.string().min(1).default('sonnet'),
+  /** Long or complex asks. */
+  complexModel: z.string().min(1).default('opus'),
+  /** Short chit-chat. */
+  simpleModel: z.string().min(1).default('haiku'),
+  complexKeywords: z.array(z.string().min(1)).default([
+    'why', 'explain', 'compare', 'difference', 'troubleshoot', 'not working', 'broken', 'complicated',
+    'problem', 'insurance', 'refund', 'complaint', 'cancel my',
+  ]),
+  /** At or above this many words an utterance counts as complex. */
+  complexMinWords: positiveInt.default(40),
+  /** At or below this many words an utterance may go to the simple model. */
+  simpleMaxWords: positiveInt.default(6),
+  /** Short utterances made only of these phrases go to the simple model even when tools are available. */
+  chitChat: z.array(z.string().min(1)).default([
+    'hi', 'hello', 'hey', 'good morning', 'good afternoon', 'thanks', 'thank you', 'bye', 'goodbye', 'ok', 'okay', 'great',
+  ]),
+  /** Share of an agent's maxCostUsd after which the router steps down one tier. */
+  budgetStepDownFraction: z.number().min(0).max(1).default(0.8),
+});
+
+const memorySchema = z.strictObject({
+  hot: z.enum(['auto', 'redis', 'memory']).default('auto'),
+  redisUrl: z.string().refine(isRedisUrl, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  keyPrefix: z.string().default('aybiza:'),
+  hotTtlSeconds: positiveInt.default(86_400),
+  /** Omitted: `embedded` in emulator mode, `aws` (DynamoDB, costs money) in aws mode. */
+  durable: z.enum(['embedded', 'aws', 'none']).optional(),
+  dynamoEndpoint: url.optional(),
+  tableName: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'a DynamoDB table name').default('aybiza-conversations'),
+  dataDir: z.string().min(1).default('.aybiza/data'),
+  writeBehind: z.strictObject({
+    maxBatch: positiveInt.max(25).default(25),
+    flushMs: positiveInt.default(50),
+    maxQueue: positiveInt.default(10_000),
+  }).prefault({}),
+  responseCache: z.strictObject({
+    enabled: z.boolean().default(true),
+    ttlSeconds: positiveInt.default(300),
+    maxEntries: positiveInt.default(10_000),
+  }).prefault({}),
+});
+
+const toolsSchema = z.strictObject({
+  defaultTimeoutMs: positiveInt.default(3_000),
+  maxResultBytes: positiveInt.default(16_384),
+  fixturesDir: z.string().min(1).default(defaultFixturesDir),
+});
+
+const accountingSchema = z.strictObject({
+  // One worker per core beyond the event loop's: more steal CPU from the calls (bench/accounting.ts).
+  poolSize: positiveInt.default(() => Math.max(1, availableParallelism() - 1)),
+  queueMax: positiveInt.default(1_000),
+  trimTimeoutMs: positiveInt.default(50),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The demo agent that answers when nothing else is configured. */
+export const DEFAULT_AGENT = {
+  systemPrompt: [
+    'You are the receptionist of Harbor Dental, a family dental practice open Monday to Friday, nine to five.',
+    'You help callers book, move or cancel appointments, answer questions about the practice, and transfer',
+    'them to a person at the front desk when they ask or when you cannot help.',
+    "Look the caller up by their phone number before booking, and confirm the date and time back to them.",
+    'Never give medical advice; for pain or an emergency, offer the earliest appointment or a transfer.',
+  ].join(' '),
+  tools: ['lookup_customer', 'book_appointment', 'search_knowledge', 'transfer_call'],
+  model: 'sonnet',
+};
+
+export const configSchema = z.strictObject({
+  /** Free text for people reading a configuration file (JSON has no comments). */
+  $comment: z.union([z.string(), z.array(z.string())]).optional(),
+  server: serverSchema.prefault({}),
+  bedrock: bedrockSchema.prefault({}),
+  models: modelsSchema.prefault({}),
+  agents: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'an agent name of lower-case letters, digits, _ or -'), agentSchema)
+    .refine((agents) => 'default' in agents, 'an agent named "default"')
+    .prefault({ default: DEFAULT_AGENT }),
+  router: routerSchema.prefault({}),
+  memory: memorySchema.prefault({}),
+  tools: toolsSchema.prefault({}),
+  accounting: accountingSchema.prefault({}),
+  log: logSchema.prefault({}),
+})
+  .superRefine((config, ctx) => {
+    if (config.bedrock.mode === 'aws' && !config.bedrock.region) {
+      ctx.addIssue({ code: 'custom', path: ['bedrock', 'region'], input: undefined, message: 'an explicit AWS region in aws mode (Bedrock bills per region; no silent default)' });
+    }
+    if (config.server.maxFrameBytes > config.server.hardMaxFrameBytes) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'maxFrameBytes'], input: config.server.maxFrameBytes, message: `at most server.hardMaxFrameBytes (${config.server.hardMaxFrameBytes})` });
+    }
+    const { problems } = buildEntries(config.models);
+    for (const problem of problems) {
+      ctx.addIssue({ code: 'custom', path: ['models', ...problem.path], input: problem.value, message: problem.expected });
+    }
+    if (problems.length > 0) return;
+    const catalogue = createCatalogue(config.models);
+    const checkModel = (ref: string, path: (string | number)[]) => {
+      try {
+        catalogue.resolve(ref);
+      } catch (error) {
+        if (!(error instanceof UnknownModelError)) throw error;
+        ctx.addIssue({ code: 'custom', path, input: ref, message: `a known model: ${error.known.join(', ')}, or 'auto' for agents` });
+      }
+    };
+    for (const [name, agent] of Object.entries(config.agents)) {
+      if (agent.model !== 'auto') checkModel(agent.model, ['agents', name, 'model']);
+      if (agent.thinking && !agent.thinking.interleaved && agent.thinking.budgetTokens >= agent.maxTokens) {
+        ctx.addIssue({
+          code: 'custom', path: ['agents', name, 'thinking', 'budgetTokens'], input: agent.thinking.budgetTokens,
+          message: `less than agents.${name}.maxTokens (${agent.maxTokens}); Bedrock refuses max_tokens ≤ budget_tokens unless thinking is interleaved`,
+        });
+      }
+    }
+    for (const key of ['defaultModel', 'complexModel', 'simpleModel'] as const) checkModel(config.router[key], ['router', key]);
+  })
+  .transform((config) => {
+    const emulator = config.bedrock.mode === 'emulator';
+    return {
+      ...config,
+      bedrock: {
+        ...config.bedrock,
+        // Only the emulator gets default regions: against AWS a region decides where money is spent.
+        region: config.bedrock.region ?? (emulator ? 'us-east-1' : undefined),
+        fallbackRegion: config.bedrock.fallbackRegion ?? (emulator ? 'us-west-2' : undefined),
+      },
+      memory: { ...config.memory, durable: config.memory.durable ?? (emulator ? 'embedded' as const : 'aws' as const) },
+    };
+  });
+
+export type AybizaConfig = z.output<typeof configSchema>;
+export type AgentConfig = z.output<typeof agentSchema>;
+export type ModelsConfig = z.input<typeof modelsSchema>;
+export type RouterConfig = z.output<typeof routerSchema>;
+export type MemoryConfig = AybizaConfig['memory'];
+
+function isRedisUrl(value: string): boolean {
+  try {
+    return ['redis:', 'rediss:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,120 @@
+import type { ConverseRequest, Message } from './converse-request.js';
+import { randomId } from './seeded-random.js';
+import type { ParsedModelScript, ScriptRule } from './script.js';
+import { estimateTokens } from './token-pieces.js';
+
+export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
+
+export interface PlannedToolUse {
+  toolUseId: string;
+  name: string;
+  input: unknown;
+}
+
+/** What the emulated model says for one request, before it is timed and framed. */
+export interface PlannedAnswer {
+  /** Reasoning text, only when the request enables thinking and the rule has some. */
+  thinking?: string;
+  /** The text still to be produced (after any prefill the request supplied). */
+  text: string;
+  toolUses: PlannedToolUse[];
+  stopReason: StopReason;
+  outputTokens: number;
+}
+
+/** What the rules look at: the caller's latest words, or the tools whose results just came back. */
+export interface RuleInput {
+  userText: string;
+  answeredTools: string[];
+  prefill: string;
+}
+
+export function ruleInputOf(request: ConverseRequest): RuleInput {
+  const { messages } = request;
+  const last = messages.at(-1);
+  const prefillMessage = last?.role === 'assistant' ? last : undefined;
+  const userIndex = messages.length - (prefillMessage ? 2 : 1);
+  const user = messages[userIndex];
+  const previous = messages[userIndex - 1];
+  const resultIds = new Set(user?.content.flatMap((block) => (block.toolResult ? [block.toolResult.toolUseId] : [])) ?? []);
+  const answeredTools = previous?.content.flatMap((block) =>
+    (block.toolUse && resultIds.has(block.toolUse.toolUseId) ? [block.toolUse.name] : [])) ?? [];
+  return { userText: textOf(user), answeredTools, prefill: textOf(prefillMessage) };
+}
+
+const textOf = (message: Message | undefined): string =>
+  message?.content.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])).join(' ') ?? '';
+
+/**
+ * The first rule that matches. A `when` rule never matches a message that carries tool results,
+ * so a rule cannot loop on the results of its own tool.
+ */
+export function matchRule(rules: ScriptRule[], input: RuleInput): ScriptRule | undefined {
+  return rules.find((rule) => {
+    if (rule.after !== undefined && !input.answeredTools.includes(rule.after)) return false;
+    if (rule.when !== undefined) {
+      if (input.answeredTools.length > 0) return false;
+      if (!new RegExp(rule.when, 'i').test(input.userText)) return false;
+    }
+    return true;
+  });
+}
+
+const FALLBACK_REPLY = "Sorry, I didn't catch that. Could you say it again?";
+
+/** Fills `{{name}}` from the request metadata (`from`, `to`, `callId`, any other key) and `{{text}}` from the caller's words. */
+export function fillTemplate(value: string, variables: Record<string, string>): string {
+  return value.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_, name: string) => variables[name] ?? '');
+}
+
+function fillDeep(value: unknown, variables: Record<string, string>): unknown {
+  if (typeof value === 'string') return fillTemplate(value, variables);
+  if (Array.isArray(value)) return value.map((item) => fillDeep(item, variables));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillDeep(item, variables)]));
+  }
+  return value;
+}
+
+export interface AnswerOptions {
+  thinkingEnabled: boolean;
+  random: () => number;
+}
+
+/** Chooses and shapes the answer to one request: rule, templating, prefill continuation, stop sequences and maxTokens. */
+export function planAnswer(script: ParsedModelScript, request: ConverseRequest, options: AnswerOptions): PlannedAnswer {
+  const input = ruleInputOf(request);
+  const rule = matchRule(script.rules, input);
+  const variables = { ...request.requestMetadata, text: input.userText };
+  const thinking = options.thinkingEnabled && rule?.thinking ? fillTemplate(rule.thinking, variables) : undefined;
+  const reply = rule ? (rule.reply !== undefined ? fillTemplate(rule.reply, variables) : '') : FALLBACK_REPLY;
+  const uses = rule?.toolUses ?? (rule?.toolUse ? [rule.toolUse] : []);
+  let toolUses = uses.map((use) => ({ toolUseId: randomId('tooluse_', options.random), name: use.name, input: fillDeep(use.input, variables) }));
+
+  let text = input.prefill && reply.startsWith(input.prefill) ? reply.slice(input.prefill.length) : reply;
+  let stopReason: StopReason = toolUses.length ? 'tool_use' : 'end_turn';
+
+  const stop = firstStopSequence(text, request.inferenceConfig?.stopSequences ?? []);
+  if (stop !== undefined) {
+    text = text.slice(0, stop);
+    toolUses = [];
+    stopReason = 'stop_sequence';
+  }
+
+  const thinkingTokens = thinking ? estimateTokens(thinking.length) : 0;
+  const toolTokens = toolUses.reduce((sum, use) => sum + estimateTokens(use.name.length + JSON.stringify(use.input).length), 0);
+  let outputTokens = thinkingTokens + estimateTokens(text.length) + toolTokens;
+  const maxTokens = request.inferenceConfig?.maxTokens;
+  if (maxTokens !== undefined && outputTokens > maxTokens) {
+    text = text.slice(0, Math.max(0, maxTokens - thinkingTokens) * 4);
+    toolUses = [];
+    stopReason = 'max_tokens';
+    outputTokens = maxTokens;
+  }
+  return { ...(thinking ? { thinking } : {}), text, toolUses, stopReason, outputTokens };
+}
+
+function firstStopSequence(text: string, sequences: string[]): number | undefined {
+  const positions = sequences.map((sequence) => text.indexOf(sequence)).filter((position) => position >= 0);
+  return positions.length ? Math.min(...positions) : undefined;
+}

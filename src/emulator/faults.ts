@@ -1,0 +1,45 @@
+import type { FaultRates, Faults } from './script.js';
+
+export type PreStreamFault = 'throttle' | 'notReady' | 'serviceUnavailable';
+export type StreamFault = 'midStreamError' | 'stall' | 'corrupt';
+export type Fault = PreStreamFault | StreamFault;
+
+export const DEFAULT_STALL_MS = 10_000;
+
+/** The rates that apply to one request: the script's, overridden field by field by matching byModel, then byRegion entries. */
+export function faultRatesFor(faults: Faults | undefined, modelId: string, region: string): FaultRates {
+  if (!faults) return {};
+  const { byModel, byRegion, ...base } = faults;
+  const rates: FaultRates = { ...base };
+  for (const [fragment, override] of Object.entries(byModel ?? {})) {
+    if (modelId.includes(fragment)) Object.assign(rates, override);
+  }
+  const regional = byRegion?.[region];
+  if (regional) Object.assign(rates, regional);
+  return rates;
+}
+
+const PRE_STREAM: Array<[PreStreamFault, keyof FaultRates]> = [
+  ['throttle', 'throttleRate'],
+  ['notReady', 'notReadyRate'],
+  ['serviceUnavailable', 'serviceUnavailableRate'],
+];
+
+const IN_STREAM: Array<[StreamFault, keyof FaultRates]> = [
+  ['midStreamError', 'midStreamErrorRate'],
+  ['corrupt', 'corruptRate'],
+  ['stall', 'stallRate'],
+];
+
+/**
+ * Draws at most one fault for a request. The RNG is consulted only for non-zero rates, so a
+ * script without faults leaves the sequence (and so TTFTs and ids) untouched.
+ */
+export function drawFault(rates: FaultRates, random: () => number, streaming: boolean): Fault | undefined {
+  const candidates = streaming ? [...PRE_STREAM, ...IN_STREAM] : PRE_STREAM;
+  for (const [fault, key] of candidates) {
+    const rate = rates[key] ?? 0;
+    if (rate > 0 && random() < rate) return fault;
+  }
+  return undefined;
+}

@@ -1,0 +1,188 @@
+import { LRUCache } from 'lru-cache';
+import type { ChatMessage } from '../llm/messages.js';
+import type { Logger } from '../log.js';
+import type { DurableHistory } from './dynamo-history.js';
+import type { HotStore } from './hot-store.js';
+import { isCompleteWindow, type DurableRecord } from './records.js';
+import type { CallSummary, ConversationStore, StoredMessage } from './store.js';
+import type { WriteBehindQueue } from './write-behind.js';
+
+export interface MemoryStats {
+  /** Hot-store operations that failed and were served another way. */
+  hotErrors: number;
+  /** Context reads answered by the hot window. */
+  hotHits: number;
+  /** Context reads answered from DynamoDB plus the queue. */
+  durableReads: number;
+}
+
+export interface ConversationStoreParts {
+  hot: HotStore;
+  durable: DurableHistory | undefined;
+  writer: WriteBehindQueue | undefined;
+  windowMessages: number;
+  ttlSeconds: number;
+  log: Logger;
+}
+
+/** Calls whose newest seq this process remembers. */
+const KNOWN_CALLS = 100_000;
+/** How long `close` keeps trying to flush before leaving the rest in the journal. */
+const CLOSE_FLUSH_MS = 8_000;
+
+/**
+ * Conversation memory: the hot window first, DynamoDB (merged with what is still queued for it)
+ * when the window cannot answer, and re-warming the window from what was read. A failing hot store
+ * never fails a call: the operation is logged, counted and served from durable history, and the call
+ * is read from there until a read has re-warmed it.
+ */
+export function createConversationStore(parts: ConversationStoreParts): ConversationStore & { stats(): MemoryStats } {
+  const { hot, durable, writer, log } = parts;
+  const stats: MemoryStats = { hotErrors: 0, hotHits: 0, durableReads: 0 };
+  /** The newest seq issued or seen per call: the floor for the next one, whatever answers. */
+  const knownSeq = new LRUCache<string, number>({ max: KNOWN_CALLS, ttl: parts.ttlSeconds * 1000 });
+  const seqLookups = new Map<string, Promise<void>>();
+  /** Calls with messages the hot window missed while it failed: read from durable until re-warmed. */
+  const stale = new Set<string>();
+
+  const observe = (callId: string, seq: number) => {
+    if (seq > (knownSeq.get(callId) ?? 0)) knownSeq.set(callId, seq);
+  };
+
+  const hotFailed = (operation: string, callId: string, error: unknown) => {
+    stats.hotErrors += 1;
+    log.warn({ event: 'memory.hot_degraded', callId, operation, hot: hot.kind, error: (error as Error).message, hotErrors: stats.hotErrors });
+  };
+
+  const enqueue = async (record: DurableRecord) => {
+    if (writer) await writer.enqueue(record);
+  };
+
+  /** Newest `lastN` from DynamoDB and the queue together, deduplicated by seq. */
+  async function durableContext(callId: string, lastN: number): Promise<StoredMessage[]> {
+    stats.durableReads += 1;
+    const bySeq = new Map<number, StoredMessage>();
+    for (const message of (await durable?.lastMessages(callId, lastN)) ?? []) bySeq.set(message.seq, message);
+    for (const record of writer?.pendingFor(callId) ?? []) {
+      if (record.kind === 'message') bySeq.set(record.message.seq, record.message);
+    }
+    return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(-Math.max(lastN, 0));
+  }
+
+  /** Makes sure the seq floor for a call this process has not seen accounts for its durable history. */
+  async function learnSeq(callId: string): Promise<void> {
+    if (knownSeq.has(callId)) return;
+    let lookup = seqLookups.get(callId);
+    if (!lookup) {
+      lookup = durableContext(callId, 1)
+        .then((last) => observe(callId, last.at(-1)?.seq ?? 0))
+        .finally(() => seqLookups.delete(callId));
+      seqLookups.set(callId, lookup);
+    }
+    await lookup;
+  }
+
+  return {
+    async remember(callId: string, message: ChatMessage): Promise<StoredMessage> {
+      await learnSeq(callId);
+      const ts = Date.now();
+      let stored: StoredMessage;
+      try {
+        stored = await hot.append(callId, message, ts, knownSeq.get(callId) ?? 0);
+      } catch (error) {
+        hotFailed('remember', callId, error);
+        stale.add(callId);
+        // Assigned synchronously after the last await, so concurrent degraded appends stay distinct.
+        stored = { seq: (knownSeq.get(callId) ?? 0) + 1, ts, role: message.role, content: message.content };
+      }
+      observe(callId, stored.seq);
+      await enqueue({ kind: 'message', callId, message: stored });
+      return stored;
+    },
+
+    async context(callId: string, lastN: number): Promise<StoredMessage[]> {
+      if (lastN <= 0) return [];
+      if (!stale.has(callId)) {
+        try {
+          const read = await hot.window(callId, lastN);
+          if (isCompleteWindow(read.messages, lastN, Math.max(read.lastSeq, knownSeq.get(callId) ?? 0))) {
+            stats.hotHits += 1;
+            observe(callId, read.lastSeq);
+            return read.messages;
+          }
+        } catch (error) {
+          hotFailed('context', callId, error);
+        }
+      }
+      const messages = await durableContext(callId, Math.max(lastN, parts.windowMessages));
+      observe(callId, messages.at(-1)?.seq ?? 0);
+      if (messages.length > 0) {
+        try {
+          await hot.rewarm(callId, messages);
+          stale.delete(callId);
+        } catch (error) {
+          hotFailed('rewarm', callId, error);
+        }
+      } else {
+        stale.delete(callId);
+      }
+      return messages.slice(-lastN);
+    },
+
+    async saveSnapshot(callId: string, snapshot: unknown): Promise<void> {
+      const snapshotJson = JSON.stringify(snapshot);
+      try {
+        await hot.saveSnapshot(callId, snapshotJson);
+      } catch (error) {
+        hotFailed('saveSnapshot', callId, error);
+      }
+      const ts = Date.now();
+      await enqueue({ kind: 'snapshot', callId, snapshotJson, ts, expiresAtSeconds: Math.ceil(ts / 1000) + parts.ttlSeconds });
+    },
+
+    async loadSnapshot(callId: string): Promise<unknown | undefined> {
+      let json: string | undefined;
+      try {
+        json = await hot.loadSnapshot(callId);
+      } catch (error) {
+        hotFailed('loadSnapshot', callId, error);
+      }
+      if (json === undefined) {
+        const pending = writer?.pendingFor(callId).filter((r) => r.kind === 'snapshot' || r.kind === 'snapshot-delete').at(-1);
+        if (pending?.kind === 'snapshot-delete') return undefined;
+        json = pending?.kind === 'snapshot' ? pending.snapshotJson : await durable?.snapshot(callId);
+      }
+      if (json === undefined) return undefined;
+      try {
+        return JSON.parse(json);
+      } catch (error) {
+        log.warn({ event: 'memory.malformed_entry', callId, source: 'snapshot', reason: (error as Error).message });
+        return undefined;
+      }
+    },
+
+    async endCall(callId: string, summary: CallSummary): Promise<void> {
+      try {
+        await hot.dropSnapshot(callId);
+      } catch (error) {
+        hotFailed('endCall', callId, error);
+      }
+      // The window expires on its own TTL; the history and the summary stay in DynamoDB.
+      await enqueue({ kind: 'snapshot-delete', callId });
+      await enqueue({ kind: 'summary', callId, summary });
+    },
+
+    async healthy(): Promise<boolean> {
+      const [hotOk, durableOk] = await Promise.all([hot.ping(), durable ? durable.ping() : Promise.resolve(true)]);
+      return hotOk && durableOk;
+    },
+
+    async close(): Promise<void> {
+      await writer?.close(CLOSE_FLUSH_MS);
+      await hot.close();
+      durable?.close();
+    },
+
+    stats: () => ({ ...stats }),
+  };
+}

@@ -1,0 +1,72 @@
+import type { ChatMessage } from '../llm/messages.js';
+import type { CallSummary, StoredMessage } from './store.js';
+
+/**
+ * What the write-behind queue carries to DynamoDB. Snapshots and summaries live beside the messages
+ * of their call under reserved sort keys, so one Query by call id finds everything about it.
+ */
+export type DurableRecord =
+  | { kind: 'message'; callId: string; message: StoredMessage }
+  | { kind: 'snapshot'; callId: string; snapshotJson: string; ts: number; expiresAtSeconds: number }
+  | { kind: 'snapshot-delete'; callId: string }
+  | { kind: 'summary'; callId: string; summary: CallSummary };
+
+/** Sort keys below 1 are reserved: messages count from 1. */
+export const SNAPSHOT_SEQ = -1;
+export const SUMMARY_SEQ = 0;
+
+export function recordSeq(record: DurableRecord): number {
+  switch (record.kind) {
+    case 'message': return record.message.seq;
+    case 'snapshot':
+    case 'snapshot-delete': return SNAPSHOT_SEQ;
+    case 'summary': return SUMMARY_SEQ;
+  }
+}
+
+/** One DynamoDB item per key: a later record for the same key supersedes an earlier one. */
+export const recordKey = (record: DurableRecord): string => `${record.callId}\u0000${recordSeq(record)}`;
+
+/** The JSON a hot window stores for a message, `seq` first so a Redis script can prepend it. */
+export const messageBody = (message: ChatMessage, ts: number): string =>
+  JSON.stringify({ ts, role: message.role, content: message.content });
+
+/**
+ * Checks a stored message read back from Redis, a journal or DynamoDB. Returns a reason instead of
+ * throwing so one corrupt entry costs one message, not the call.
+ */
+export function toStoredMessage(value: unknown): StoredMessage | string {
+  if (typeof value !== 'object' || value === null) return `expected an object, got ${typeof value}`;
+  const candidate = value as Record<string, unknown>;
+  if (typeof candidate.seq !== 'number' || !Number.isInteger(candidate.seq) || candidate.seq < 1) {
+    return `seq: expected an integer >= 1, got ${String(candidate.seq)}`;
+  }
+  if (typeof candidate.ts !== 'number') return `ts: expected epoch milliseconds, got ${String(candidate.ts)}`;
+  if (candidate.role !== 'user' && candidate.role !== 'assistant') return `role: expected user or assistant, got ${String(candidate.role)}`;
+  if (!Array.isArray(candidate.content)) return 'content: expected an array of content blocks';
+  return { seq: candidate.seq, ts: candidate.ts, role: candidate.role, content: candidate.content as ChatMessage['content'] };
+}
+
+/** Parses one stored JSON message, or returns why it cannot be used. */
+export function parseStoredMessage(json: string): StoredMessage | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  return toStoredMessage(value);
+}
+
+/**
+ * True when `messages` (chronological) can answer a request for the newest `lastN` of a call whose
+ * newest seq is `lastSeq`: no gap inside, none at the end, and either enough of them or the call's start.
+ */
+export function isCompleteWindow(messages: StoredMessage[], lastN: number, lastSeq: number): boolean {
+  if (messages.length === 0) return false;
+  for (let i = 1; i < messages.length; i += 1) {
+    if (messages[i]!.seq !== messages[i - 1]!.seq + 1) return false;
+  }
+  if (messages[messages.length - 1]!.seq !== lastSeq) return false;
+  return messages.length >= lastN || messages[0]!.seq === 1;
+}

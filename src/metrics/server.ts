@@ -1,0 +1,68 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createExposition, formatFor } from './exposition.js';
+import type { RuntimeMetrics } from './metrics.js';
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  metrics: RuntimeMetrics;
+  /** Whether the node can take calls; a rejection counts as not ready. */
+  ready: () => Promise<boolean>;
+}
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `/metrics` (Prometheus text or OpenMetrics by the Accept header), `/healthz` (the process
+ * answers) and `/readyz` (the node can take calls), for Prometheus and an orchestrator's probes.
+ */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const expose = createExposition(options.metrics.registry);
+
+  const respond = (res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void => {
+    res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') return respond(res, 405, 'method not allowed\n');
+    if (path === '/metrics') {
+      const { contentType, body } = await expose(formatFor(req.headers.accept));
+      return respond(res, 200, body, contentType);
+    }
+    if (path === '/healthz') return respond(res, 200, 'ok\n');
+    if (path === '/readyz') {
+      const ready = await options.ready().catch(() => false);
+      return respond(res, ready ? 200 : 503, ready ? 'ready\n' : 'not ready\n');
+    }
+    return respond(res, 404, 'not found\n');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) respond(res, 500, `${error instanceof Error ? error.message : String(error)}\n`);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.closeIdleConnections();
+      server.close((error) => (error ? reject(error) : resolve()));
+    }),
+  };
+}

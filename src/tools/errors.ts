@@ -1,0 +1,12 @@
+/** A tool definition the registry refuses: the process should not start with it. */
+export class ToolConfigError extends Error {
+  override readonly name = 'ToolConfigError';
+}
+
+/**
+ * Thrown by a tool whose input passed the schema but still makes no sense (an impossible date, an
+ * identifier of no known kind). The executor reports it as `invalid_input` so the model can retry.
+ */
+export class ToolInputError extends Error {
+  override readonly name = 'ToolInputError';
+}

@@ -1,0 +1,56 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAccounting, type Accounting } from '../../src/accounting/accounting.js';
+import { isHistoryStart, inputBudget } from '../../src/accounting/trim.js';
+import type { ChatMessage } from '../../src/llm/messages.js';
+import { createMetrics, type RuntimeMetrics } from '../../src/metrics/metrics.js';
+import { longHistory } from './history-fixture.js';
+
+async function fallbacks(metrics: RuntimeMetrics): Promise<Record<string, number>> {
+  const metric = await metrics.trimFallbacks.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.reason), v.value]));
+}
+
+describe('trim fallback when the pool cannot answer in time', () => {
+  let accounting: Accounting | undefined;
+  afterEach(() => accounting?.close());
+
+  const request = (history: ChatMessage[]) => ({
+    modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0', contextTokens: 200_000, maxOutputTokens: 4_000, budgetTokens: 20_000,
+    system: 'You answer phone calls for a clinic.', toolsJson: '[]', history,
+  });
+
+  it('uses the character estimate at once when every worker is busy and the queue is full', async () => {
+    const metrics = createMetrics();
+    accounting = createAccounting({ poolSize: 1, queueMax: 1, trimTimeoutMs: 60_000, metrics });
+    const history = longHistory(100_000);
+    const results = await Promise.all(Array.from({ length: 6 }, () => accounting!.trimHistory(request(history))));
+    const counted = await fallbacks(metrics);
+    // One running and one queued; the other four never waited on the pool.
+    expect(counted.saturated).toBe(4);
+    expect(results.filter((r) => r.tokenizerTokens === undefined)).toHaveLength(4);
+    for (const result of results) {
+      expect(isHistoryStart(result.history[0] as ChatMessage)).toBe(true);
+      expect(result.estimatedTokens).toBeLessThanOrEqual(inputBudget(request(history)));
+    }
+  });
+
+  it('uses the character estimate when the pool is slower than the trim timeout', async () => {
+    const metrics = createMetrics();
+    accounting = createAccounting({ poolSize: 1, queueMax: 8, trimTimeoutMs: 1, metrics });
+    const result = await accounting.trimHistory(request(longHistory(150_000)));
+    expect((await fallbacks(metrics)).timeout).toBe(1);
+    expect(result.tokenizerTokens).toBeUndefined();
+    expect(result.droppedMessages).toBeGreaterThan(0);
+    expect(result.estimatedTokens).toBeLessThanOrEqual(20_000);
+  });
+
+  it('errs towards trimming more with the character estimate than with the tokenizer', async () => {
+    const metrics = createMetrics();
+    accounting = createAccounting({ poolSize: 1, queueMax: 0, trimTimeoutMs: 60_000, metrics });
+    const history = longHistory(60_000);
+    const [exact, cheap] = await Promise.all([accounting.trimHistory(request(history)), accounting.trimHistory(request(history))]);
+    expect(exact!.tokenizerTokens).toBeDefined();
+    expect(cheap!.tokenizerTokens).toBeUndefined();
+    expect(cheap!.droppedMessages).toBeGreaterThanOrEqual(exact!.droppedMessages);
+  });
+});

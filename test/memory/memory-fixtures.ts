@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import dynalite from 'dynalite';
+import { Redis } from 'ioredis';
+import { createLogger, type Logger } from '../../src/log.js';
+import type { MemoryConfig } from '../../src/memory/create.js';
+import type { ChatMessage } from '../../src/llm/messages.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export const say = (text: string, role: ChatMessage['role'] = 'user'): ChatMessage => ({ role, content: [{ text }] });
+export const textOf = (message: ChatMessage): string => (message.content[0] as { text: string }).text;
+
+/** A logger whose JSON lines the test can read. */
+export function capturingLogger(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
+  const lines: string[] = [];
+  const destination = new Writable({ write(chunk, _encoding, done) { lines.push(...String(chunk).split('\n').filter(Boolean)); done(); } });
+  return { log: createLogger({ level: 'debug', destination }), lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A temp data dir and a Redis key prefix no other test run shares; `cleanup` removes both. */
+export function isolation(name: string): { keyPrefix: string; dataDir: string; cleanup(): Promise<void> } {
+  const keyPrefix = `aybiza-test:${name}:${randomUUID().slice(0, 8)}:`;
+  const dataDir = mkdtempSync(join(tmpdir(), `aybiza-memory-${name}-`));
+  return {
+    keyPrefix,
+    dataDir,
+    async cleanup() {
+      const redis = new Redis(REDIS_URL);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      await redis.quit();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function memoryOptions(overrides: Partial<MemoryConfig> & Pick<MemoryConfig, 'keyPrefix' | 'dataDir'>): MemoryConfig & { region: string; windowMessages: number } {
+  return {
+    hot: 'redis',
+    redisUrl: REDIS_URL,
+    hotTtlSeconds: 3600,
+    durable: 'aws',
+    tableName: 'conversations',
+    writeBehind: { maxBatch: 25, flushMs: 20, maxQueue: 10_000 },
+    responseCache: { enabled: true, ttlSeconds: 300, maxEntries: 1000 },
+    region: 'us-east-1',
+    windowMessages: 10,
+    ...overrides,
+  };
+}
+
+/**
+ * A TCP relay the test can cut: `cut()` drops every connection and refuses new ones (the service
+ * "goes away"), `restore()` lets them through again. Used to take Redis away mid-call.
+ */
+export async function startCuttableRelay(targetPort: number): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+  let open = true;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = new Socket();
+    upstream.connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds; fails after `timeoutMs` (a bound on a hang, not a performance claim). */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}

@@ -1,0 +1,56 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createExposition } from '../../src/metrics/exposition.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { exerciseEveryMetric } from './exercise-every-metric.js';
+import { alertQueries, dashboardQueries, grafanaDir, readGrafanaYaml, unknownReferences } from './grafana-queries.js';
+import { exposedSeries, promqlReferences } from './promql-references.js';
+
+const grafana = grafanaDir;
+const readYaml = readGrafanaYaml;
+
+async function liveSeries(): Promise<Map<string, Set<string>>> {
+  const metrics = createMetrics();
+  exerciseEveryMetric(metrics);
+  return exposedSeries((await createExposition(metrics.registry)('prometheus')).body);
+}
+
+describe('grafana dashboards and alert rules', () => {
+  it('are valid JSON and YAML with the parts Grafana and Prometheus need', () => {
+    expect(dashboardQueries().length).toBeGreaterThan(20);
+    expect(alertQueries().length).toBeGreaterThanOrEqual(8);
+    const scrape = readYaml('prometheus/prometheus.yml');
+    expect(scrape.rule_files).toContain('alerts.yml');
+    expect(scrape.scrape_configs[0].metrics_path).toBe('/metrics');
+    const datasource = readYaml('provisioning/datasources/prometheus.yml').datasources[0];
+    const provider = readYaml('provisioning/dashboards/aybiza.yml').providers[0];
+    expect(provider.options.path).toBeTruthy();
+    for (const file of readdirSync(new URL('dashboards/', grafana))) {
+      const dashboard = JSON.parse(readFileSync(new URL(`dashboards/${file}`, grafana), 'utf8'));
+      for (const panel of dashboard.panels.filter((p: any) => p.type !== 'row')) expect(panel.datasource.uid).toBe(datasource.uid);
+    }
+    for (const rule of readYaml('prometheus/alerts.yml').groups.flatMap((g: any) => g.rules)) {
+      expect(rule.alert).toMatch(/^Aybiza[A-Za-z0-9]+$/);
+      expect(rule.annotations.summary).toBeTruthy();
+    }
+  });
+
+  it('name only metrics and labels the runtime exports', async () => {
+    const series = await liveSeries();
+    expect(unknownReferences((metric) => series.get(metric))).toEqual([]);
+  });
+
+  it('would catch a dashboard that drifted from the code', async () => {
+    const series = await liveSeries();
+    series.delete('aybiza_cost_usd_total');
+    expect(unknownReferences((metric) => series.get(metric))).toEqual(expect.arrayContaining([expect.stringMatching(/unknown metric aybiza_cost_usd_total/)]));
+  });
+
+  it('finds metric names in PromQL the way Prometheus reads them', () => {
+    expect(promqlReferences('histogram_quantile(0.95, sum by (le, model) (rate(aybiza_model_ttft_seconds_bucket{region=~"us-.*"}[$__rate_interval]))) > 1e-9')).toEqual({
+      metrics: ['aybiza_model_ttft_seconds_bucket'],
+      labels: ['region', 'le', 'model'],
+    });
+    expect(promqlReferences('deriv(a_depth[10m]) > 0 and a_depth > 1000 or up{job="x"} == 0').metrics).toEqual(['a_depth', 'up']);
+  });
+});
