@@ -24,7 +24,9 @@ export async function run(counts = [100, 1_000, 5_000]): Promise<void> {
   const script = join(dir, 'zero.json');
   writeFileSync(script, JSON.stringify({ ttftMs: 0, tokensPerSecond: 1_000_000, rules: [{ reply: REPLY }] }));
   const emulator = await launch([cli, 'emulator', '--port', '0', '--script', script], {});
-  const server = await launch([cli, 'serve', '--port', '0', '--metrics-port', '0'], {
+  // BENCH_CPU_PROF=DIR writes serve's CPU profile there when it exits (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0'], {
     AYBIZA_BEDROCK_MODE: 'emulator',
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
     AYBIZA_MAX_CALLS: String(Math.max(...counts) * 2),

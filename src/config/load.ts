@@ -24,6 +24,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_API_KEYS', path: ['server', 'apiKeys'], kind: 'list' },
   { name: 'AYBIZA_MAX_CALLS', path: ['server', 'maxCalls'], kind: 'int' },
   { name: 'AYBIZA_DRAIN_TIMEOUT_MS', path: ['server', 'drainTimeoutMs'], kind: 'int' },
+  // AYBIZA_BEDROCK=aws is the short form the issue tracker and README use; the long form wins.
+  { name: 'AYBIZA_BEDROCK', path: ['bedrock', 'mode'], kind: 'string' },
   { name: 'AYBIZA_BEDROCK_MODE', path: ['bedrock', 'mode'], kind: 'string' },
   { name: 'AYBIZA_BEDROCK_ENDPOINT', path: ['bedrock', 'endpoint'], kind: 'string' },
   // AWS_REGION wins over AWS_DEFAULT_REGION, as in the AWS SDKs.

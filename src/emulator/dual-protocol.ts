@@ -26,7 +26,7 @@ export function createDualProtocolServer(handler: RequestHandler): DualProtocolS
   const server = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    socket.once('error', () => socket.destroy());
+    socket.on('error', () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
     const sniff = (chunk: Buffer) => {
       head = head.length ? Buffer.concat([head, chunk]) : chunk;

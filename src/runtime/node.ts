@@ -10,6 +10,7 @@ import { createBedrockClient } from '../llm/bedrock-client.js';
 import type { Logger } from '../log.js';
 import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
+import { callSummary } from '../metrics/call-summary.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
@@ -129,10 +130,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const builtins = await createBuiltinTools({ fixturesDir: config.tools.fixturesDir });
         const tools = createToolRegistry([...builtins, ...(options.extraTools ?? [])]);
         services.tools = tools;
+        const accounting = required(services.accounting, 'accounting');
         const effects = createCallEffects({
-          config, catalogue, bedrock, tools, metrics, log,
+          config, catalogue, bedrock, tools, metrics, log, accounting,
           store: required(services.memory, 'memory').store,
-          accounting: required(services.accounting, 'accounting'),
         });
         const calls = createCallSupervisor({
           effects: { ...effects, ...options.effectOverrides?.(effects) },
@@ -146,11 +147,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           onRestart: () => metrics.actorRestarts.inc({ kind: 'call' }),
           onCallEnded: (summary, context) => {
             metrics.callEnded(summary.outcome);
-            log.info({
-              event: 'call.ended', callId: summary.callId, outcome: summary.outcome, turns: summary.turns,
-              inputTokens: summary.inputTokens, outputTokens: summary.outputTokens, costUsd: summary.costUsd,
-              durationMs: summary.endedAt - summary.startedAt, latencyMs: percentiles(context?.latenciesMs ?? []),
-            });
+            log.info(callSummary({
+              callId: summary.callId,
+              outcome: summary.outcome,
+              turnLatenciesSeconds: (context?.latenciesMs ?? []).map((ms) => ms / 1000),
+              ledger: accounting.ledger(summary.callId),
+            }));
+            accounting.forget(summary.callId);
           },
         });
         services.calls = calls;
@@ -241,11 +244,4 @@ function handle(close: () => Promise<void>): ChildHandle {
 function required<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new Error(`${name} is not running`);
   return value;
-}
-
-function percentiles(values: number[]): { p50: number; p95: number; max: number } | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
-  return { p50: at(0.5), p95: at(0.95), max: Math.round(sorted.at(-1)!) };
 }
