@@ -16,6 +16,7 @@ export interface ScheduledCall {
 export interface GroupSettings {
   url: string;
   token?: string;
+  agent?: string;
   /** Where to read the emulator's request log, when there is one. */
   emulatorUrl?: string;
   playbackMsPerWord: number;
@@ -67,6 +68,7 @@ export async function runClientGroup(
     const result = await runSimulatedCall({
       url: settings.url,
       token: settings.token,
+      agent: settings.agent ?? scenarios[call.scenario]!.name,
       scenario: scenarios[call.scenario]!,
       callId: call.callId,
       from: call.from,
@@ -90,18 +92,29 @@ export async function runClientGroup(
   }));
 }
 
-/** The model's part of a turn, from the emulator's records of this call's requests for that turn. */
+/**
+ * The model's part of a turn, from the emulator's records of this call's requests for that turn:
+ * every request that failed before the one whose text was spoken first counts whole (a fallback
+ * hop is the model's time, not the runtime's), and the speaking request counts up to the end of its
+ * first sentence. What remains of the caller's wait is the runtime's overhead (tool runs included).
+ */
 export function turnTimings(records: EmulatorRequestRecord[], turn: number): TurnTimings | undefined {
   const ofTurn = records
     .filter((record) => String(record.turn) === String(turn))
     .sort((a, b) => a.receivedAt - b.receivedAt);
-  const first = ofTurn[0];
-  if (!first) return undefined;
-  const ttftMs = first.firstTokenAt !== undefined ? first.firstTokenAt - first.receivedAt : undefined;
-  const shareEnd = first.firstSentenceEndAt ?? first.lastTokenAt ?? first.completedAt;
+  if (ofTurn.length === 0) return undefined;
+  const speaking = ofTurn.find((record) => record.firstSentenceEndAt !== undefined)
+    ?? ofTurn.find((record) => record.firstTokenAt !== undefined);
+  let modelShareMs: number | undefined;
+  if (speaking) {
+    const before = ofTurn.filter((record) => record.receivedAt < speaking.receivedAt);
+    const spokenEnd = speaking.firstSentenceEndAt ?? speaking.lastTokenAt ?? speaking.completedAt;
+    modelShareMs = spokenEnd === undefined ? undefined
+      : before.reduce((sum, record) => sum + ((record.completedAt ?? record.receivedAt) - record.receivedAt), 0) + (spokenEnd - speaking.receivedAt);
+  }
   return {
-    ttftMs,
-    modelShareMs: shareEnd !== undefined ? shareEnd - first.receivedAt : undefined,
+    ttftMs: speaking?.firstTokenAt !== undefined ? speaking.firstTokenAt - speaking.receivedAt : undefined,
+    modelShareMs,
     tools: [...new Set(ofTurn.flatMap((record) => toolUsesOfTurn(record.body)))],
   };
 }

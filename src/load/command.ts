@@ -2,12 +2,15 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { integerFlag, numberFlag, UsageError } from '../cli-flags.js';
+import { loadConfig } from '../config/load.js';
 import { formatSummary } from './report.js';
+import { scenarioAgents } from './scenario-agents.js';
 import { runLoad } from './runner.js';
 import { loadScenarioFile, ScenarioError } from './scenario.js';
 
-export const LOAD_USAGE = 'usage: aybiza load FILE|DIR... [--calls N] [--ramp S] [--url ws://...] [--token KEY] [--emulator URL] [--report out.json] [--seed N] [--workers N]\n'
-  + '       aybiza load --check FILE|DIR...';
+export const LOAD_USAGE = 'usage: aybiza load FILE|DIR... [--calls N] [--ramp S] [--url ws://...] [--token KEY] [--emulator URL] [--report out.json] [--seed N] [--workers N] [--agent NAME]\n'
+  + '       aybiza load --check FILE|DIR...       validate only\n'
+  + '       aybiza load --print-config FILE|DIR...  the agents of the scenarios, as a config file for `aybiza serve --config`';
 
 /**
  * `aybiza load`: replays scenario files as concurrent calls. Exit status 0 only when every call
@@ -20,6 +23,8 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     strict: true,
     options: {
       check: { type: 'boolean' },
+      'print-config': { type: 'boolean' },
+      agent: { type: 'string' },
       calls: { type: 'string' },
       ramp: { type: 'string' },
       url: { type: 'string' },
@@ -35,10 +40,16 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
   const files = positionals.flatMap(scenarioFiles);
   if (files.length === 0) throw new UsageError(`no scenario files given\n${LOAD_USAGE}`);
   if (values.check) {
-    const problems = checkFiles(files);
+    const problems = checkFiles(files, true);
     process.exit(problems ? 2 : 0);
   }
-  if (checkFiles(files)) process.exit(2);
+  if (checkFiles(files, false)) process.exit(2);
+  if (values['print-config']) {
+    const scenarios = files.map(loadScenarioFile);
+    const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
+    process.stdout.write(`${JSON.stringify({ agents }, null, 2)}\n`);
+    return;
+  }
   const report = await runLoad({
     files,
     calls: integerFlag('--calls', values.calls, 1),
@@ -46,6 +57,7 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     url: values.url,
     token: values.token ?? process.env.AYBIZA_LOAD_TOKEN,
     emulatorUrl: values.emulator,
+    agent: values.agent,
     seed: integerFlag('--seed', values.seed, 0) ?? 1,
     workers: integerFlag('--workers', values.workers, 0),
     playbackMsPerWord: numberFlag('--playback-ms-per-word', values['playback-ms-per-word']) ?? 60,
@@ -73,12 +85,12 @@ function scenarioFiles(path: string): string[] {
 }
 
 /** Prints each file's verdict; true when any file is invalid. */
-function checkFiles(files: string[]): boolean {
+function checkFiles(files: string[], sayOk: boolean): boolean {
   let invalid = false;
   for (const file of files) {
     try {
       const scenario = loadScenarioFile(file);
-      process.stdout.write(`ok ${file} (${scenario.name})\n`);
+      if (sayOk) process.stdout.write(`ok ${file} (${scenario.name})\n`);
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       invalid = true;

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../config/load.js';
-import type { ModelScript } from '../emulator/script.js';
 import { createLogger } from '../log.js';
 import { startNode, type RunningNode } from '../runtime/node.js';
 import {
@@ -15,6 +14,7 @@ import type { ClientWorkerData, ClientWorkerMessage } from './client-worker.js';
 import { startLiveView } from './live-view.js';
 import { failuresOf, type LoadReport } from './report.js';
 import { loadScenarioFile, type Scenario } from './scenario.js';
+import { scenarioAgents, scenarioScripts } from './scenario-agents.js';
 import type { CallResult } from './simulated-caller.js';
 
 export interface LoadOptions {
@@ -25,6 +25,8 @@ export interface LoadOptions {
   url?: string;
   token?: string;
   emulatorUrl?: string;
+  /** The agent every call asks for; by default each scenario's own (named after it). */
+  agent?: string;
   seed: number;
   /** Client worker threads; undefined chooses from the number of calls. */
   workers?: number;
@@ -44,6 +46,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const settings: GroupSettings = {
     url: options.url ?? target!.node.telephonyUrl,
     token: options.token,
+    agent: options.agent,
     emulatorUrl: options.emulatorUrl ?? target?.node.bedrockEndpoint,
     playbackMsPerWord: options.playbackMsPerWord,
     turnTimeoutMs: options.turnTimeoutMs,
@@ -163,13 +166,7 @@ function workerEntry(): [URL, { execArgv?: string[] }] {
 
 async function startInProcessTarget(scenarios: Scenario[], callCount: number): Promise<{ node: RunningNode; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aybiza-load-'));
-  const base = loadConfig({ env: {} });
-  const agents: Record<string, unknown> = { default: base.agents.default };
-  const scripts: Record<string, ModelScript> = {};
-  for (const scenario of scenarios) {
-    agents[scenario.name] = { ...base.agents.default, ...(scenario.agent ?? {}) };
-    if (scenario.model) scripts[scenario.name] = scenario.model;
-  }
+  const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
   const config = loadConfig({
     env: {},
     overrides: {
@@ -177,10 +174,11 @@ async function startInProcessTarget(scenarios: Scenario[], callCount: number): P
       // A key prefix of its own, so no earlier run's history (same call ids) is ever read back.
       memory: { dataDir, keyPrefix: `aybiza-load-${randomUUID()}:`, hotTtlSeconds: 3_600 },
       agents,
-      log: { level: 'warn' },
+      log: { level: 'error' },
     },
   });
-  const node = await startNode({ config, log: createLogger({ level: 'warn' }), emulator: { scripts } });
+  // Only errors: the live view owns the terminal, and fallbacks are what some scenarios are about.
+  const node = await startNode({ config, log: createLogger({ level: 'error' }), emulator: { scripts: scenarioScripts(scenarios) } });
   return {
     node,
     close: async () => {

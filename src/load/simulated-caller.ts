@@ -5,6 +5,7 @@ import type { CallerStep, Scenario } from './scenario.js';
 export interface CallPlan {
   url: string;
   token?: string;
+  agent: string;
   scenario: Scenario;
   callId: string;
   from: string;
@@ -63,9 +64,9 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
   let socket: CallSocket | undefined;
   try {
     socket = await CallSocket.open(plan.url, plan.token);
-    socket.send({ type: 'start', callId: plan.callId, agent: plan.scenario.name, from: plan.from, to: plan.to });
+    socket.send({ type: 'start', callId: plan.callId, agent: plan.agent, from: plan.from, to: plan.to });
     const ready = await socket.next((frame) => frame.type === 'ready' || frame.type === 'error', plan.turnTimeoutMs);
-    if (ready.type !== 'ready') throw new CallFailure(`start refused: ${describe(ready)}`);
+    if (ready.type !== 'ready') throw new CallFailure(`start refused: ${describe(ready)}${unknownAgentHint(ready)}`);
     const steps = plan.scenario.caller;
     let ended = false;
     let interrupting = false;
@@ -185,6 +186,13 @@ const isAnswer = (frame: OutboundFrame) =>
   frame.type === 'say' || frame.type === 'transfer' || frame.type === 'hangup' || (frame.type === 'error' && frame.fatal);
 const isClosing = (frame: OutboundFrame) =>
   (frame.type === 'say' && frame.last) || frame.type === 'transfer' || frame.type === 'hangup' || (frame.type === 'error' && frame.fatal);
+
+/** A server that does not know the scenarios' agents needs them configured, or calls sent to one it knows. */
+function unknownAgentHint(frame: OutboundFrame): string {
+  return frame.type === 'error' && frame.message.includes('unknown agent')
+    ? ' (start the server with the config of `aybiza load --print-config FILE...`, or pass --agent NAME)'
+    : '';
+}
 
 function describe(frame: OutboundFrame): string {
   return frame.type === 'error' ? `${frame.code}: ${frame.message}` : JSON.stringify(frame);

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { parseScenario, ScenarioError, scenarioJsonSchema } from '../../src/load/scenario.js';
+import { scenarioAgents } from '../../src/load/scenario-agents.js';
 
 const scenariosDir = new URL('../../scenarios/', import.meta.url).pathname;
 const libraryFiles = readdirSync(scenariosDir).filter((name) => name.endsWith('.json') && name !== 'scenario.schema.json');
@@ -25,6 +27,12 @@ describe('scenario schema', () => {
   it.each(libraryFiles)('accepts the library file %s', (name) => {
     const value: unknown = JSON.parse(readFileSync(join(scenariosDir, name), 'utf8'));
     expect(() => parseScenario(value, name)).not.toThrow();
+  });
+
+  it('configures a valid agent for every library file', () => {
+    const scenarios = libraryFiles.map((name) => parseScenario(JSON.parse(readFileSync(join(scenariosDir, name), 'utf8')), name));
+    const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
+    expect(() => loadConfig({ env: {}, overrides: { agents } })).not.toThrow();
   });
 
   it('holds at least the eight scenarios of the mission', () => {
