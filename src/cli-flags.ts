@@ -8,8 +8,10 @@ export function numberFlag(flag: string, value: string | undefined): number | un
   return parsed;
 }
 
-export function integerFlag(flag: string, value: string | undefined, min: number): number | undefined {
+export function integerFlag(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const parsed = numberFlag(flag, value);
-  if (parsed !== undefined && (!Number.isInteger(parsed) || parsed < min)) throw new UsageError(`${flag} "${value}": expected an integer of at least ${min}`);
+  if (parsed !== undefined && (!Number.isInteger(parsed) || parsed < min || parsed > max)) {
+    throw new UsageError(`${flag} "${value}": expected an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`);
+  }
   return parsed;
 }

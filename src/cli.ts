@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/load.js';
 import { runEmulatorCommand } from './emulator/command.js';
+import { ModelScriptError } from './emulator/script.js';
+import { ScenarioError } from './load/scenario.js';
 import { UsageError } from './cli-flags.js';
 import { LOAD_USAGE, runLoadCommand } from './load/command.js';
 import { runServeCommand, SERVE_USAGE } from './runtime/serve-command.js';
@@ -28,13 +30,18 @@ async function main(argv: string[]): Promise<void> {
   try {
     await run(rest);
   } catch (error) {
-    // Configuration and usage problems are the user's to fix: say what, without a stack trace.
-    const message = error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    const message = isUsersToFix(error)
       ? (error as Error).message
       : `aybiza ${command}: ${(error as Error).stack ?? String(error)}`;
     process.stderr.write(`${message}\n`);
     process.exit(2);
   }
+}
+
+/** Configuration, usage and input-file problems: the message says what to fix; a stack trace would not help. */
+function isUsersToFix(error: unknown): boolean {
+  return [ConfigError, UsageError, ModelScriptError, ScenarioError].some((kind) => error instanceof kind)
+    || Boolean((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
 }
 
 void main(process.argv.slice(2));

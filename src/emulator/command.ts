@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
+import { integerFlag } from '../cli-flags.js';
+import { loadScenarioFile } from '../load/scenario.js';
+import { scenarioScripts } from '../load/scenario-agents.js';
+import { scenarioFiles } from '../load/scenario-files.js';
 import { createLogger } from '../log.js';
 import { loadModelScriptFile } from './script.js';
 import { startEmulator } from './server.js';
 
-export const EMULATOR_USAGE = 'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--seed N]';
+export const EMULATOR_USAGE = 'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N]';
 
 /** `aybiza emulator`: a standalone Bedrock emulator until SIGINT or SIGTERM. */
 export async function runEmulatorCommand(argv: string[]): Promise<void> {
@@ -13,15 +17,18 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '0' },
       script: { type: 'string' },
+      // Each scenario's model section answers the calls of its agent (named after the scenario), as in `aybiza load`.
+      scenarios: { type: 'string', multiple: true },
       seed: { type: 'string', default: '1' },
     },
     strict: true,
   });
-  const port = integerOption('--port', values.port, 0, 65_535);
-  const seed = integerOption('--seed', values.seed, 0, 2 ** 32 - 1);
+  const port = integerFlag('--port', values.port, 0, 65_535)!;
+  const seed = integerFlag('--seed', values.seed, 0, 2 ** 32 - 1)!;
   const script = values.script ? loadModelScriptFile(values.script) : undefined;
+  const scripts = scenarioScripts((values.scenarios ?? []).flatMap(scenarioFiles).map(loadScenarioFile));
   const log = createLogger();
-  const emulator = await startEmulator({ host: values.host, port, seed, log, ...(script ? { script } : {}) });
+  const emulator = await startEmulator({ host: values.host, port, seed, log, scripts, ...(script ? { script } : {}) });
   process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -30,13 +37,4 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
   });
   await emulator.close();
   log.flush();
-}
-
-function integerOption(name: string, value: string, min: number, max: number): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min || number > max) {
-    // The CLI prints errors with this code as usage problems, without a stack trace.
-    throw Object.assign(new Error(`${name}: expected an integer from ${min} to ${max}, got "${value}"`), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
-  }
-  return number;
 }

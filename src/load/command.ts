@@ -1,10 +1,10 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { integerFlag, numberFlag, UsageError } from '../cli-flags.js';
 import { loadConfig } from '../config/load.js';
 import { formatSummary } from './report.js';
 import { scenarioAgents } from './scenario-agents.js';
+import { scenarioFiles } from './scenario-files.js';
 import { runLoad } from './runner.js';
 import { loadScenarioFile, ScenarioError } from './scenario.js';
 
@@ -67,21 +67,6 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
   process.stdout.write(`${formatSummary(report)}\n`);
   if (values.report) writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
   process.exit(report.calls.failed === 0 && report.calls.started > 0 ? 0 : 1);
-}
-
-/** A folder stands for the scenario files in it (its JSON files, except JSON Schemas). */
-function scenarioFiles(path: string): string[] {
-  let folder = false;
-  try {
-    folder = statSync(path).isDirectory();
-  } catch {
-    return [path];
-  }
-  if (!folder) return [path];
-  return readdirSync(path)
-    .filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json'))
-    .sort()
-    .map((name) => join(path, name));
 }
 
 /** Prints each file's verdict; true when any file is invalid. */

@@ -158,10 +158,16 @@ async function runOnWorkers(
   return outcomes.flat();
 }
 
-/** The worker's module: compiled JS beside this file, or the TypeScript source run through tsx. */
-function workerEntry(): [URL, { execArgv?: string[] }] {
-  const typescript = import.meta.url.endsWith('.ts');
-  return [new URL(typescript ? './client-worker.ts' : './client-worker.js', import.meta.url), typescript ? { execArgv: ['--import', 'tsx'] } : {}];
+/**
+ * The worker's module: compiled JS beside this file, or the TypeScript source run through tsx. On
+ * Node 20 `--import tsx` in a worker's execArgv does not apply to the worker's own entry
+ * (ERR_UNKNOWN_FILE_EXTENSION), so a small bootstrap registers tsx first and then imports it.
+ */
+function workerEntry(): [URL | string, { eval?: boolean }] {
+  if (!import.meta.url.endsWith('.ts')) return [new URL('./client-worker.js', import.meta.url), {}];
+  const entry = JSON.stringify(new URL('./client-worker.ts', import.meta.url).href);
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return [`import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true }];
 }
 
 async function startInProcessTarget(scenarios: Scenario[], callCount: number): Promise<{ node: RunningNode; close(): Promise<void> }> {
