@@ -20,6 +20,10 @@ commands:
   emulator   run the Bedrock emulator alone (--port P [--script FILE])
   load       replay scenario files as concurrent calls (${LOAD_USAGE.replace('usage: aybiza load ', '').split('\n')[0]})`;
 
+// The SDK prints a seven-line notice on Node 20, which would break one-JSON-line-per-event logs;
+// `serve` logs the same fact as one structured line instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const run = command ? COMMANDS[command] : undefined;

@@ -1,4 +1,5 @@
 import type { EmulatorRequestRecord } from '../emulator/server.js';
+import { seededRandom } from '../emulator/seeded-random.js';
 import { LatencyHistogram } from './latency.js';
 import type { Scenario } from './scenario.js';
 import { runSimulatedCall, type CallResult, type TurnTimings } from './simulated-caller.js';
@@ -138,17 +139,5 @@ function httpRecords(emulatorUrl: string) {
     const response = await fetch(`${emulatorUrl}/_emulator/requests?callId=${encodeURIComponent(callId)}`);
     if (!response.ok) return [];
     return (await response.json()) as EmulatorRequestRecord[];
-  };
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }

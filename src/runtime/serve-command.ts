@@ -33,6 +33,9 @@ export async function runServeCommand(argv: string[]): Promise<void> {
     },
   });
   const log = createLogger({ level: config.log.level });
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    log.warn({ event: 'serve.node_version', node: process.versions.node }, 'AWS SDK releases after the first week of January 2027 require Node 22 or later');
+  }
   const node = await startNode({ config, log });
   // One line a launcher or test can wait for.
   process.stdout.write(`${JSON.stringify({ event: 'serve.ready', telephony: node.telephonyUrl, metrics: node.metricsUrl, bedrock: node.bedrockEndpoint ?? 'aws' })}\n`);
