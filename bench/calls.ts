@@ -7,24 +7,30 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { LatencyHistogram } from '../src/load/latency.js';
 
 /**
- * Turn overhead of `serve` at N concurrent three-turn calls against a zero-latency emulator, beside
- * a raw `ws` echo server answering the same frames (the baseline: what any WebSocket server costs).
- * Server, emulator and echo run as their own processes so RSS is the server's alone.
+ * Turn overhead of `serve` with N calls held at once, each doing a three-turn script against a
+ * zero-latency emulator, beside a raw `ws` echo server answering the same frames on the same schedule
+ * (the baseline: what any WebSocket server costs). All N calls are opened and held first (that is
+ * where RSS per idle call is read); then every call takes a turn every BENCH_TURN_INTERVAL_MS
+ * (default 5,000: a caller speaks every few seconds), first turns spread evenly over one interval,
+ * so the offered load is N / interval turns per second. Server, emulator and echo run as their own
+ * processes so RSS and CPU are the server's alone.
  *
  *   npx tsx bench/calls.ts [N...]        (default 100 1000 5000)
+ *   BENCH_CPU_PROF=DIR                    also writes serve's CPU profile to DIR when it exits
  */
 const TURNS = 3;
 const REPLY = 'Thanks for calling. We are open from nine to five.';
+const OPEN_CONCURRENCY = 200;
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
 
-interface Measured { turnP50: number; turnP99: number; failed: number; rssPerIdleCallKb?: number }
+interface Measured { turnP50: number; turnP99: number; failed: number; cpuMsPerTurn: number }
 
 export async function run(counts = [100, 1_000, 5_000]): Promise<void> {
+  const intervalMs = Number(process.env.BENCH_TURN_INTERVAL_MS ?? 5_000);
   const dir = mkdtempSync(join(tmpdir(), 'aybiza-bench-calls-'));
   const script = join(dir, 'zero.json');
   writeFileSync(script, JSON.stringify({ ttftMs: 0, tokensPerSecond: 1_000_000, rules: [{ reply: REPLY }] }));
   const emulator = await launch([cli, 'emulator', '--port', '0', '--script', script], {});
-  // BENCH_CPU_PROF=DIR writes serve's CPU profile there when it exits (node --cpu-prof).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0'], {
     AYBIZA_BEDROCK_MODE: 'emulator',
@@ -35,15 +41,21 @@ export async function run(counts = [100, 1_000, 5_000]): Promise<void> {
   });
   const echo = await launch([new URL(import.meta.url).pathname, '--echo'], {});
   try {
-    process.stdout.write('calls   server p50/p99 ms   echo p50/p99 ms   overhead p99 ratio   server RSS/idle call\n');
+    process.stdout.write(`turn every ${intervalMs} ms per call; overhead = serve turn latency with a 0 ms model; echo = bare ws server\n`);
+    process.stdout.write('calls  turns/s   serve p50/p99 ms     echo p50/p99 ms   p99 above echo  p99 ratio  serve CPU/turn  serve RSS/idle call\n');
+    // Unmeasured first calls: JIT, lazily loaded SDK modules and the first model connection would
+    // otherwise be the slowest turns of the smallest run.
+    await drive(server, 50, 1_000);
+    await drive(echo, 50, 1_000);
     for (const count of counts) {
-      const idle = await idleRss(server, server.ready.telephony as string, count);
-      const served = await drive(server.ready.telephony as string, count);
-      const echoed = await drive(echo.ready.telephony as string, count);
+      const served = await drive(server, count, intervalMs);
+      const echoed = await drive(echo, count, intervalMs);
+      const failed = served.failed + echoed.failed;
       process.stdout.write(
-        `${String(count).padStart(5)}   ${fmt(served.turnP50)} / ${fmt(served.turnP99)}      ${fmt(echoed.turnP50)} / ${fmt(echoed.turnP99)}    `
-        + `${(served.turnP99 / Math.max(echoed.turnP99, 0.001)).toFixed(1).padStart(6)}x           ${idle} KB`
-        + `${served.failed + echoed.failed ? `   (${served.failed + echoed.failed} failed)` : ''}\n`,
+        `${String(count).padStart(5)}  ${String(Math.round((count * 1000) / intervalMs)).padStart(7)}   ${fmt(served.turnP50)} / ${fmt(served.turnP99)}   `
+        + `${fmt(echoed.turnP50)} / ${fmt(echoed.turnP99)}   ${fmt(served.turnP99 - echoed.turnP99)} ms   `
+        + `${(served.turnP99 / Math.max(echoed.turnP99, 0.001)).toFixed(1).padStart(7)}x   ${served.cpuMsPerTurn.toFixed(2).padStart(8)} ms   `
+        + `${String(served.rssPerIdleCallKb).padStart(10)} KB${failed ? `   (${failed} failed)` : ''}\n`,
       );
     }
   } finally {
@@ -52,34 +64,24 @@ export async function run(counts = [100, 1_000, 5_000]): Promise<void> {
   }
 }
 
-/** Opens `count` calls, waits for all to be ready, and reads how much the server grew per call. */
-async function idleRss(server: Launched, url: string, count: number): Promise<number> {
-  const before = rssKb(server.process.pid!);
-  const sockets = await Promise.all(Array.from({ length: count }, async (_, index) => {
-    const socket = await open(url);
-    socket.send(JSON.stringify({ type: 'start', callId: `idle-${count}-${index}`, from: '+15550100000' }));
-    await nextFrame(socket, (frame) => frame.type === 'ready');
-    return socket;
-  }));
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const after = rssKb(server.process.pid!);
-  for (const socket of sockets) socket.send(JSON.stringify({ type: 'hangup' }));
-  await Promise.all(sockets.map((socket) => new Promise((resolve) => {
-    socket.once('close', resolve);
-    setTimeout(() => socket.terminate(), 2_000);
-  })));
-  return Math.round((after - before) / count);
-}
-
-async function drive(url: string, count: number): Promise<Measured> {
+/** Opens `count` calls and holds them (reading RSS growth per idle call), then runs the paced turns. */
+async function drive(target: Launched, count: number, intervalMs: number): Promise<Measured & { rssPerIdleCallKb: number }> {
+  const pid = target.process.pid!;
+  const url = target.ready.telephony as string;
+  const rssBefore = rssKb(pid);
+  const sockets = await openCalls(url, count, `bench-${Date.now().toString(36)}`);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const rssPerIdleCallKb = Math.round((rssKb(pid) - rssBefore) / count);
   const histogram = new LatencyHistogram();
-  let failed = 0;
-  await Promise.all(Array.from({ length: count }, async (_, index) => {
-    const socket = await open(url);
+  let failed = count - sockets.length;
+  const cpuBefore = cpuMs(pid);
+  let turns = 0;
+  await Promise.all(sockets.map(async (socket, index) => {
     try {
-      socket.send(JSON.stringify({ type: 'start', callId: `bench-${Date.now()}-${index}`, from: '+15550100000' }));
-      await nextFrame(socket, (frame) => frame.type === 'ready');
+      let due = performance.now() + (index * intervalMs) / sockets.length;
       for (let turn = 0; turn < TURNS; turn += 1) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
+        due += intervalMs;
         const sentAt = performance.now();
         socket.send(JSON.stringify({ type: 'transcript', text: 'When are you open?', final: true }));
         const says: Array<{ id: string }> = [];
@@ -89,16 +91,45 @@ async function drive(url: string, count: number): Promise<Measured> {
           says.push(frame as unknown as { id: string });
           return frame.last === true;
         });
+        turns += 1;
         for (const say of says) socket.send(JSON.stringify({ type: 'played', id: say.id }));
       }
-      socket.send(JSON.stringify({ type: 'hangup' }));
     } catch {
       failed += 1;
-    } finally {
-      socket.close();
     }
   }));
-  return { turnP50: histogram.percentile(50), turnP99: histogram.percentile(99), failed };
+  const cpuMsPerTurn = (cpuMs(pid) - cpuBefore) / Math.max(turns, 1);
+  await closeCalls(sockets);
+  return { turnP50: histogram.percentile(50), turnP99: histogram.percentile(99), failed, cpuMsPerTurn, rssPerIdleCallKb };
+}
+
+/** Opens calls at most OPEN_CONCURRENCY at a time (a burst of thousands of handshakes overflows the accept backlog). */
+async function openCalls(url: string, count: number, prefix: string): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, count) }, async () => {
+    while (next < count) {
+      const index = next++;
+      try {
+        const socket = await open(url);
+        socket.send(JSON.stringify({ type: 'start', callId: `${prefix}-${index}`, from: '+15550100000' }));
+        await nextFrame(socket, (frame) => frame.type === 'ready');
+        sockets.push(socket);
+      } catch {
+        // Counted as failed by the caller: fewer sockets than asked for.
+      }
+    }
+  }));
+  return sockets;
+}
+
+async function closeCalls(sockets: WebSocket[]): Promise<void> {
+  for (const socket of sockets) if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'hangup' }));
+  await Promise.all(sockets.map((socket) => new Promise((resolve) => {
+    if (socket.readyState === WebSocket.CLOSED) return resolve(undefined);
+    socket.once('close', resolve);
+    setTimeout(() => socket.terminate(), 5_000).unref();
+  })));
 }
 
 function open(url: string): Promise<WebSocket> {
@@ -135,6 +166,8 @@ function launch(args: string[], env: Record<string, string>): Promise<Launched> 
     lines.on('line', (line) => {
       const event = safeJson(line);
       if (typeof event?.event === 'string' && event.event.endsWith('.ready')) resolve({ process: child, ready: event });
+      // The children log warnings and errors only (AYBIZA_LOG_LEVEL=warn): worth seeing.
+      else process.stderr.write(`${line}\n`);
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
   });
@@ -147,6 +180,12 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function rssKb(pid: number): number {

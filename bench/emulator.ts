@@ -31,6 +31,7 @@ interface Measurement {
   clientElu: number;
   /** Client thread busy time per stream: the SDK's per-request CPU cost, approximately. */
   clientBusyMsPerStream: number;
+  failed: number;
 }
 
 const SERVER_ROLE = 'AYBIZA_BENCH_EMULATOR_SERVER';
@@ -115,10 +116,11 @@ async function measure(
 ): Promise<Measurement> {
   const streams = Math.max(200, concurrency * 2);
   await runStreams(stream, concurrency, Math.min(streams, Math.max(20, concurrency)));
+  const failures = { count: 0 };
   server.send('mark');
   const clientMark = performance.eventLoopUtilization();
   const started = performance.now();
-  await runStreams(stream, concurrency, streams);
+  await runStreams(stream, concurrency, streams, failures);
   const seconds = (performance.now() - started) / 1_000;
   const clientElu = performance.eventLoopUtilization(clientMark).utilization;
   const serverElu = await new Promise<number>((resolve) => {
@@ -130,16 +132,17 @@ async function measure(
     streamsPerSecond: streams / seconds,
     serverElu, clientElu,
     clientBusyMsPerStream: (clientElu * seconds * 1_000) / streams,
+    failed: failures.count,
   };
 }
 
-/** `total` streams, at most `concurrency` at a time. */
-async function runStreams(stream: OneStream, concurrency: number, total: number): Promise<void> {
+/** `total` streams, at most `concurrency` at a time; failures are counted, not thrown, so one reset does not end the run. */
+async function runStreams(stream: OneStream, concurrency: number, total: number, failures = { count: 0 }): Promise<void> {
   let started = 0;
   const lane = async () => {
     while (started < total) {
       started += 1;
-      await stream();
+      await stream().catch(() => { failures.count += 1; });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
@@ -218,7 +221,7 @@ function printPaced(rows: PacedMeasurement[]): void {
 function printTable(rows: Measurement[]): void {
   const baselineOf = (row: Measurement) => rows.find((candidate) => candidate.concurrency === row.concurrency && candidate.client === 'baseline raw http/1.1')!;
   console.log(`emulator: ${TOKENS}-token streams at unlimited speed; ratios against the unframed raw HTTP/1.1 baseline at the same concurrency`);
-  console.log(['concurrency', 'client', 'streams', 'streams/s', 'x baseline', 'server ELU', 'ELU/stream x baseline', 'client busy ms/stream'].map((h, i) => (i < 2 ? h.padEnd(i ? 26 : 11) : h.padStart(12))).join(' '));
+  console.log(['concurrency', 'client', 'streams', 'streams/s', 'x baseline', 'server ELU', 'ELU/stream x base', 'client ms/stream', 'failed'].map((h, i) => (i < 2 ? h.padEnd(i ? 26 : 11) : h.padStart(12))).join(' '));
   for (const row of rows) {
     const base = baselineOf(row);
     const eluPerStream = row.serverElu / row.streamsPerSecond;
@@ -232,6 +235,7 @@ function printTable(rows: Measurement[]): void {
       row.serverElu.toFixed(2).padStart(12),
       (eluPerStream / baseEluPerStream).toFixed(2).padStart(12),
       row.clientBusyMsPerStream.toFixed(3).padStart(12),
+      String(row.failed).padStart(12),
     ].join(' '));
   }
 }

@@ -31,6 +31,8 @@ export interface CallIdentity {
   to?: string;
   metadata?: Record<string, unknown>;
   startedAt: number;
+  /** Continued from stored history (the caller sent `resume`), so memory holds earlier turns. */
+  resumed?: boolean;
 }
 
 /**

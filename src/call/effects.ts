@@ -1,11 +1,11 @@
-import { defer, from, switchMap, tap, type Observable } from 'rxjs';
+import { defer, from, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
 import type { ModelCatalogue } from '../config/catalogue.js';
 import { converseStream } from '../llm/converse-stream.js';
 import { alternatingConversation } from '../llm/conversation.js';
-import type { ModelCallError } from '../llm/errors.js';
+import { ModelCallError } from '../llm/errors.js';
 import type { ChatMessage } from '../llm/messages.js';
 import { planFallback } from '../llm/fallback.js';
 import { buildConverseRequest } from '../llm/prompt.js';
@@ -51,7 +51,8 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
   async function buildRequest(input: GenerateInput) {
     const agent = agentOf(input.agent);
     await pendingWrites.get(input.callId);
-    const stored = await store.context(input.callId, agent.windowMessages);
+    // A new call's first turn has nothing stored; asking would cost a DynamoDB read on a hot-window miss.
+    const stored = input.hasHistory ? await store.context(input.callId, agent.windowMessages) : [];
     const history: ChatMessage[] = stored.map(({ role, content }) => ({ role, content }));
     const model = catalogue.resolve(input.choice.modelId);
     const tools = deps.tools.specsFor(agent.tools);
@@ -85,6 +86,12 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
       const sentAt = epochMs();
       let first = true;
       return from(buildRequest(input)).pipe(
+        // Memory that does not answer (DynamoDB slow, the write queue full) must not leave the caller
+        // in silence: the turn gets the canned answer (test/reliability/overload.test.ts, 5,000 starts).
+        timeout({
+          first: config.bedrock.firstEventTimeoutMs,
+          with: () => throwError(() => new ModelCallError(`the request for call ${input.callId} could not be built within ${config.bedrock.firstEventTimeoutMs} ms`, 'ContextTimeout', 'none')),
+        }),
         switchMap((request) =>
           converseStream(deps.bedrock(region), request, {
             idleTimeoutMs: config.bedrock.idleTimeoutMs,

@@ -20,6 +20,8 @@ export interface GenerateInput {
   choice: ModelChoice;
   /** This turn's messages so far (the caller's words, earlier rounds, and any words already said this round). */
   turnMessages: ChatMessage[];
+  /** False while the call has nothing in memory yet: a new call's first turn need not read it. */
+  hasHistory: boolean;
 }
 
 export interface RunToolsInput {
@@ -357,6 +359,7 @@ function generateInput(context: CallContext): GenerateInput {
     round: context.round,
     choice: context.choice,
     turnMessages: turnMessages(context, false),
+    hasHistory: context.turnsCompleted > 0 || context.resumed === true,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { FaultRates, Faults } from './script.js';
 
 export type PreStreamFault = 'throttle' | 'notReady' | 'serviceUnavailable';
-export type StreamFault = 'midStreamError' | 'stall' | 'corrupt';
+export type StreamFault = 'midStreamError' | 'inStreamThrottle' | 'stall' | 'corrupt';
 export type Fault = PreStreamFault | StreamFault;
 
 export const DEFAULT_STALL_MS = 10_000;
@@ -27,6 +27,7 @@ const PRE_STREAM: Array<[PreStreamFault, keyof FaultRates]> = [
 
 const IN_STREAM: Array<[StreamFault, keyof FaultRates]> = [
   ['midStreamError', 'midStreamErrorRate'],
+  ['inStreamThrottle', 'inStreamThrottleRate'],
   ['corrupt', 'corruptRate'],
   ['stall', 'stallRate'],
 ];

@@ -25,6 +25,8 @@ const faultRatesSchema = z.strictObject({
   serviceUnavailableRate: rate.optional(),
   notReadyRate: rate.optional(),
   midStreamErrorRate: rate.optional(),
+  /** A throttlingException event half-way through the stream (Bedrock throttles streams in flight too). */
+  inStreamThrottleRate: rate.optional(),
   stallRate: rate.optional(),
   stallMs: z.number().int().min(0).max(600_000).optional(),
   corruptRate: rate.optional(),

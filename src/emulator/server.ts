@@ -83,7 +83,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     dual.server.once('error', reject);
-    dual.server.listen(options.port ?? 0, host, () => resolve());
+    // A burst of thousands of connections (one HTTP/2 session per SDK request) overflows the default backlog of 511.
+    dual.server.listen({ port: options.port ?? 0, host, backlog: 8_192 }, () => resolve());
   });
   const port = (dual.server.address() as AddressInfo).port;
 

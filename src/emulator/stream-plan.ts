@@ -87,22 +87,21 @@ export function planStream(answer: PlannedAnswer, timing: StreamTiming): StreamS
   return applyStreamFault(steps, timing);
 }
 
+const MID_STREAM_MESSAGE = 'The system encountered an unexpected error during processing. Try your request again.';
+
 function applyStreamFault(steps: StreamStep[], timing: StreamTiming): StreamStep[] {
   const deltas = steps.flatMap((step, position) => (step.delta ? [position] : []));
   const firstDelta = deltas[0] ?? 0;
   switch (timing.fault) {
     case 'stall':
       return steps.map((step, position) => (position > firstDelta ? { ...step, atMs: step.atMs + timing.stallMs } : step));
-    case 'midStreamError': {
+    case 'midStreamError':
+    case 'inStreamThrottle': {
       const cut = (deltas[Math.ceil(deltas.length / 2) - 1] ?? 0) + 1;
-      const message = 'The system encountered an unexpected error during processing. Try your request again.';
-      return [
-        ...steps.slice(0, cut),
-        {
-          atMs: steps[cut]?.atMs ?? steps.at(-1)!.atMs,
-          frame: { type: 'exception', name: 'modelStreamErrorException', payload: { message, originalStatusCode: 500, originalMessage: message } },
-        },
-      ];
+      const frame: StepFrame = timing.fault === 'inStreamThrottle'
+        ? { type: 'exception', name: 'throttlingException', payload: { message: 'Too many requests, please wait before trying again.' } }
+        : { type: 'exception', name: 'modelStreamErrorException', payload: { message: MID_STREAM_MESSAGE, originalStatusCode: 500, originalMessage: MID_STREAM_MESSAGE } };
+      return [...steps.slice(0, cut), { atMs: steps[cut]?.atMs ?? steps.at(-1)!.atMs, frame }];
     }
     case 'corrupt': {
       const next = steps[firstDelta + 1] ?? steps.at(-1)!;

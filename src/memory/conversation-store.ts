@@ -76,6 +76,9 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     if (!lookup) {
       lookup = durableContext(callId, 1)
         .then((last) => observe(callId, last.at(-1)?.seq ?? 0))
+        // DynamoDB being away must not cost a call its words: the hot window numbers them meanwhile,
+        // and the lookup is tried again on the next message (test/reliability/fault-injection.test.ts).
+        .catch((error: Error) => log.warn({ event: 'memory.seq_lookup_failed', callId, error: error.message }))
         .finally(() => seqLookups.delete(callId));
       seqLookups.set(callId, lookup);
     }
@@ -102,9 +105,11 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
 
     async context(callId: string, lastN: number): Promise<StoredMessage[]> {
       if (lastN <= 0) return [];
+      let hotRead: StoredMessage[] | undefined;
       if (!stale.has(callId)) {
         try {
           const read = await hot.window(callId, lastN);
+          hotRead = read.messages;
           if (isCompleteWindow(read.messages, lastN, Math.max(read.lastSeq, knownSeq.get(callId) ?? 0))) {
             stats.hotHits += 1;
             observe(callId, read.lastSeq);
@@ -114,7 +119,16 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
           hotFailed('context', callId, error);
         }
       }
-      const messages = await durableContext(callId, Math.max(lastN, parts.windowMessages));
+      let messages: StoredMessage[];
+      try {
+        messages = await durableContext(callId, Math.max(lastN, parts.windowMessages));
+      } catch (error) {
+        if (hotRead === undefined) throw error;
+        // DynamoDB is away: a turn answered from what the hot window holds beats a failed turn
+        // (a new call's first turn has nothing to read anyway; test/reliability/fault-injection.test.ts).
+        log.warn({ event: 'memory.durable_read_failed', callId, error: (error as Error).message });
+        return hotRead.slice(-lastN);
+      }
       observe(callId, messages.at(-1)?.seq ?? 0);
       if (messages.length > 0) {
         try {

@@ -185,7 +185,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
       return { ok: false, code: 'unknown_call', message: `no stored call "${callId}" to resume`, fatal: false };
     }
     const identity: CallInput = {
-      callId, agent: request.agent ?? 'default', from: request.from, to: request.to, metadata: request.metadata, startedAt: Date.now(),
+      callId, agent: request.agent ?? 'default', from: request.from, to: request.to, metadata: request.metadata, startedAt: Date.now(), resumed: true,
     };
     return begin(callId, newCall(identity, undefined, peer), true);
   }

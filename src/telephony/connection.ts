@@ -80,7 +80,9 @@ export class CallerConnection implements CallPeer {
       frame = parseInboundFrame(text, this.limits.maxTranscriptChars);
     } catch (error) {
       if (error instanceof FrameError) return this.fail(error.code, error.message);
-      throw error;
+      // A frame must never take the process down with it (test/reliability/protocol-fuzzing.test.ts).
+      this.log.error({ event: 'telephony.frame_check_failed', callId: this.callId, error: (error as Error).message });
+      return this.fail('internal', 'the frame could not be checked');
     }
     this.handle(frame);
   }
@@ -149,7 +151,10 @@ export class CallerConnection implements CallPeer {
     if (!result.ok) {
       this.state = { kind: 'new' };
       this.sendError(result.code, result.message, result.fatal);
-      if (result.fatal) this.end(WS_POLICY_VIOLATION, result.code);
+      if (!result.fatal) return;
+      // A refused call is hung up like any other, so a gateway that only watches for hangup drops the line.
+      this.send({ type: 'hangup', reason: result.code });
+      this.end(WS_POLICY_VIOLATION, result.code);
       return;
     }
     this.state = { kind: 'started', callId: result.callId };

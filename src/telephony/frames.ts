@@ -5,9 +5,18 @@ export const PROTOCOL = 'aybiza.v1';
 
 const callId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
 const metadata = z.record(z.string(), z.unknown()).refine(
-  (value) => Buffer.byteLength(JSON.stringify(value)) <= 4096,
+  (value) => jsonBytesAtMost(value, 4096),
   'metadata must be at most 4 KiB of JSON',
 );
+
+/** Deep nesting makes JSON.stringify overflow the stack: too deep is too large, not a crash. */
+function jsonBytesAtMost(value: unknown, limit: number): boolean {
+  try {
+    return Buffer.byteLength(JSON.stringify(value)) <= limit;
+  } catch {
+    return false;
+  }
+}
 
 export const inboundFrameSchemas = {
   start: z.strictObject({

@@ -1,0 +1,282 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../src/config/load.js';
+import { startEmulator } from '../src/emulator/server.js';
+import type { ModelScript } from '../src/emulator/script.js';
+import type { LoadReport } from '../src/load/report.js';
+import { runLoad } from '../src/load/runner.js';
+import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
+
+/**
+ * How many calls `serve` holds at once on this machine with 0 failures at the scenario library's
+ * own pacing. Serve, the Bedrock emulator (each scenario's TTFT and tokens per second) and the load
+ * runner (clients on worker threads) are three processes. Every call opens, waits while the other
+ * calls of the run open (so all N are held at once), then plays its scenario: turns start at the
+ * rate calls were opened and go on at the scenario's think times and playback.
+ *
+ *   npx tsx bench/capacity.ts [N...]          (default 1000 5000 10000)
+ *   CAPACITY_SCENARIOS=a.json,b.json          scenario files (default: every file in scenarios/)
+ *   CAPACITY_OPEN_RATE=250                    calls opened per second
+ *   CAPACITY_WORKERS=2                        client worker threads
+ *   CAPACITY_CPU_PROF=DIR                     serve's CPU profile, written when it exits
+ *   AYBIZA_CONFIG=FILE                        extra serve configuration merged under the generated one
+ */
+const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+const self = new URL(import.meta.url).pathname;
+const scenarioDir = new URL('../scenarios/', import.meta.url).pathname;
+/** monitorEventLoopDelay (prom-client, resolution 10 ms) reports the timer period plus the lag. */
+const LAG_RESOLUTION_MS = 10;
+
+export interface CapacityRow {
+  calls: number;
+  heldPeak: number;
+  failed: number;
+  turns: number;
+  turnsPerSecond: number;
+  turnP50: number;
+  turnP99: number;
+  overheadP99: number;
+  lagP99Ms: number;
+  serveRssMb: number;
+  serveCpuPercent: number;
+  serveCpuMsPerTurn: number;
+  /** Both cores, every process on the machine (other work included): how contended the run was. */
+  machineBusyPercent: number;
+  emulatorCpuPercent: number;
+  /** Serve's child processes (the embedded dynalite). */
+  dynamoCpuPercent: number;
+  clientCpuPercent: number;
+  firstFailures: string[];
+}
+
+export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
+  process.stdout.write('held = peak of serve\'s aybiza_calls_active; lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run; machine busy = both cores, all processes\n');
+  process.stdout.write('calls   held  failed   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
+  for (const count of counts) {
+    const row = await measure(count);
+    process.stdout.write(
+      `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
+      + `${row.turnP50.toFixed(0).padStart(7)} / ${row.turnP99.toFixed(0).padStart(6)}   ${row.overheadP99.toFixed(0).padStart(8)} ms  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
+      + `${String(row.serveRssMb).padStart(6)} MB  ${row.serveCpuPercent.toFixed(0).padStart(7)}%  ${row.dynamoCpuPercent.toFixed(0).padStart(10)}%  ${row.emulatorCpuPercent.toFixed(0).padStart(10)}%  ${row.clientCpuPercent.toFixed(0).padStart(9)}%  ${row.serveCpuMsPerTurn.toFixed(1).padStart(10)} ms  ${row.machineBusyPercent.toFixed(0).padStart(10)}%\n`,
+    );
+    for (const failure of row.firstFailures) process.stdout.write(`        ${failure}\n`);
+  }
+}
+
+/** One run at `count` calls: fresh emulator and serve, clients here on worker threads. */
+export async function measure(count: number): Promise<CapacityRow> {
+  const openRate = Number(process.env.CAPACITY_OPEN_RATE ?? 250);
+  const workers = Number(process.env.CAPACITY_WORKERS ?? 2);
+  const files = (process.env.CAPACITY_SCENARIOS?.split(',') ?? readdirJson(scenarioDir)).filter(Boolean);
+  const scenarios = files.map(loadScenarioFile);
+  const rampS = Math.max(5, count / openRate);
+  const dir = mkdtempSync(join(tmpdir(), 'aybiza-capacity-'));
+  const heldFiles = scenarios.map((scenario) => {
+    const file = join(dir, `${scenario.name}.json`);
+    // Listening first until every call of the run is open: what makes all N calls held at once.
+    writeFileSync(file, JSON.stringify({ ...scenario, caller: [{ pauseMs: Math.round(rampS * 1000) + 2_000 }, ...scenario.caller] }));
+    return file;
+  });
+  writeFileSync(join(dir, 'scripts.json'), JSON.stringify(Object.fromEntries(
+    scenarios.filter((scenario) => scenario.model).map((scenario) => [scenario.name, scenario.model]),
+  )));
+  writeFileSync(join(dir, 'serve.json'), JSON.stringify(serveConfig(scenarios, count, dir)));
+
+  const emulator = await launch([self, '--emulator', join(dir, 'scripts.json')], {});
+  const profile = process.env.CAPACITY_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_CPU_PROF] : [];
+  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
+    AYBIZA_BEDROCK_MODE: 'emulator',
+    AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
+  });
+  // Serve's children: the embedded DynamoDB (dynalite) runs as one when memory.durable is `embedded`.
+  const sampler = startSampler(server.ready.metrics as string, [server.process.pid!, emulator.process.pid!, ...childrenOf(server.process.pid!)]);
+  const clientCpuBefore = process.cpuUsage();
+  const machineBefore = machineCpuMs();
+  const startedAt = performance.now();
+  let report: LoadReport;
+  try {
+    report = await runLoad({
+      files: heldFiles,
+      calls: count,
+      rampSeconds: rampS,
+      url: server.ready.telephony as string,
+      emulatorUrl: emulator.ready.url as string,
+      seed: 1,
+      workers,
+      playbackMsPerWord: 60,
+      turnTimeoutMs: 30_000,
+    });
+  } finally {
+    await sampler.stop();
+    await stop(server.process);
+    await stop(emulator.process);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  const machine = machineCpuMs();
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const [serveCpuMs, emulatorCpuMs, ...childCpuMs] = sampler.cpuMs();
+  return {
+    calls: count,
+    heldPeak: sampler.peakActive(),
+    failed: report.calls.failed,
+    turns: report.turns,
+    // Turns happen after the hold: from the first call's first turn to the end of the run.
+    turnsPerSecond: report.turns / Math.max(1, seconds - rampS - 2),
+    turnP50: report.latencyMs.turn.p50,
+    turnP99: report.latencyMs.turn.p99,
+    overheadP99: report.overheadMs.p99,
+    lagP99Ms: Math.max(0, sampler.worstLagP99Ms() - LAG_RESOLUTION_MS),
+    serveRssMb: Math.round(sampler.peakRssBytes() / 1_048_576),
+    serveCpuPercent: (100 * serveCpuMs!) / (seconds * 1000),
+    serveCpuMsPerTurn: serveCpuMs! / Math.max(1, report.turns),
+    machineBusyPercent: (100 * (machine.busy - machineBefore.busy)) / Math.max(1, machine.total - machineBefore.total),
+    emulatorCpuPercent: (100 * emulatorCpuMs!) / (seconds * 1000),
+    dynamoCpuPercent: (100 * childCpuMs.reduce((sum, ms) => sum + ms, 0)) / (seconds * 1000),
+    clientCpuPercent: (100 * (clientCpu.user + clientCpu.system)) / 1000 / (seconds * 1000),
+    firstFailures: report.failures.slice(0, 3).map((failure) => `${failure.callId} step ${failure.step}: ${failure.reason}`),
+  };
+}
+
+/** The agents of the scenarios on embedded defaults, quiet logs, room for every call, a memory namespace of its own. */
+function serveConfig(scenarios: Scenario[], count: number, dir: string): Record<string, unknown> {
+  const extra = process.env.AYBIZA_CONFIG ? JSON.parse(readFileSync(process.env.AYBIZA_CONFIG, 'utf8')) as Record<string, Record<string, unknown>> : {};
+  const base = loadConfig({ env: {} });
+  const agents: Record<string, unknown> = { default: base.agents.default };
+  for (const scenario of scenarios) agents[scenario.name] = { ...base.agents.default, ...(scenario.agent ?? {}) };
+  return {
+    ...extra,
+    server: { ...extra.server, maxCalls: count * 2 + 100, backlog: 4_096 },
+    memory: { ...extra.memory, dataDir: join(dir, 'data'), keyPrefix: `aybiza-capacity-${Date.now().toString(36)}:` },
+    agents,
+    log: { level: 'warn' },
+  };
+}
+
+interface Sampler {
+  stop(): Promise<void>;
+  peakActive(): number;
+  worstLagP99Ms(): number;
+  peakRssBytes(): number;
+  cpuMs(): number[];
+}
+
+/** Scrapes serve's /metrics and reads process CPU once a second. */
+function startSampler(metricsUrl: string, pids: number[]): Sampler {
+  let active = 0;
+  let lag = 0;
+  let rss = 0;
+  const cpuStart = pids.map(cpuMs);
+  let cpuLast = cpuStart;
+  let scraping: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    cpuLast = pids.map((pid, index) => safe(() => cpuMs(pid), cpuLast[index]!));
+    scraping = scraping.then(async () => {
+      try {
+        const text = await (await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+        active = Math.max(active, gauge(text, 'aybiza_calls_active'));
+        lag = Math.max(lag, 1000 * gauge(text, 'nodejs_eventloop_lag_p99_seconds'));
+        rss = Math.max(rss, gauge(text, 'process_resident_memory_bytes'));
+      } catch {
+        // A scrape that times out under load is a sample lost, not a failed run.
+      }
+    });
+  }, 1_000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await scraping;
+    },
+    peakActive: () => active,
+    worstLagP99Ms: () => lag,
+    peakRssBytes: () => rss,
+    cpuMs: () => cpuLast.map((value, index) => value - cpuStart[index]!),
+  };
+}
+
+function gauge(text: string, name: string): number {
+  const line = text.split('\n').find((entry) => entry.startsWith(`${name} `) || entry.startsWith(`${name}{`));
+  return Number(line?.split(' ').at(-1) ?? 0) || 0;
+}
+
+function safe<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+/** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time of the whole machine from /proc/stat: busy (all but idle and iowait) and total. */
+function machineCpuMs(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return { busy: total - fields[3]! - fields[4]!, total };
+}
+
+/** Child process ids of a process, from /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+    safe(() => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8'), '').split(' ').filter(Boolean).map(Number));
+}
+
+function readdirJson(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+interface Launched { process: ChildProcess; ready: Record<string, unknown> }
+
+/** Starts a child and waits for its one JSON `ready` line on stdout. */
+function launch(args: string[], env: Record<string, string>): Promise<Launched> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const event = JSON.parse(line) as Record<string, unknown>;
+        if (typeof event.event === 'string' && event.event.endsWith('.ready')) return resolve({ process: child, ready: event });
+      } catch {
+        // Not JSON: shown like the log lines.
+      }
+      // Serve logs warnings and errors only (log.level warn): worth seeing.
+      process.stderr.write(`${line}\n`);
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The emulator process: every scenario's model behaviour, keyed by agent, with a request log big enough for a run. */
+async function serveEmulator(scriptsFile: string): Promise<void> {
+  const scripts = JSON.parse(readFileSync(scriptsFile, 'utf8')) as Record<string, ModelScript>;
+  const emulator = await startEmulator({ scripts, requestLogSize: 60_000 });
+  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url })}\n`);
+  process.once('SIGTERM', () => void emulator.close().then(() => process.exit(0)));
+}
+
+const emulatorArg = process.argv.indexOf('--emulator');
+if (emulatorArg > 0) await serveEmulator(process.argv[emulatorArg + 1]!);
+else if (import.meta.url === `file://${process.argv[1]}`) {
+  const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  await run(counts.length ? counts : undefined);
+}

@@ -1,0 +1,64 @@
+/**
+ * `npm run reliability:report`: runs the protocol fuzzer, the fault matrix and the overload runs of
+ * test/reliability in one process and prints the figures as Markdown tables (for docs/reliability.md).
+ * AYBIZA_SOAK=1 raises the counts.
+ */
+import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
+import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
+import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
+
+const soak = process.env.AYBIZA_SOAK === '1';
+const MB = 1024 * 1024;
+
+function table(header: string[], rows: Array<Array<string | number>>): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    // A `|` inside a cell (even in code) would split it.
+    ...rows.map((row) => `| ${row.map((cell) => String(cell).replaceAll('|', '\\|')).join(' | ')} |`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const seed = Number(process.env.AYBIZA_FUZZ_SEED ?? 20_261_125);
+  const fuzzNode = await startFuzzNode();
+  const fuzz = await runProtocolFuzz(fuzzNode, { seed, frames: soak ? 100_000 : 10_000 }).finally(() => fuzzNode.close());
+  const faults: FaultOutcome[] = await runFaultMatrix();
+  const pastMax = await runPastMaxCalls({ maxCalls: 20, surplus: 10 });
+  const attempts = soak ? 5_000 : 1_000;
+  const burst = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
+  const slow = await runSlowReader({ sendBufferBytes: 64 * 1024, maxFrames: 400_000 });
+
+  const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
+  const lines = [
+    `Reliability figures (${new Date().toISOString().slice(0, 10)}, node ${process.version}, fuzz seed ${seed}${soak ? ', soak' : ''})`,
+    '',
+    table(['run', 'sent / injected', 'crashes or silent calls', 'leaks or losses', 'notes'], [
+      ['protocol fuzzing', `${fuzz.framesSent} frames`, fuzz.survived ? '0 crashes' : 'node stopped answering',
+        `heap ${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} MB after GC (baseline ${(fuzz.heapBaselineBytes / MB).toFixed(0)} MB)`,
+        `${fuzz.mismatches.length} frames answered other than documented; well-behaved call ${fuzz.wellBehavedTurns.completed}/${fuzz.wellBehavedTurns.asked} turns`],
+      ['fault injection', `${faults.reduce((sum, row) => sum + row.injected, 0)} faults, ${faults.length} kinds, ${faults.reduce((sum, row) => sum + row.calls, 0)} calls`,
+        `${faults.reduce((sum, row) => sum + row.silentCalls, 0)} silent calls`, `${faults.reduce((sum, row) => sum + row.itemsLost, 0)} stored items lost`,
+        `${faults.filter((row) => row.ok).length}/${faults.length} faults with the documented caller experience`],
+      ['overload: past maxCalls', `${pastMax.attempted} calls, maxCalls ${pastMax.maxCalls}`, `${pastMax.acceptedAndStarved} accepted-and-starved`,
+        `${pastMax.unanswered} unanswered`, `${pastMax.refusedCleanly} refused cleanly (error overloaded, hangup, close)`],
+      ['overload: simultaneous starts', `${burst.attempted} starts at once`, `${burst.acceptedAndStarved} accepted-and-starved`,
+        `${burst.unanswered} unanswered`, `${burst.accepted} accepted, ${burst.refusedCleanly} refused cleanly; all answered in ${Math.round(burst.allAnsweredMs)} ms; first turns: ${burst.modelAnswered} by the model, ${burst.accepted - burst.modelAnswered - burst.acceptedAndStarved} canned`],
+      ['overload: slow reader', `${slow.framesUntilCut} frames not read`, slow.slowCallEnded ? 'its call ended' : 'its call NOT ended',
+        '-', `neighbour call ${slow.healthyTurns.completed}/${slow.healthyTurns.asked} turns`],
+    ]),
+    '',
+    table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
+      faults.map((row) => [row.fault, row.callerExperience, row.injected, row.calls, row.silentCalls, row.itemsLost, row.ok ? 'yes' : `NO (heard: ${row.heard.join(' / ')})`, `\`${row.metric}\``])),
+  ];
+  if (fuzz.mismatches.length > 0) lines.push('', 'First mismatches:', ...fuzz.mismatches.slice(0, 10).map((m) => `- ${m.kind}: expected ${m.expected}, got ${m.got}`));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const failed = !fuzz.survived || fuzz.mismatches.length > 0 || faults.some((row) => !row.ok || row.silentCalls > 0 || row.itemsLost > 0)
+    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded;
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().then(() => process.exit(), (error: Error) => {
+  process.stderr.write(`reliability report failed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
