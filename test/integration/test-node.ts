@@ -59,7 +59,8 @@ export async function startTestNode(options: {
   };
 }
 
-function mergeDeep(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+/** Nested objects merged key by key; arrays and values replaced. */
+export function mergeDeep(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key];

@@ -1,9 +1,10 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMemory } from '../../src/memory/create.js';
 import { capturingLogger, isolation, memoryOptions, say, startDynalite } from './memory-fixtures.js';
+import { forwardPost } from '../support/http-forward.js';
 
 interface WriteRequests { RequestItems: Record<string, unknown[]> }
 
@@ -15,15 +16,7 @@ interface WriteRequests { RequestItems: Record<string, unknown[]> }
 async function startThrottlingRelay(target: string): Promise<{ endpoint: string; batchCalls: () => number; close(): Promise<void> }> {
   const upstream = new URL(target);
   let batchCalls = 0;
-  const forward = (body: string, headers: IncomingHttpHeaders) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const outgoing = request({ host: upstream.hostname, port: upstream.port, method: 'POST', path: '/', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 500, body: text }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
+  const forward = (body: string, headers: IncomingHttpHeaders) => forwardPost(upstream, body, headers);
   const server: Server = createServer((incoming, outgoing) => {
     let body = '';
     incoming.on('data', (chunk) => (body += chunk));

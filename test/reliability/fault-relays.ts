@@ -1,5 +1,6 @@
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { forwardPost } from '../support/http-forward.js';
 
 export type DynamoMode = 'pass' | 'throttle' | 'unavailable';
 
@@ -21,15 +22,7 @@ export async function startDynamoFaultRelay(target: string): Promise<DynamoFault
   let throttled = 0;
   let dropped = 0;
   const sockets = new Set<Socket>();
-  const forward = (body: string, headers: IncomingHttpHeaders) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const outgoing = request({ host: upstream.hostname, port: upstream.port, method: 'POST', path: '/', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
-      let text = '';
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 500, body: text }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
+  const forward = (body: string, headers: IncomingHttpHeaders) => forwardPost(upstream, body, headers);
   const server: Server = createServer((incoming, outgoing) => {
     let body = '';
     incoming.on('data', (chunk) => (body += chunk));

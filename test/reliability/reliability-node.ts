@@ -11,6 +11,7 @@ import type { ModelScript } from '../../src/emulator/script.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { startNode, type NodeOptions, type RunningNode } from '../../src/runtime/node.js';
 import { isolation } from '../memory/memory-fixtures.js';
+import { mergeDeep } from '../integration/test-node.js';
 
 export interface ReliabilityNode {
   node: RunningNode;
@@ -114,15 +115,3 @@ export const tempDir = (name: string): { dir: string; remove(): void } => {
 };
 
 export const uniqueId = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
-
-function mergeDeep(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(extra)) {
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? mergeDeep(current, value) : value;
-  }
-  return out;
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
