@@ -41,6 +41,24 @@ export interface RuntimeMetrics {
   trimFallbacks: Counter<'reason'>;
   setAccountingQueueSource(read: () => number): void;
   setWriteQueueSource(read: () => number): void;
+  setHotStoreErrorsSource(read: () => number): void;
+}
+
+/** A counter its owner keeps as a running total, read at scrape time like `sourcedGauge`. */
+function sourcedCounter(registry: Registry<OpenMetricsContentType>, name: string, help: string): (read: () => number) => void {
+  let source: () => number = () => 0;
+  let seen = 0;
+  new Counter({
+    name, help, registers: [registry],
+    collect() {
+      const total = source();
+      if (total > seen) this.inc(total - seen);
+      seen = Math.max(seen, total);
+    },
+  });
+  return (read) => {
+    source = read;
+  };
 }
 
 /** A gauge read from its owner at scrape time, so the owner never has to remember to update it. */
@@ -103,6 +121,7 @@ export function createMetrics(): RuntimeMetrics {
     trimFallbacks: new Counter({ name: 'aybiza_accounting_trim_fallbacks_total', help: 'History trims that used the in-thread character estimate instead of the pool, by reason.', labelNames: ['reason'] as const, registers }),
     setAccountingQueueSource: sourcedGauge(registry, 'aybiza_accounting_queue_depth', 'Accounting tasks waiting for a pool worker.'),
     setWriteQueueSource: sourcedGauge(registry, 'aybiza_memory_write_queue_depth', 'Memory writes waiting for the durable store.'),
+    setHotStoreErrorsSource: sourcedCounter(registry, 'aybiza_memory_hot_errors_total', 'Hot-window (Redis) operations that failed and were served from durable history instead.'),
   };
   (registry as unknown as Registry).setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
   return metrics;

@@ -107,6 +107,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }, log);
         services.memory = memory;
         metrics.setWriteQueueSource(() => memory.writeQueueDepth());
+        metrics.setHotStoreErrorsSource(() => memory.stats().hotErrors);
         return handle(() => memory.close());
       },
     },

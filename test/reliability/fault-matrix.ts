@@ -240,14 +240,15 @@ export async function runFaultMatrix(): Promise<FaultOutcome[]> {
     {
       fault: 'Redis connection dropped mid-call, then restored',
       callerExperience: 'nothing: turns go on, history is read from DynamoDB meanwhile',
-      metric: 'none yet: log event memory.hot_degraded (hotErrors in memory stats is not exported)',
+      metric: 'aybiza_memory_hot_errors_total',
       run: async () => {
         const calls = await Promise.all([0, 1].map(() => runCall(url, 'default', [plainTurn('One'), plainTurn('Two'), plainTurn('Three'), plainTurn('Four')], async (index) => {
           if (index === 1) redis.cut();
           if (index === 3) redis.restore();
         })));
         redis.restore();
-        return { calls, injected: 1, ok: sameEveryTurn(calls, REPLY) };
+        const hotErrors = await metricValue(test, 'aybiza_memory_hot_errors_total');
+        return { calls, injected: 1, ok: sameEveryTurn(calls, REPLY) && hotErrors >= 1 };
       },
     },
     {
