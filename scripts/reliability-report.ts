@@ -1,6 +1,6 @@
 /**
  * `npm run reliability:report`: runs the protocol fuzzer, the fault matrix and the overload runs of
- * test/reliability in one process and prints the figures as Markdown tables (for docs/reliability.md).
+ * test/reliability in one process and prints the figures as Markdown tables (for the README).
  * AYBIZA_SOAK=1 raises the counts.
  */
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
