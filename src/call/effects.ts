@@ -1,4 +1,4 @@
-import { defer, from, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
+import { defer, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
@@ -6,11 +6,13 @@ import type { ModelCatalogue } from '../config/catalogue.js';
 import { converseStream } from '../llm/converse-stream.js';
 import { alternatingConversation } from '../llm/conversation.js';
 import { ModelCallError } from '../llm/errors.js';
+import type { ModelEvent } from '../llm/events.js';
 import type { ChatMessage } from '../llm/messages.js';
 import { planFallback } from '../llm/fallback.js';
 import { buildConverseRequest } from '../llm/prompt.js';
 import { routeModel } from '../llm/router.js';
 import type { Logger } from '../log.js';
+import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
 import type { ConversationStore } from '../memory/store.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { executeToolUses, toToolResultBlocks } from '../tools/executor.js';
@@ -27,6 +29,7 @@ export interface CallDependencies {
   /** One client per region for the whole process. */
   bedrock(region: string): BedrockRuntimeClient;
   store: ConversationStore;
+  responseCache: ResponseCache;
   tools: ToolRegistry;
   accounting: Accounting;
   metrics: RuntimeMetrics;
@@ -79,10 +82,36 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
     });
   }
 
+  /** The key of a new call's opening question, when its agent reuses first answers. */
+  function firstAnswerKey(input: GenerateInput): string | undefined {
+    const [only, ...rest] = input.turnMessages;
+    if (!agentOf(input.agent).cacheFirstAnswers || input.hasHistory || input.round > 0 || rest.length > 0) return undefined;
+    const utterance = only?.content.map((block) => ('text' in block ? block.text : '')).join(' ').trim();
+    return utterance ? responseCacheKey({ agent: input.agent, model: input.choice.modelId, utterance }) : undefined;
+  }
+
   function generate(input: GenerateInput): Observable<TurnEvent> {
+    const key = firstAnswerKey(input);
+    if (!key) return fromModel(input);
+    return from(deps.responseCache.get(key)).pipe(
+      switchMap((cached) => {
+        metrics.responseCache.inc({ result: cached === undefined ? 'miss' : 'hit' });
+        if (cached !== undefined) return of<ModelEvent[]>(
+          { type: 'text', index: 0, text: cached },
+          { type: 'stop', stopReason: 'end_turn' },
+        ).pipe(turnEvents());
+        return fromModel(input, (text) => void deps.responseCache.set(key, text));
+      }),
+    );
+  }
+
+  /** One model round; `onPlainAnswer` receives the text of a round that ended without tools. */
+  function fromModel(input: GenerateInput, onPlainAnswer?: (text: string) => void): Observable<TurnEvent> {
     const { modelId, region } = input.choice;
     const labels = { model: modelId, region };
     return defer(() => {
+      let answer = '';
+      let plain = true;
       const sentAt = epochMs();
       let first = true;
       return from(buildRequest(input)).pipe(
@@ -103,6 +132,8 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
               first = false;
               metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
             }
+            if (event.type === 'text') answer += event.text;
+            if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
             if (event.type === 'usage') {
               accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
               metrics.countTokens(modelId, event.usage);
@@ -111,6 +142,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
           complete: () => {
             metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
             metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
+            if (plain && answer.trim()) onPlainAnswer?.(answer.trim());
           },
           error: (error: ModelCallError) => metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' }),
         }),

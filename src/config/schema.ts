@@ -99,6 +99,12 @@ const agentSchema = z.strictObject({
   maxContextTokens: positiveInt.optional(),
   maxCostUsd: z.number().positive().optional(),
   cannedAnswer: z.string().min(1).default(DEFAULT_CANNED_ANSWER),
+  /**
+   * Reuse the answer to a call's opening question when another caller asked the same (memory's
+   * response cache): FAQ lines answer without a model call. Off by default: only for agents whose
+   * first answers do not depend on who calls.
+   */
+  cacheFirstAnswers: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
 });
 

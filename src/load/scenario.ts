@@ -54,6 +54,7 @@ const agentSchema = z.strictObject({
   maxContextTokens: z.number().int().min(1_000).optional(),
   maxCostUsd: z.number().positive().optional(),
   cannedAnswer: z.string().min(1).optional(),
+  cacheFirstAnswers: z.boolean().optional(),
 });
 
 export const scenarioSchema = z.strictObject({

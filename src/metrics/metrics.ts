@@ -42,6 +42,7 @@ export interface RuntimeMetrics {
   setAccountingQueueSource(read: () => number): void;
   setWriteQueueSource(read: () => number): void;
   setHotStoreErrorsSource(read: () => number): void;
+  responseCache: Counter<'result'>;
 }
 
 /** A counter its owner keeps as a running total, read at scrape time like `sourcedGauge`. */
@@ -121,6 +122,7 @@ export function createMetrics(): RuntimeMetrics {
     trimFallbacks: new Counter({ name: 'aybiza_accounting_trim_fallbacks_total', help: 'History trims that used the in-thread character estimate instead of the pool, by reason.', labelNames: ['reason'] as const, registers }),
     setAccountingQueueSource: sourcedGauge(registry, 'aybiza_accounting_queue_depth', 'Accounting tasks waiting for a pool worker.'),
     setWriteQueueSource: sourcedGauge(registry, 'aybiza_memory_write_queue_depth', 'Memory writes waiting for the durable store.'),
+    responseCache: new Counter({ name: 'aybiza_response_cache_total', help: 'Opening questions looked up in the answer cache, by result (hit answers without a model call).', labelNames: ['result'] as const, registers }),
     setHotStoreErrorsSource: sourcedCounter(registry, 'aybiza_memory_hot_errors_total', 'Hot-window (Redis) operations that failed and were served from durable history instead.'),
   };
   (registry as unknown as Registry).setContentType(Registry.PROMETHEUS_CONTENT_TYPE);

@@ -135,6 +135,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const effects = createCallEffects({
           config, catalogue, bedrock, tools, metrics, log, accounting,
           store: required(services.memory, 'memory').store,
+          responseCache: required(services.memory, 'memory').responseCache,
         });
         const calls = createCallSupervisor({
           effects: { ...effects, ...options.effectOverrides?.(effects) },
@@ -148,12 +149,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           onRestart: () => metrics.actorRestarts.inc({ kind: 'call' }),
           onCallEnded: (summary, context) => {
             metrics.callEnded(summary.outcome);
-            log.info(callSummary({
-              callId: summary.callId,
-              outcome: summary.outcome,
-              turnLatenciesSeconds: (context?.latenciesMs ?? []).map((ms) => ms / 1000),
-              ledger: accounting.ledger(summary.callId),
-            }));
+            log.info({
+              ...callSummary({
+                callId: summary.callId,
+                outcome: summary.outcome,
+                turnLatenciesSeconds: (context?.latenciesMs ?? []).map((ms) => ms / 1000),
+                ledger: accounting.ledger(summary.callId),
+              }),
+              agent: summary.agent,
+              durationMs: summary.endedAt - summary.startedAt,
+            });
             accounting.forget(summary.callId);
           },
         });

@@ -10,6 +10,7 @@ const agents = {
   sickregion: { systemPrompt: 'You answer.', tools: [], model: 'sonnet' },
   broken: { systemPrompt: 'You answer.', tools: [], model: 'sonnet', cannedAnswer: 'Sorry, our system is slow right now. Please say that again.' },
   slow: { systemPrompt: 'You talk a lot.', tools: [], model: 'sonnet' },
+  cached: { systemPrompt: 'You answer questions about the practice.', tools: [], model: 'haiku', cacheFirstAnswers: true },
 };
 
 const scripts = {
@@ -158,5 +159,20 @@ describe('a call over aybiza.v1', () => {
     const transfer = await caller.next((f) => f.type === 'transfer');
     expect(transfer).toMatchObject({ type: 'transfer', to: expect.any(String) });
     await caller.closed();
+  });
+
+  it('answers an opening question another caller already asked from the answer cache, without a model call', async () => {
+    const ask = async (callId: string) => {
+      const caller = await CallerClient.connect(test.url);
+      await caller.start({ callId, agent: 'cached' });
+      const says = await caller.turn('What are your opening hours?');
+      caller.close();
+      return says.map((say) => say.text).join(' ');
+    };
+    const first = await ask('flow-cache-1');
+    const second = await ask('flow-cache-2');
+    expect(second).toBe(first);
+    expect(test.requests('flow-cache-1')).toHaveLength(1);
+    expect(test.requests('flow-cache-2')).toHaveLength(0);
   });
 });
