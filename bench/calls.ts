@@ -17,11 +17,13 @@ import { LatencyHistogram } from '../src/load/latency.js';
  *
  *   npx tsx bench/calls.ts [N...]        (default 100 1000 5000)
  *   BENCH_CPU_PROF=DIR                    also writes serve's CPU profile to DIR when it exits
+ *   BENCH_SERVE_CLI=dist/src/cli.js       runs the compiled build (npm run build) instead of tsx
  */
 const TURNS = 3;
 const REPLY = 'Thanks for calling. We are open from nine to five.';
 const OPEN_CONCURRENCY = 200;
-const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+/** BENCH_SERVE_CLI=dist/src/cli.js measures the compiled build instead of the sources through tsx. */
+const cli = process.env.BENCH_SERVE_CLI ?? new URL('../src/cli.ts', import.meta.url).pathname;
 
 interface Measured { turnP50: number; turnP99: number; failed: number; cpuMsPerTurn: number }
 

@@ -91,7 +91,7 @@ export function createAccounting(options: AccountingOptions): Accounting {
   const typescript = import.meta.url.endsWith('.ts');
   const pool = new Piscina<EstimateTask, RequestTokens>({
     filename: new URL(typescript ? './token-worker.ts' : './token-worker.js', import.meta.url).href,
-    execArgv: typescript ? ['--import', 'tsx'] : [],
+    execArgv: typescript ? ['--import', import.meta.resolve('tsx')] : [],
     minThreads: options.poolSize,
     maxThreads: options.poolSize,
     // The in-flight gate below is the real bound; this only stops a runaway if the gate were bypassed.
