@@ -34,18 +34,25 @@ async function main(argv: string[]): Promise<void> {
   try {
     await run(rest);
   } catch (error) {
-    const message = isUsersToFix(error)
-      ? (error as Error).message
+    const cause = userCause(error);
+    const message = cause
+      ? cause.message
       : `aybiza ${command}: ${(error as Error).stack ?? String(error)}`;
     process.stderr.write(`${message}\n`);
     process.exit(2);
   }
 }
 
-/** Configuration, usage and input-file problems: the message says what to fix; a stack trace would not help. */
-function isUsersToFix(error: unknown): boolean {
-  return [ConfigError, UsageError, ModelScriptError, ScenarioError].some((kind) => error instanceof kind)
-    || Boolean((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'));
+/**
+ * A configuration, usage or input-file problem, however deep in the causes (a supervisor wraps what
+ * its children throw at start): its message says what to fix, and a stack trace would not help.
+ */
+function userCause(error: unknown): Error | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if ([ConfigError, UsageError, ModelScriptError, ScenarioError].some((kind) => current instanceof kind)) return current;
+    if ((current as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return current;
+  }
+  return undefined;
 }
 
 void main(process.argv.slice(2));

@@ -202,7 +202,7 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 /** The value as an error may show it: secrets hidden, long values cut. */
 function show(path: Path, value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (path.includes('apiKeys')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
+  if (path.includes('apiKeys') || path.includes('headers')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
   const text = JSON.stringify(maskSecrets(value)) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

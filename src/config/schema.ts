@@ -153,10 +153,26 @@ const memorySchema = z.strictObject({
   }).prefault({}),
 });
 
+/** A tool answered by your own HTTPS endpoint (src/tools/backends/webhook.ts); agents name it in `tools`. */
+const webhookToolSchema = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64'),
+  description: z.string().min(1),
+  inputSchema: z.record(z.string(), z.unknown()),
+  url: z.url({ protocol: /^https?$/ }),
+  timeoutMs: positiveInt.optional(),
+  filler: z.string().min(1).optional(),
+  maxResponseBytes: positiveInt.default(65_536),
+  /** Hosts that may be plain HTTP or resolve to private addresses; every other host must be public HTTPS. */
+  allowHosts: z.array(z.string().min(1)).default([]),
+  /** Sent with every request, e.g. Authorization; never logged. */
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
 const toolsSchema = z.strictObject({
   defaultTimeoutMs: positiveInt.default(3_000),
   maxResultBytes: positiveInt.default(16_384),
   fixturesDir: z.string().min(1).default(defaultFixturesDir),
+  webhooks: z.array(webhookToolSchema).default([]),
 });
 
 const accountingSchema = z.strictObject({

@@ -44,6 +44,8 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
   const seqLookups = new Map<string, Promise<void>>();
   /** Calls with messages the hot window missed while it failed: read from durable until re-warmed. */
   const stale = new Set<string>();
+  /** Active calls with a snapshot in DynamoDB (always, when the hot store is in-process). */
+  const durableSnapshots = new Set<string>();
 
   const observe = (callId: string, seq: number) => {
     if (seq > (knownSeq.get(callId) ?? 0)) knownSeq.set(callId, seq);
@@ -147,9 +149,14 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       const snapshotJson = JSON.stringify(snapshot);
       try {
         await hot.saveSnapshot(callId, snapshotJson);
+        // Redis outlives this process, so a restarted node resumes from it; a DynamoDB item per turn
+        // (journal line, batch write) only pays when the hot store dies with the process or failed.
+        // A call whose snapshot went to DynamoDB once keeps it current there, so it never lags Redis.
+        if (hot.kind === 'redis' && !durableSnapshots.has(callId)) return;
       } catch (error) {
         hotFailed('saveSnapshot', callId, error);
       }
+      durableSnapshots.add(callId);
       const ts = Date.now();
       await enqueue({ kind: 'snapshot', callId, snapshotJson, ts, expiresAtSeconds: Math.ceil(ts / 1000) + parts.ttlSeconds });
     },
@@ -182,6 +189,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
         hotFailed('endCall', callId, error);
       }
       // The window expires on its own TTL; the history and the summary stay in DynamoDB.
+      durableSnapshots.delete(callId);
       await enqueue({ kind: 'snapshot-delete', callId });
       await enqueue({ kind: 'summary', callId, summary });
     },

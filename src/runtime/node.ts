@@ -3,6 +3,7 @@ import { createAccounting, type Accounting } from '../accounting/accounting.js';
 import { createCallEffects } from '../call/effects.js';
 import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
+import { ConfigError } from '../config/load.js';
 import type { AybizaConfig } from '../config/schema.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import type { ModelScript } from '../emulator/script.js';
@@ -13,6 +14,7 @@ import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
 import { callSummary } from '../metrics/call-summary.js';
 import { startMetricsServer } from '../metrics/server.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
+import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
@@ -129,7 +131,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       shutdownMs: config.server.drainTimeoutMs + 5_000,
       start: async () => {
         const builtins = await createBuiltinTools({ fixturesDir: config.tools.fixturesDir });
-        const tools = createToolRegistry([...builtins, ...(options.extraTools ?? [])]);
+        const webhooks = config.tools.webhooks.map((webhook) => createWebhookTool(webhook));
+        const tools = createToolRegistry([...builtins, ...webhooks, ...(options.extraTools ?? [])]);
+        refuseUnknownTools(config, tools);
         services.tools = tools;
         const accounting = required(services.accounting, 'accounting');
         const effects = createCallEffects({
@@ -232,6 +236,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       return stopping;
     },
   };
+}
+
+/** An agent naming a tool nobody provides is a configuration mistake: refuse to start, not to answer. */
+function refuseUnknownTools(config: AybizaConfig, tools: ToolRegistry): void {
+  const problems = Object.entries(config.agents).flatMap(([name, agent]) => {
+    const unknown = agent.tools.filter((tool) => !tools.get(tool));
+    return unknown.length === 0 ? [] : [`agents.${name}.tools: got ${JSON.stringify(unknown)} — expected tools that exist: ${tools.names().join(', ')}`];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** A service child whose only lifecycle is start and close. */
