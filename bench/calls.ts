@@ -162,7 +162,10 @@ interface Launched { process: ChildProcess; ready: Record<string, unknown> }
 
 /** Starts a child and waits for its one JSON `ready` line on stdout. */
 function launch(args: string[], env: Record<string, string>): Promise<Launched> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The compiled build runs as `npm start` runs it, without tsx's resolve hooks (they made every
+  // `require` on the request path cost a filesystem resolution); TypeScript sources need tsx.
+  const loader = args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

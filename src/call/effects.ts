@@ -202,7 +202,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
       const previous = pendingWrites.get(callId) ?? Promise.resolve();
       const next = previous
         .then(async () => {
-          for (const message of messages) await store.remember(callId, message);
+          await store.rememberAll(callId, messages);
         })
         .catch((error: Error) => log.error({ event: 'memory.remember_failed', callId, error: error.message }));
       pendingWrites.set(callId, next);

@@ -84,10 +84,40 @@ function assertOptions(options: BedrockClientOptions): void {
   }
 }
 
+/** The part of the SDK's protocol object that builds the event-stream reader of a response. */
+interface EventStreamProtocol {
+  serdeContext: unknown;
+  loadEventStreamCapability(): Promise<unknown>;
+}
+
+/**
+ * The SDK's protocol calls `require('@smithy/core/event-streams')` for every streamed response, and
+ * Node resolves a package's import of its own subpath exports anew each time (no cache): ~2 % of
+ * serve's CPU at 1,000 calls. What it builds depends only on the protocol's serde context (the client
+ * config, the same object on every request), so one is built per context and reused.
+ */
+function reuseEventStreamSerde(client: BedrockRuntimeClient): void {
+  const protocol = client.config.protocol as unknown as Partial<EventStreamProtocol> | undefined;
+  if (!protocol || typeof protocol.loadEventStreamCapability !== 'function') return;
+  const load = protocol.loadEventStreamCapability.bind(protocol);
+  let built: { context: unknown; serde: Promise<unknown> } | undefined;
+  protocol.loadEventStreamCapability = () => {
+    if (!built || built.context !== protocol.serdeContext) {
+      const serde = load();
+      built = { context: protocol.serdeContext, serde };
+      // A failed build is not kept: the next response tries again.
+      serde.catch(() => {
+        if (built?.serde === serde) built = undefined;
+      });
+    }
+    return built.serde;
+  };
+}
+
 /** One client per region and process: it owns the connections that every call in the region shares. */
 export function createBedrockClient(options: BedrockClientOptions): BedrockRuntimeClient {
   assertOptions(options);
-  return new BedrockRuntimeClient({
+  const client = new BedrockRuntimeClient({
     region: options.region,
     maxAttempts: options.maxAttempts,
     requestHandler: requestHandlerFor(options.handler, options.maxSockets),
@@ -98,4 +128,6 @@ export function createBedrockClient(options: BedrockClientOptions): BedrockRunti
       ? { credentials: EMULATOR_CREDENTIALS, authSchemePreference: ['sigv4'] }
       : {}),
   });
+  reuseEventStreamSerde(client);
+  return client;
 }

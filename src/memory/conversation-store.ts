@@ -44,8 +44,6 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
   const seqLookups = new Map<string, Promise<void>>();
   /** Calls with messages the hot window missed while it failed: read from durable until re-warmed. */
   const stale = new Set<string>();
-  /** Active calls with a snapshot in DynamoDB (always, when the hot store is in-process). */
-  const durableSnapshots = new Set<string>();
 
   const observe = (callId: string, seq: number) => {
     if (seq > (knownSeq.get(callId) ?? 0)) knownSeq.set(callId, seq);
@@ -56,8 +54,8 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     log.warn({ event: 'memory.hot_degraded', callId, operation, hot: hot.kind, error: (error as Error).message, hotErrors: stats.hotErrors });
   };
 
-  const enqueue = async (record: DurableRecord) => {
-    if (writer) await writer.enqueue(record);
+  const enqueue = async (...records: DurableRecord[]) => {
+    if (writer) await writer.enqueue(...records);
   };
 
   /** Newest `lastN` from DynamoDB and the queue together, deduplicated by seq. */
@@ -87,23 +85,32 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     await lookup;
   }
 
+  async function rememberAll(callId: string, messages: readonly ChatMessage[]): Promise<StoredMessage[]> {
+    if (messages.length === 0) return [];
+    await learnSeq(callId);
+    const ts = Date.now();
+    let stored: StoredMessage[];
+    try {
+      stored = await hot.append(callId, messages, ts, knownSeq.get(callId) ?? 0);
+    } catch (error) {
+      hotFailed('remember', callId, error);
+      stale.add(callId);
+      // Assigned synchronously after the last await, so concurrent degraded appends stay distinct.
+      const first = (knownSeq.get(callId) ?? 0) + 1;
+      stored = messages.map((message, index) => ({ seq: first + index, ts, role: message.role, content: message.content }));
+    }
+    observe(callId, stored.at(-1)!.seq);
+    await enqueue(...stored.map((message): DurableRecord => ({ kind: 'message', callId, message })));
+    return stored;
+  }
+
   return {
     async remember(callId: string, message: ChatMessage): Promise<StoredMessage> {
-      await learnSeq(callId);
-      const ts = Date.now();
-      let stored: StoredMessage;
-      try {
-        stored = await hot.append(callId, message, ts, knownSeq.get(callId) ?? 0);
-      } catch (error) {
-        hotFailed('remember', callId, error);
-        stale.add(callId);
-        // Assigned synchronously after the last await, so concurrent degraded appends stay distinct.
-        stored = { seq: (knownSeq.get(callId) ?? 0) + 1, ts, role: message.role, content: message.content };
-      }
-      observe(callId, stored.seq);
-      await enqueue({ kind: 'message', callId, message: stored });
-      return stored;
+      const [stored] = await rememberAll(callId, [message]);
+      return stored!;
     },
+
+    rememberAll,
 
     async context(callId: string, lastN: number): Promise<StoredMessage[]> {
       if (lastN <= 0) return [];
@@ -149,14 +156,9 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       const snapshotJson = JSON.stringify(snapshot);
       try {
         await hot.saveSnapshot(callId, snapshotJson);
-        // Redis outlives this process, so a restarted node resumes from it; a DynamoDB item per turn
-        // (journal line, batch write) only pays when the hot store dies with the process or failed.
-        // A call whose snapshot went to DynamoDB once keeps it current there, so it never lags Redis.
-        if (hot.kind === 'redis' && !durableSnapshots.has(callId)) return;
       } catch (error) {
         hotFailed('saveSnapshot', callId, error);
       }
-      durableSnapshots.add(callId);
       const ts = Date.now();
       await enqueue({ kind: 'snapshot', callId, snapshotJson, ts, expiresAtSeconds: Math.ceil(ts / 1000) + parts.ttlSeconds });
     },
@@ -189,9 +191,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
         hotFailed('endCall', callId, error);
       }
       // The window expires on its own TTL; the history and the summary stay in DynamoDB.
-      durableSnapshots.delete(callId);
-      await enqueue({ kind: 'snapshot-delete', callId });
-      await enqueue({ kind: 'summary', callId, summary });
+      await enqueue({ kind: 'snapshot-delete', callId }, { kind: 'summary', callId, summary });
     },
 
     async healthy(): Promise<boolean> {

@@ -14,8 +14,11 @@ export interface WindowRead {
  */
 export interface HotStore {
   readonly kind: 'redis' | 'memory';
-  /** Appends with the next seq, never below `seqFloor + 1`, in one round trip. */
-  append(callId: string, message: ChatMessage, ts: number, seqFloor: number): Promise<StoredMessage>;
+  /**
+   * Appends `messages` in order with the next seqs, the first never below `seqFloor + 1`, in one
+   * round trip (a turn's messages together).
+   */
+  append(callId: string, messages: readonly ChatMessage[], ts: number, seqFloor: number): Promise<StoredMessage[]>;
   /** The newest `lastN` messages, oldest first; malformed entries are skipped. */
   window(callId: string, lastN: number): Promise<WindowRead>;
   /** Replaces the window with `messages` (chronological), read back from durable history. */

@@ -22,11 +22,13 @@ export function createMemoryHotStore(options: HotStoreOptions): HotStore {
 
   return {
     kind: 'memory',
-    async append(callId: string, message: ChatMessage, ts: number, seqFloor: number): Promise<StoredMessage> {
+    async append(callId: string, messages: readonly ChatMessage[], ts: number, seqFloor: number): Promise<StoredMessage[]> {
+      if (messages.length === 0) return [];
       const window = windows.get(callId) ?? { lastSeq: 0, messages: [] };
-      const stored: StoredMessage = { seq: Math.max(window.lastSeq, seqFloor) + 1, ts, role: message.role, content: message.content };
-      window.lastSeq = stored.seq;
-      window.messages.push(stored);
+      const first = Math.max(window.lastSeq, seqFloor) + 1;
+      const stored = messages.map((message, index): StoredMessage => ({ seq: first + index, ts, role: message.role, content: message.content }));
+      window.lastSeq = first + messages.length - 1;
+      window.messages.push(...stored);
       if (window.messages.length > options.windowMessages) window.messages.splice(0, window.messages.length - options.windowMessages);
       windows.set(callId, window);
       return stored;

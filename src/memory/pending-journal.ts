@@ -51,12 +51,15 @@ export class PendingJournal {
     return { journal, recovered };
   }
 
-  append(record: DurableRecord): JournalSegment {
+  /** Appends `records` with one `writeSync`; they share the returned segment. */
+  append(records: readonly DurableRecord[]): JournalSegment {
     if (!this.active || this.appended >= SEGMENT_RECORDS) this.rotate();
     const segment = this.active!;
-    writeSync(segment.fd, `${JSON.stringify(record)}\n`);
-    segment.outstanding += 1;
-    this.appended += 1;
+    let lines = '';
+    for (const record of records) lines += `${JSON.stringify(record)}\n`;
+    writeSync(segment.fd, lines);
+    segment.outstanding += records.length;
+    this.appended += records.length;
     return segment;
   }
 

@@ -7,22 +7,26 @@ import { callKeys } from './redis-keys.js';
 import type { StoredMessage } from './store.js';
 
 /**
- * Appends in one atomic round trip: the seq comes from INCR (raised to the caller's floor when the
- * process issued seqs while Redis was away) and is spliced into the stored JSON, then the list is
- * trimmed and both keys get their expiry.
+ * Appends the messages ARGV[4..] in one atomic round trip: their seqs come from INCRBY (the first
+ * raised to the caller's floor when the process issued seqs while Redis was away) and are spliced
+ * into the stored JSON, then the list is trimmed and both keys get their expiry. Returns the first seq.
  */
 const APPEND_SCRIPT = `
-local seq = redis.call('INCR', KEYS[1])
+local count = #ARGV - 3
+local last = redis.call('INCRBY', KEYS[1], count)
 local floor = tonumber(ARGV[1])
-if seq <= floor then
-  seq = floor + 1
-  redis.call('SET', KEYS[1], seq)
+if last - count + 1 <= floor then
+  last = floor + count
+  redis.call('SET', KEYS[1], last)
 end
-redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2))
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return seq
+local first = last - count + 1
+for i = 1, count do
+  redis.call('RPUSH', KEYS[2], '{"seq":' .. (first + i - 1) .. ',' .. string.sub(ARGV[3 + i], 2))
+end
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return first
 `;
 
 /** Replaces the window with history read back from DynamoDB; the counter never goes backwards. */
@@ -53,10 +57,12 @@ export function createRedisHotStore(redis: Redis, options: HotStoreOptions & { k
 
   return {
     kind: 'redis',
-    async append(callId: string, message: ChatMessage, ts: number, seqFloor: number): Promise<StoredMessage> {
+    async append(callId: string, messages: readonly ChatMessage[], ts: number, seqFloor: number): Promise<StoredMessage[]> {
+      if (messages.length === 0) return [];
       const k = keys(callId);
-      const seq = Number(await scripts.aybizaAppend(k.seq, k.msgs, seqFloor, messageBody(message, ts), options.windowMessages, options.ttlSeconds));
-      return { seq, ts, role: message.role, content: message.content };
+      const bodies = messages.map((message) => messageBody(message, ts));
+      const first = Number(await scripts.aybizaAppend(k.seq, k.msgs, seqFloor, options.windowMessages, options.ttlSeconds, ...bodies));
+      return messages.map((message, index) => ({ seq: first + index, ts, role: message.role, content: message.content }));
     },
     async window(callId: string, lastN: number): Promise<WindowRead> {
       if (lastN <= 0) return { messages: [], lastSeq: 0 };

@@ -28,6 +28,8 @@ export interface CallSummary {
  */
 export interface ConversationStore {
   remember(callId: string, message: ChatMessage): Promise<StoredMessage>;
+  /** `remember` for several messages in order (a turn's), in one hot-store round trip and one journal write. */
+  rememberAll(callId: string, messages: readonly ChatMessage[]): Promise<StoredMessage[]>;
   /** The newest `lastN` messages, oldest first. */
   context(callId: string, lastN: number): Promise<StoredMessage[]>;
   saveSnapshot(callId: string, snapshot: unknown): Promise<void>;

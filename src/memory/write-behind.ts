@@ -59,12 +59,16 @@ export class WriteBehindQueue {
     this.schedule();
   }
 
-  /** Resolves once the record is journaled and queued, waiting first while the queue is full. */
-  async enqueue(record: DurableRecord): Promise<void> {
+  /**
+   * Resolves once the records (a turn's, at most a few) are journaled in one write and queued,
+   * waiting first while the queue is full.
+   */
+  async enqueue(...records: DurableRecord[]): Promise<void> {
     while (this.depth() >= this.options.maxQueue && !this.closing) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
-    this.put({ record, segment: this.options.journal?.append(record) });
+    const segment = this.options.journal?.append(records);
+    for (const record of records) this.put({ record, segment });
     this.schedule();
   }
 
