@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { AybizaConfig } from '../../src/config/schema.js';
 import type { ModelScript } from '../../src/emulator/script.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startNode, type NodeOptions, type RunningNode } from '../../src/runtime/node.js';
+import { isolation } from '../memory/memory-fixtures.js';
 
 export interface TestNode {
   node: RunningNode;
@@ -20,43 +17,50 @@ export const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 export const HAIKU = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 
 /**
- * A whole node on ephemeral ports: the embedded emulator driven by the given scripts, in-process
- * the real Redis under a key prefix of its own, and an embedded DynamoDB in a temporary folder.
+ * A whole node on ephemeral ports: the embedded emulator driven by the given scripts, the real
+ * Redis under a key prefix of its own (its keys removed on close), and an embedded DynamoDB in a
+ * temporary folder.
  */
 export async function startTestNode(options: {
   script?: ModelScript;
   scripts?: Record<string, ModelScript>;
   config?: Record<string, unknown>;
+  log?: Logger;
   extraTools?: NodeOptions['extraTools'];
   effectOverrides?: NodeOptions['effectOverrides'];
 } = {}): Promise<TestNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aybiza-test-'));
-  const config = loadConfig({
-    env: {},
-    overrides: mergeDeep({
-      server: { port: 0, metricsPort: 0, drainTimeoutMs: 2_000, resumeGraceMs: 2_000 },
-      memory: { dataDir, hot: 'redis', keyPrefix: `aybiza-test-${randomUUID()}:`, hotTtlSeconds: 300 },
-      bedrock: { firstEventTimeoutMs: 3_000, idleTimeoutMs: 3_000 },
-      log: { level: 'silent' },
-    }, options.config ?? {}),
-  });
-  const log = createLogger({ level: process.env.AYBIZA_TEST_LOG ?? 'silent' });
-  const node = await startNode({
-    config, log,
-    emulator: { script: options.script, scripts: options.scripts },
-    extraTools: options.extraTools,
-    effectOverrides: options.effectOverrides,
-  });
-  return {
-    node,
-    config,
-    url: node.telephonyUrl,
-    requests: (callId) => node.emulator?.requests({ callId }) ?? [],
-    close: async () => {
-      await node.shutdown();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  const isolated = isolation('node');
+  try {
+    const config = loadConfig({
+      env: {},
+      overrides: mergeDeep({
+        server: { port: 0, metricsPort: 0, drainTimeoutMs: 2_000, resumeGraceMs: 2_000 },
+        memory: { dataDir: isolated.dataDir, hot: 'redis', keyPrefix: isolated.keyPrefix, hotTtlSeconds: 300 },
+        bedrock: { firstEventTimeoutMs: 3_000, idleTimeoutMs: 3_000 },
+        log: { level: 'silent' },
+      }, options.config ?? {}),
+    });
+    const node = await startNode({
+      config,
+      log: options.log ?? createLogger({ level: process.env.AYBIZA_TEST_LOG ?? 'silent' }),
+      emulator: { script: options.script, scripts: options.scripts },
+      extraTools: options.extraTools,
+      effectOverrides: options.effectOverrides,
+    });
+    return {
+      node,
+      config,
+      url: node.telephonyUrl,
+      requests: (callId) => node.emulator?.requests({ callId }) ?? [],
+      close: async () => {
+        await node.shutdown();
+        await isolated.cleanup();
+      },
+    };
+  } catch (error) {
+    await isolated.cleanup();
+    throw error;
+  }
 }
 
 /** Nested objects merged key by key; arrays and values replaced. */

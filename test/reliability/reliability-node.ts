@@ -5,61 +5,19 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { loadConfig } from '../../src/config/load.js';
-import type { AybizaConfig } from '../../src/config/schema.js';
-import type { ModelScript } from '../../src/emulator/script.js';
-import { createLogger, type Logger } from '../../src/log.js';
-import { startNode, type NodeOptions, type RunningNode } from '../../src/runtime/node.js';
-import { isolation } from '../memory/memory-fixtures.js';
-import { mergeDeep } from '../integration/test-node.js';
+import { mergeDeep, startTestNode, type TestNode } from '../integration/test-node.js';
 
-export interface ReliabilityNode {
-  node: RunningNode;
-  config: AybizaConfig;
-  url: string;
-  close(): Promise<void>;
-}
+export type ReliabilityNode = TestNode;
 
 /**
- * A whole node for fault and overload runs: like test/integration/test-node.ts, but the caller
- * chooses the logger, Redis URL and DynamoDB endpoint (so relays can stand between them), and
- * Redis keys are removed on close.
+ * A whole node for fault and overload runs: test/integration/test-node.ts with a short resume grace
+ * (suspended calls end quickly) and one accounting worker, so many such nodes share two cores.
  */
-export async function startReliabilityNode(options: {
-  script?: ModelScript;
-  scripts?: Record<string, ModelScript>;
-  config?: Record<string, unknown>;
-  log?: Logger;
-  extraTools?: NodeOptions['extraTools'];
-  effectOverrides?: NodeOptions['effectOverrides'];
-} = {}): Promise<ReliabilityNode> {
-  const isolated = isolation('reliability');
-  const config = loadConfig({
-    env: {},
-    overrides: mergeDeep({
-      server: { port: 0, metricsPort: 0, drainTimeoutMs: 2_000, resumeGraceMs: 200 },
-      memory: { dataDir: isolated.dataDir, hot: 'redis', keyPrefix: isolated.keyPrefix, hotTtlSeconds: 300 },
-      bedrock: { firstEventTimeoutMs: 3_000, idleTimeoutMs: 3_000 },
-      accounting: { poolSize: 1 },
-      log: { level: 'silent' },
-    }, options.config ?? {}),
+export function startReliabilityNode(options: Parameters<typeof startTestNode>[0] = {}): Promise<ReliabilityNode> {
+  return startTestNode({
+    ...options,
+    config: mergeDeep({ server: { resumeGraceMs: 200 }, accounting: { poolSize: 1 } }, options.config ?? {}),
   });
-  const node = await startNode({
-    config,
-    log: options.log ?? createLogger({ level: process.env.AYBIZA_TEST_LOG ?? 'silent' }),
-    emulator: { script: options.script, scripts: options.scripts },
-    extraTools: options.extraTools,
-    effectOverrides: options.effectOverrides,
-  });
-  return {
-    node,
-    config,
-    url: node.telephonyUrl,
-    close: async () => {
-      await node.shutdown();
-      await isolated.cleanup();
-    },
-  };
 }
 
 /** Messages stored in DynamoDB for one call (sort keys from 1; the snapshot lives below). */

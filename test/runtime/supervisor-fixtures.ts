@@ -63,7 +63,7 @@ export class FakeChild {
   attempts = 0;
   readonly spec: ChildSpec;
 
-  constructor(readonly id: string, private readonly journal: Journal, options: FakeChildOptions = {}) {
+  constructor(readonly id: string, journal: Journal, options: FakeChildOptions = {}) {
     this.spec = {
       id,
       restart: options.restart ?? 'permanent',
