@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import WebSocket, { WebSocketServer } from 'ws';
 import { LatencyHistogram } from '../src/load/latency.js';
+import { cpuMs, launch, rssKb, stop, type Launched } from './child-processes.js';
 
 /**
  * Turn overhead of `serve` with N calls held at once, each doing a three-turn script against a
@@ -61,7 +60,7 @@ export async function run(counts = [100, 1_000, 5_000]): Promise<void> {
       );
     }
   } finally {
-    for (const child of [echo, server, emulator]) await stop(child.process);
+    for (const child of [echo, server, emulator]) await stop(child.process, 30_000);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -156,54 +155,6 @@ function nextFrame(socket: WebSocket, done: (frame: Record<string, unknown>) => 
     };
     socket.on('message', onMessage);
   });
-}
-
-interface Launched { process: ChildProcess; ready: Record<string, unknown> }
-
-/** Starts a child and waits for its one JSON `ready` line on stdout. */
-function launch(args: string[], env: Record<string, string>): Promise<Launched> {
-  // The compiled build runs as `npm start` runs it, without tsx's resolve hooks (they made every
-  // `require` on the request path cost a filesystem resolution); TypeScript sources need tsx.
-  const loader = args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const event = safeJson(line);
-      if (typeof event?.event === 'string' && event.event.endsWith('.ready')) resolve({ process: child, ready: event });
-      // The children log warnings and errors only (AYBIZA_LOG_LEVEL=warn): worth seeing.
-      else process.stderr.write(`${line}\n`);
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssKb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
-  return Number(line?.match(/\d+/)?.[0] ?? 0);
-}
-
-function safeJson(line: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 const fmt = (ms: number) => ms.toFixed(2).padStart(6);

@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config/load.js';
-import { startEmulator } from '../src/emulator/server.js';
-import type { ModelScript } from '../src/emulator/script.js';
 import type { LoadReport } from '../src/load/report.js';
 import { runLoad } from '../src/load/runner.js';
 import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
+import { scenarioAgents } from '../src/load/scenario-agents.js';
+import { scenarioFiles } from '../src/load/scenario-files.js';
+import { cpuMs, launch, stop } from './child-processes.js';
 
 /**
  * How many calls `serve` holds at once on this machine with 0 failures at the scenario library's
@@ -25,7 +24,6 @@ import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
  *   AYBIZA_CONFIG=FILE                        extra serve configuration merged under the generated one
  */
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
-const self = new URL(import.meta.url).pathname;
 const scenarioDir = new URL('../scenarios/', import.meta.url).pathname;
 /** monitorEventLoopDelay (prom-client, resolution 10 ms) reports the timer period plus the lag. */
 const LAG_RESOLUTION_MS = 10;
@@ -70,22 +68,22 @@ export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
 export async function measure(count: number): Promise<CapacityRow> {
   const openRate = Number(process.env.CAPACITY_OPEN_RATE ?? 250);
   const workers = Number(process.env.CAPACITY_WORKERS ?? 2);
-  const files = (process.env.CAPACITY_SCENARIOS?.split(',') ?? readdirJson(scenarioDir)).filter(Boolean);
+  const files = (process.env.CAPACITY_SCENARIOS?.split(',') ?? scenarioFiles(scenarioDir)).filter(Boolean);
   const scenarios = files.map(loadScenarioFile);
   const rampS = Math.max(5, count / openRate);
   const dir = mkdtempSync(join(tmpdir(), 'aybiza-capacity-'));
+  const heldDir = join(dir, 'scenarios');
+  mkdirSync(heldDir);
   const heldFiles = scenarios.map((scenario) => {
-    const file = join(dir, `${scenario.name}.json`);
+    const file = join(heldDir, `${scenario.name}.json`);
     // Listening first until every call of the run is open: what makes all N calls held at once.
     writeFileSync(file, JSON.stringify({ ...scenario, caller: [{ pauseMs: Math.round(rampS * 1000) + 2_000 }, ...scenario.caller] }));
     return file;
   });
-  writeFileSync(join(dir, 'scripts.json'), JSON.stringify(Object.fromEntries(
-    scenarios.filter((scenario) => scenario.model).map((scenario) => [scenario.name, scenario.model]),
-  )));
   writeFileSync(join(dir, 'serve.json'), JSON.stringify(serveConfig(scenarios, count, dir)));
 
-  const emulator = await launch([self, '--emulator', join(dir, 'scripts.json')], {});
+  // A request log big enough for every request of the run: the runner reads each call's timings from it.
+  const emulator = await launch([cli, 'emulator', '--port', '0', '--scenarios', heldDir, '--request-log-size', '60000'], {});
   const profile = process.env.CAPACITY_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_CPU_PROF] : [];
   const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
     AYBIZA_BEDROCK_MODE: 'emulator',
@@ -144,9 +142,7 @@ export async function measure(count: number): Promise<CapacityRow> {
 /** The agents of the scenarios on embedded defaults, quiet logs, room for every call, a memory namespace of its own. */
 function serveConfig(scenarios: Scenario[], count: number, dir: string): Record<string, unknown> {
   const extra = process.env.AYBIZA_CONFIG ? JSON.parse(readFileSync(process.env.AYBIZA_CONFIG, 'utf8')) as Record<string, Record<string, unknown>> : {};
-  const base = loadConfig({ env: {} });
-  const agents: Record<string, unknown> = { default: base.agents.default };
-  for (const scenario of scenarios) agents[scenario.name] = { ...base.agents.default, ...(scenario.agent ?? {}) };
+  const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
   return {
     ...extra,
     server: { ...extra.server, maxCalls: count * 2 + 100, backlog: 4_096 },
@@ -210,12 +206,6 @@ function safe<T>(read: () => T, fallback: T): T {
   }
 }
 
-/** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /** CPU time of the whole machine from /proc/stat: busy (all but idle and iowait) and total. */
 function machineCpuMs(): { busy: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -229,54 +219,7 @@ function childrenOf(pid: number): number[] {
     safe(() => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8'), '').split(' ').filter(Boolean).map(Number));
 }
 
-function readdirJson(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json'))
-    .sort()
-    .map((name) => join(dir, name));
-}
-
-interface Launched { process: ChildProcess; ready: Record<string, unknown> }
-
-/** Starts a child and waits for its one JSON `ready` line on stdout. */
-function launch(args: string[], env: Record<string, string>): Promise<Launched> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const event = JSON.parse(line) as Record<string, unknown>;
-        if (typeof event.event === 'string' && event.event.endsWith('.ready')) return resolve({ process: child, ready: event });
-      } catch {
-        // Not JSON: shown like the log lines.
-      }
-      // Serve logs warnings and errors only (log.level warn): worth seeing.
-      process.stderr.write(`${line}\n`);
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** The emulator process: every scenario's model behaviour, keyed by agent, with a request log big enough for a run. */
-async function serveEmulator(scriptsFile: string): Promise<void> {
-  const scripts = JSON.parse(readFileSync(scriptsFile, 'utf8')) as Record<string, ModelScript>;
-  const emulator = await startEmulator({ scripts, requestLogSize: 60_000 });
-  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url })}\n`);
-  process.once('SIGTERM', () => void emulator.close().then(() => process.exit(0)));
-}
-
-const emulatorArg = process.argv.indexOf('--emulator');
-if (emulatorArg > 0) await serveEmulator(process.argv[emulatorArg + 1]!);
-else if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}`) {
   const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
   await run(counts.length ? counts : undefined);
 }

@@ -7,7 +7,7 @@ import { createLogger } from '../log.js';
 import { loadModelScriptFile } from './script.js';
 import { startEmulator } from './server.js';
 
-export const EMULATOR_USAGE = 'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N]';
+export const EMULATOR_USAGE = 'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N]';
 
 /** `aybiza emulator`: a standalone Bedrock emulator until SIGINT or SIGTERM. */
 export async function runEmulatorCommand(argv: string[]): Promise<void> {
@@ -20,15 +20,17 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
       // Each scenario's model section answers the calls of its agent (named after the scenario), as in `aybiza load`.
       scenarios: { type: 'string', multiple: true },
       seed: { type: 'string', default: '1' },
+      'request-log-size': { type: 'string' },
     },
     strict: true,
   });
   const port = integerFlag('--port', values.port, 0, 65_535)!;
   const seed = integerFlag('--seed', values.seed, 0, 2 ** 32 - 1)!;
+  const requestLogSize = integerFlag('--request-log-size', values['request-log-size'], 1);
   const script = values.script ? loadModelScriptFile(values.script) : undefined;
   const scripts = scenarioScripts((values.scenarios ?? []).flatMap(scenarioFiles).map(loadScenarioFile));
   const log = createLogger();
-  const emulator = await startEmulator({ host: values.host, port, seed, log, scripts, ...(script ? { script } : {}) });
+  const emulator = await startEmulator({ host: values.host, port, seed, log, scripts, requestLogSize, ...(script ? { script } : {}) });
   process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

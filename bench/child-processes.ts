@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+/** The processes the benches start (serve, the emulator, a baseline) and what /proc says of them. */
+export interface Launched { process: ChildProcess; ready: Record<string, unknown> }
+
+/** Starts a child and waits for its one JSON `….ready` line on stdout; its other lines go to stderr. */
+export function launch(args: string[], env: Record<string, string>): Promise<Launched> {
+  // The compiled build runs as `npm start` runs it, without tsx's resolve hooks (they made every
+  // `require` on the request path cost a filesystem resolution); TypeScript sources need tsx.
+  const loader = args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const event = safeJson(line);
+      if (typeof event?.event === 'string' && event.event.endsWith('.ready')) resolve({ process: child, ready: event });
+      // The children log warnings and errors only: worth seeing.
+      else process.stderr.write(`${line}\n`);
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+  });
+}
+
+/** SIGTERM (serve drains), then SIGKILL if it has not exited after `graceMs`. */
+export async function stop(child: ChildProcess, graceMs = 60_000): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+export function rssKb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
+  return Number(line?.match(/\d+/)?.[0] ?? 0);
+}
+
+function safeJson(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
