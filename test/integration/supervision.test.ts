@@ -77,7 +77,6 @@ describe('graceful shutdown', () => {
       expect(caller.frames).toContainEqual(expect.objectContaining({ type: 'say', text: GOODBYE_ON_SHUTDOWN, last: true }));
       expect(caller.frames.at(-1)).toEqual({ type: 'hangup', reason: 'shutdown' });
     }
-    test = undefined;
   });
 
   it('finishes early when the active calls end before the drain timeout', async () => {
@@ -88,6 +87,5 @@ describe('graceful shutdown', () => {
     caller.send({ type: 'hangup' });
     await stopping;
     expect(caller.frames.some((f) => f.type === 'hangup')).toBe(false);
-    test = undefined;
   });
 });
