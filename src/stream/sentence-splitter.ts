@@ -265,13 +265,15 @@ export class SentenceSplitter {
 
   /** Called before character p joins the chunk: keeps every chunk within maxChunkChars. */
   #splitIfOverlong(p: number): void {
-    if (p + 1 - this.#start <= this.#maxChunkChars) return;
-    const end = this.#lastClauseEnd > this.#start ? this.#lastClauseEnd
-      : this.#lastSpace > this.#start ? this.#lastSpace
-      : p;
-    this.#cut(end);
-    // The rest of the sentence starts at its first non-space character, so it gets the full length.
-    while (this.#start < p && isSpace(this.#pending.charCodeAt(this.#start))) this.#start++;
+    // A cut at an early clause mark can leave a rest that is itself too long, so cut until it fits.
+    while (p + 1 - this.#start > this.#maxChunkChars) {
+      const end = this.#lastClauseEnd > this.#start ? this.#lastClauseEnd
+        : this.#lastSpace > this.#start ? this.#lastSpace
+        : p;
+      this.#cut(end);
+      // The rest of the sentence starts at its first non-space character, so it gets the full length.
+      while (this.#start < p && isSpace(this.#pending.charCodeAt(this.#start))) this.#start++;
+    }
   }
 
   #cut(end: number): void {

@@ -108,6 +108,7 @@ const CASES: BoundaryCase[] = [
   { rule: 'long sentence split at word boundaries', text: 'one two three four five six seven eight', chunks: ['one two three four', 'five six seven eight'], options: { maxChunkChars: 20 } },
   { rule: 'long sentence split at the last clause', text: 'This sentence, which is long, keeps going on and on.', chunks: ['This sentence, which is long,', 'keeps going on and on.'], options: { maxChunkChars: 30, clauseBreak: false } },
   { rule: 'unbroken text cut hard', text: 'abcdefghijklmnop', chunks: ['abcdefghij', 'klmnop'], options: { maxChunkChars: 10 } },
+  { rule: 'rest after a clause cut split again', text: 'Hi—so      I', chunks: ['Hi—', 'so', 'I'], options: { maxChunkChars: 6, clauseBreak: false } },
 ];
 
 /** Deterministic splits: mulberry32, so a failing case names the seed that reproduces it. */
