@@ -155,7 +155,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
     const hop = planFallback(
       { modelRef: choice.modelRef, region: choice.region, tried: choice.tried },
       error,
-      { catalogue, primaryRegion: primaryRegion(config), fallbackRegion: config.bedrock.fallbackRegion },
+      { catalogue, primaryRegion: config.bedrock.region, fallbackRegion: config.bedrock.fallbackRegion },
     );
     metrics.fallbackHops.inc({ reason: hop.reason, kind: hop.kind });
     log.warn({ event: 'model.fallback', hop: hop.kind, reason: hop.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
@@ -176,7 +176,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
         : agent.model;
       const stepDown = agent.model !== 'auto' && spent >= config.router.budgetStepDownFraction ? catalogue.cheaper(ref) : undefined;
       const resolved = stepDown ?? catalogue.resolve(ref);
-      return { modelRef: stepDown ? stepDown.entry.alias : ref, modelId: resolved.modelId, region: primaryRegion(config), tried: [] };
+      return { modelRef: stepDown ? stepDown.entry.alias : ref, modelId: resolved.modelId, region: config.bedrock.region, tried: [] };
     },
 
     generate,
@@ -226,8 +226,4 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
       return { cannedAnswer: agent.cannedAnswer, maxCostUsd: agent.maxCostUsd, actOnDtmf: agent.dtmf.speakDigits };
     },
   };
-}
-
-function primaryRegion(config: AybizaConfig): string {
-  return config.bedrock.region ?? 'us-east-1';
 }

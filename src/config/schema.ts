@@ -252,8 +252,9 @@ export const configSchema = z.strictObject({
       ...config,
       bedrock: {
         ...config.bedrock,
-        // Only the emulator gets default regions: against AWS a region decides where money is spent.
-        region: config.bedrock.region ?? (emulator ? 'us-east-1' : undefined),
+        // Only the emulator gets default regions: against AWS a region decides where money is spent,
+        // and aws mode without one was refused above, so the region is always set from here on.
+        region: config.bedrock.region ?? 'us-east-1',
         fallbackRegion: config.bedrock.fallbackRegion ?? (emulator ? 'us-west-2' : undefined),
       },
       memory: { ...config.memory, durable: config.memory.durable ?? (emulator ? 'embedded' as const : 'aws' as const) },

@@ -104,7 +104,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       start: async () => {
         const memory = await openMemory({
           ...config.memory,
-          region: config.bedrock.region ?? 'us-east-1',
+          region: config.bedrock.region,
           windowMessages: Math.max(...Object.values(config.agents).map((agent) => agent.windowMessages)),
         }, log);
         services.memory = memory;
