@@ -117,7 +117,7 @@ export function createMetrics(): RuntimeMetrics {
     callEnded(outcome) { callsEnded.inc({ outcome }); },
     setActiveCallsSource: sourcedGauge(registry, 'aybiza_calls_active', 'Calls in progress.'),
     frames: new Counter({ name: 'aybiza_frames_total', help: 'Telephony protocol frames, by direction.', labelNames: ['direction'] as const, registers }),
-    protocolErrors: new Counter({ name: 'aybiza_protocol_errors_total', help: 'Telephony protocol errors, by code.', labelNames: ['code'] as const, registers }),
+    protocolErrors: new Counter({ name: 'aybiza_protocol_errors_total', help: 'Error frames sent to telephony clients, by code (refused starts such as overloaded included).', labelNames: ['code'] as const, registers }),
     accountingTaskDuration: new Histogram({ name: 'aybiza_accounting_task_duration_seconds', help: 'Accounting pool task time including queueing, by task.', labelNames: ['task'] as const, buckets: TASK_BUCKETS_SECONDS, registers }),
     trimFallbacks: new Counter({ name: 'aybiza_accounting_trim_fallbacks_total', help: 'History trims that used the in-thread character estimate instead of the pool, by reason.', labelNames: ['reason'] as const, registers }),
     setAccountingQueueSource: sourcedGauge(registry, 'aybiza_accounting_queue_depth', 'Accounting tasks waiting for a pool worker.'),

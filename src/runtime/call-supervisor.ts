@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import { maskPhone } from '../log.js';
 import type { CallSummary, ConversationStore } from '../memory/store.js';
 import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../telephony/connection.js';
+import type { OverloadGuard } from './overload-guard.js';
 import { PROTOCOL, type OutboundFrame } from '../telephony/frames.js';
 import { dynamicSupervisor, type ChildHandle, type ExitReason } from './supervisor.js';
 
@@ -16,6 +17,8 @@ export interface CallSupervisorOptions {
   log: Logger;
   knownAgents: ReadonlySet<string>;
   maxCalls: number;
+  /** Asked before each new call (not a resumed one: that caller is already in a conversation). */
+  overload?: OverloadGuard;
   resumeGraceMs: number;
   /** Restarts allowed per call within `restartPeriodMs` before the call is ended with an apology. */
   restartIntensity: number;
@@ -150,6 +153,8 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     if (calls.size >= options.maxCalls) {
       return { ok: false, code: 'overloaded', message: `the runtime is at its limit of ${options.maxCalls} calls; try again later`, fatal: true };
     }
+    const refusal = options.overload?.refusal();
+    if (refusal) return { ok: false, code: 'overloaded', message: refusal, fatal: true };
     const callId = request.callId ?? randomUUID();
     if (calls.has(callId)) return { ok: false, code: 'call_busy', message: `call "${callId}" is already active`, fatal: false };
     const identity: CallInput = {

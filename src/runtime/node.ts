@@ -18,6 +18,7 @@ import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
+import { eventLoopGuard } from './overload-guard.js';
 import { createCallSupervisor, type CallSupervisor } from './call-supervisor.js';
 import { supervisor, type ChildHandle, type ChildSpec, type ExitReason } from './supervisor.js';
 
@@ -141,12 +142,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           store: required(services.memory, 'memory').store,
           responseCache: required(services.memory, 'memory').responseCache,
         });
+        const overload = eventLoopGuard({ maxLagMs: config.server.maxEventLoopLagMs });
         const calls = createCallSupervisor({
           effects: { ...effects, ...options.effectOverrides?.(effects) },
           store: required(services.memory, 'memory').store,
           log,
           knownAgents: new Set(Object.keys(config.agents)),
           maxCalls: config.server.maxCalls,
+          overload,
           resumeGraceMs: config.server.resumeGraceMs,
           restartIntensity: 3,
           restartPeriodMs: 60_000,
@@ -168,7 +171,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         });
         services.calls = calls;
         metrics.setActiveCallsSource(() => calls.active());
-        return handle(() => calls.stop());
+        return handle(async () => {
+          overload.stop();
+          await calls.stop();
+        });
       },
     },
     {

@@ -178,11 +178,12 @@ export class CallerConnection implements CallPeer {
   }
 
   private fail(code: ErrorCode, message: string): void {
-    this.onProtocolError?.(code);
     this.sendError(code, message, false);
   }
 
+  /** Every error frame is counted by its code, refused starts (`overloaded`, `call_busy`) included. */
   private sendError(code: ErrorCode, message: string, fatal: boolean): void {
+    this.onProtocolError?.(code);
     this.send({ type: 'error', code, message, fatal });
   }
 }

@@ -34,7 +34,9 @@ export async function startTestNode(options: {
     const config = loadConfig({
       env: {},
       overrides: mergeDeep({
-        server: { port: 0, metricsPort: 0, drainTimeoutMs: 2_000, resumeGraceMs: 2_000 },
+        // The clients share the node's event loop here, so its lag says little: the overload guard is off
+        // unless a test turns it on (test/runtime/overload-guard.test.ts).
+        server: { port: 0, metricsPort: 0, drainTimeoutMs: 2_000, resumeGraceMs: 2_000, maxEventLoopLagMs: 0 },
         memory: { dataDir: isolated.dataDir, hot: 'redis', keyPrefix: isolated.keyPrefix, hotTtlSeconds: 300 },
         bedrock: { firstEventTimeoutMs: 3_000, idleTimeoutMs: 3_000 },
         log: { level: 'silent' },

@@ -1,5 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { CallerClient } from '../integration/caller-client.js';
+import { saturate } from '../support/busy-loop.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from './overload.js';
+import { metricValue, startReliabilityNode } from './reliability-node.js';
 
 const soak = process.env.AYBIZA_SOAK === '1';
 
@@ -25,4 +29,34 @@ describe('overload', () => {
     expect(result.accepted + result.refusedCleanly).toBe(attempts);
     expect(result.acceptedAndStarved).toBe(0);
   }, 180_000);
+
+  it('refuses new calls while its event loop is saturated, keeps serving the calls it holds, and takes calls again once it recovers', async () => {
+    const test = await startReliabilityNode({ config: { server: { maxEventLoopLagMs: 60 } } });
+    try {
+      const held = await CallerClient.connect(test.url);
+      await held.start();
+      // More work than the loop can do for longer than one guard window (1 s), then a new caller.
+      const busy = saturate(3_000, 120);
+      await sleep(2_200);
+      const refused = await CallerClient.connect(test.url);
+      refused.send({ type: 'start' });
+      const error = await refused.next((frame) => frame.type === 'error');
+      await busy;
+      await refused.closed();
+      expect(error).toMatchObject({ code: 'overloaded', fatal: true });
+      expect(JSON.stringify(error)).toMatch(/its event loop ran \d+ ms late/);
+      expect(refused.frames.at(-1)).toMatchObject({ type: 'hangup', reason: 'overloaded' });
+      expect(await metricValue(test, 'aybiza_protocol_errors_total', { code: 'overloaded' })).toBe(1);
+
+      expect((await held.turn('Hello there')).at(-1)?.last).toBe(true);
+      await sleep(2_200);
+      const later = await CallerClient.connect(test.url);
+      await later.start();
+      expect((await later.turn('Hello there')).at(-1)?.last).toBe(true);
+      held.close();
+      later.close();
+    } finally {
+      await test.close();
+    }
+  }, 60_000);
 });
