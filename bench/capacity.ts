@@ -19,6 +19,8 @@ import { cpuMs, launch, stop } from './child-processes.js';
  *   npx tsx bench/capacity.ts [N...]          (default 1000 5000 10000)
  *   CAPACITY_SCENARIOS=a.json,b.json          scenario files (default: every file in scenarios/)
  *   CAPACITY_OPEN_RATE=250                    calls opened per second
+ *   CAPACITY_HOLD=0                           arrivals instead: each call plays its scenario as soon as it is
+ *                                             open, as calls reach a line (shows refusals under overload)
  *   CAPACITY_WORKERS=2                        client worker threads
  *   CAPACITY_CPU_PROF=DIR                     serve's CPU profile, written when it exits
  *   AYBIZA_CONFIG=FILE                        extra serve configuration merged under the generated one
@@ -32,6 +34,8 @@ export interface CapacityRow {
   calls: number;
   heldPeak: number;
   failed: number;
+  /** Of the failed: calls serve refused with `overloaded` (maxCalls or a saturated event loop). */
+  refused: number;
   turns: number;
   turnsPerSecond: number;
   turnP50: number;
@@ -52,11 +56,11 @@ export interface CapacityRow {
 
 export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
   process.stdout.write('held = peak of serve\'s aybiza_calls_active; lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run; machine busy = both cores, all processes\n');
-  process.stdout.write('calls   held  failed   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
+  process.stdout.write('calls   held  failed (refused)   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
   for (const count of counts) {
     const row = await measure(count);
     process.stdout.write(
-      `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
+      `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
       + `${row.turnP50.toFixed(0).padStart(7)} / ${row.turnP99.toFixed(0).padStart(6)}   ${row.overheadP99.toFixed(0).padStart(8)} ms  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
       + `${String(row.serveRssMb).padStart(6)} MB  ${row.serveCpuPercent.toFixed(0).padStart(7)}%  ${row.dynamoCpuPercent.toFixed(0).padStart(10)}%  ${row.emulatorCpuPercent.toFixed(0).padStart(10)}%  ${row.clientCpuPercent.toFixed(0).padStart(9)}%  ${row.serveCpuMsPerTurn.toFixed(1).padStart(10)} ms  ${row.machineBusyPercent.toFixed(0).padStart(10)}%\n`,
     );
@@ -71,13 +75,15 @@ export async function measure(count: number): Promise<CapacityRow> {
   const files = (process.env.CAPACITY_SCENARIOS?.split(',') ?? scenarioFiles(scenarioDir)).filter(Boolean);
   const scenarios = files.map(loadScenarioFile);
   const rampS = Math.max(5, count / openRate);
+  const hold = process.env.CAPACITY_HOLD !== '0';
   const dir = mkdtempSync(join(tmpdir(), 'aybiza-capacity-'));
   const heldDir = join(dir, 'scenarios');
   mkdirSync(heldDir);
   const heldFiles = scenarios.map((scenario) => {
     const file = join(heldDir, `${scenario.name}.json`);
     // Listening first until every call of the run is open: what makes all N calls held at once.
-    writeFileSync(file, JSON.stringify({ ...scenario, caller: [{ pauseMs: Math.round(rampS * 1000) + 2_000 }, ...scenario.caller] }));
+    const caller = hold ? [{ pauseMs: Math.round(rampS * 1000) + 2_000 }, ...scenario.caller] : scenario.caller;
+    writeFileSync(file, JSON.stringify({ ...scenario, caller }));
     return file;
   });
   writeFileSync(join(dir, 'serve.json'), JSON.stringify(serveConfig(scenarios, count, dir)));
@@ -121,9 +127,10 @@ export async function measure(count: number): Promise<CapacityRow> {
     calls: count,
     heldPeak: sampler.peakActive(),
     failed: report.calls.failed,
+    refused: sampler.refused(),
     turns: report.turns,
-    // Turns happen after the hold: from the first call's first turn to the end of the run.
-    turnsPerSecond: report.turns / Math.max(1, seconds - rampS - 2),
+    // Held calls take turns only after the hold: from the first call's first turn to the end of the run.
+    turnsPerSecond: report.turns / Math.max(1, hold ? seconds - rampS - 2 : seconds),
     turnP50: report.latencyMs.turn.p50,
     turnP99: report.latencyMs.turn.p99,
     overheadP99: report.overheadMs.p99,
@@ -155,6 +162,7 @@ function serveConfig(scenarios: Scenario[], count: number, dir: string): Record<
 interface Sampler {
   stop(): Promise<void>;
   peakActive(): number;
+  refused(): number;
   worstLagP99Ms(): number;
   peakRssBytes(): number;
   cpuMs(): number[];
@@ -163,6 +171,7 @@ interface Sampler {
 /** Scrapes serve's /metrics and reads process CPU once a second. */
 function startSampler(metricsUrl: string, pids: number[]): Sampler {
   let active = 0;
+  let refused = 0;
   let lag = 0;
   let rss = 0;
   const cpuStart = pids.map(cpuMs);
@@ -174,6 +183,7 @@ function startSampler(metricsUrl: string, pids: number[]): Sampler {
       try {
         const text = await (await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
         active = Math.max(active, gauge(text, 'aybiza_calls_active'));
+        refused = Math.max(refused, gauge(text, 'aybiza_protocol_errors_total{code="overloaded"}'));
         lag = Math.max(lag, 1000 * gauge(text, 'nodejs_eventloop_lag_p99_seconds'));
         rss = Math.max(rss, gauge(text, 'process_resident_memory_bytes'));
       } catch {
@@ -187,6 +197,7 @@ function startSampler(metricsUrl: string, pids: number[]): Sampler {
       await scraping;
     },
     peakActive: () => active,
+    refused: () => refused,
     worstLagP99Ms: () => lag,
     peakRssBytes: () => rss,
     cpuMs: () => cpuLast.map((value, index) => value - cpuStart[index]!),

@@ -29,7 +29,7 @@ const serverSchema = z.strictObject({
   backlog: positiveInt.default(2048),
   apiKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
   maxCalls: positiveInt.default(5000),
-  /** New calls are refused while the event loop's median delay over the last second exceeds this; 0 = off. */
+  /** New calls are refused while the event loop's median delay over the last 2 s exceeds this; 0 = off. */
   maxEventLoopLagMs: nonNegativeInt.default(100),
   resumeGraceMs: nonNegativeInt.default(10_000),
   drainTimeoutMs: nonNegativeInt.default(20_000),

@@ -10,7 +10,7 @@ export interface OverloadGuard {
 export interface EventLoopGuardOptions {
   /** Median event-loop delay over a window past which new calls are refused; 0 turns the guard off. */
   maxLagMs: number;
-  /** How long each measured window is. Default 1,000 ms. */
+  /** How long each measured window is. Default 2,000 ms. */
   windowMs?: number;
 }
 
@@ -22,13 +22,16 @@ const SAMPLE_PERIOD_MS = 10;
  * one core the bench's p99 went from tens of ms to seconds), so the node should say `overloaded`
  * to the next caller instead. The median of a window is the signal, not its maximum: one garbage
  * collection or lazy module load stalls the loop once, a saturated loop is late on most samples.
+ * Two seconds, because a cold node's first second of traffic (modules loading, code not yet
+ * optimised) kept a 1 s window's median 161 ms late and refused 13 calls of a run it then served
+ * at 76 % of a core (bench/capacity.ts, CAPACITY_HOLD=0 CAPACITY_OPEN_RATE=200, 4,000 calls).
  */
 export function eventLoopGuard(options: EventLoopGuardOptions): OverloadGuard {
   if (!Number.isFinite(options.maxLagMs) || options.maxLagMs < 0) {
     throw new RangeError(`eventLoopGuard: maxLagMs must be 0 (off) or more, got ${options.maxLagMs}`);
   }
   if (options.maxLagMs === 0) return { refusal: () => undefined, stop: () => undefined };
-  const windowMs = options.windowMs ?? 1_000;
+  const windowMs = options.windowMs ?? 2_000;
   const delays = monitorEventLoopDelay({ resolution: SAMPLE_PERIOD_MS });
   delays.enable();
   let lateMs = 0;

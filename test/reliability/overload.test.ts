@@ -35,9 +35,9 @@ describe('overload', () => {
     try {
       const held = await CallerClient.connect(test.url);
       await held.start();
-      // More work than the loop can do for longer than one guard window (1 s), then a new caller.
-      const busy = saturate(3_000, 120);
-      await sleep(2_200);
+      // More work than the loop can do for longer than one guard window (2 s), then a new caller.
+      const busy = saturate(5_000, 120);
+      await sleep(4_400);
       const refused = await CallerClient.connect(test.url);
       refused.send({ type: 'start' });
       const error = await refused.next((frame) => frame.type === 'error');
@@ -49,7 +49,7 @@ describe('overload', () => {
       expect(await metricValue(test, 'aybiza_protocol_errors_total', { code: 'overloaded' })).toBe(1);
 
       expect((await held.turn('Hello there')).at(-1)?.last).toBe(true);
-      await sleep(2_200);
+      await sleep(4_200);
       const later = await CallerClient.connect(test.url);
       await later.start();
       expect((await later.turn('Hello there')).at(-1)?.last).toBe(true);
