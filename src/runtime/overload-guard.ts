@@ -22,7 +22,7 @@ const SAMPLE_PERIOD_MS = 10;
  * one core the bench's p99 went from tens of ms to seconds), so the node should say `overloaded`
  * to the next caller instead. The median of a window is the signal, not its maximum: one garbage
  * collection or lazy module load stalls the loop once, a saturated loop is late on most samples.
- * Two seconds, because a cold node's first second of traffic (modules loading, code not yet
+ * Two-second windows, because a cold node's first second of traffic (modules loading, code not yet
  * optimised) kept a 1 s window's median 161 ms late and refused 13 calls of a run it then served
  * at 76 % of a core (bench/capacity.ts, CAPACITY_HOLD=0 CAPACITY_OPEN_RATE=200, 4,000 calls).
  */
