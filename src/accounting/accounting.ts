@@ -7,7 +7,7 @@ import { CallLedgers, type Ledger } from './ledger.js';
 import { messageChars } from './message-text.js';
 import { price, type ModelPrices } from './pricing.js';
 import type { EstimateTask } from './token-worker.js';
-import { charsToTokens, keptTokens, trimToBudget, type RequestTokens, type TrimResult } from './trim.js';
+import { charsToTokenCeiling, charsToTokens, keptTokens, trimToBudget, type RequestTokens, type TrimResult } from './trim.js';
 
 export type { Ledger } from './ledger.js';
 export type { ModelPrices } from './pricing.js';
@@ -124,11 +124,11 @@ export function createAccounting(options: AccountingOptions): Accounting {
     return Promise.race([estimate, timeout]).finally(() => clearTimeout(timer));
   }
 
-  function estimateInThread(task: EstimateTask): RequestTokens {
+  function estimateInThread(task: EstimateTask, toTokens: (chars: number) => number): RequestTokens {
     return {
-      system: charsToTokens(task.system.length),
-      tools: charsToTokens(task.toolsJson.length),
-      messages: task.history.map((message) => charsToTokens(messageChars(message))),
+      system: toTokens(task.system.length),
+      tools: toTokens(task.toolsJson.length),
+      messages: task.history.map((message) => toTokens(messageChars(message))),
     };
   }
 
@@ -141,6 +141,18 @@ export function createAccounting(options: AccountingOptions): Accounting {
   return {
     async trimHistory(input) {
       const task: EstimateTask = { system: input.system, toolsJson: input.toolsJson, history: input.history };
+      if (inFlight >= options.poolSize) {
+        // Every worker is busy. When even a worst-case count keeps the whole history, counting cannot
+        // change the answer, and a voice call's history nearly always sits far inside the window:
+        // queueing anyway made every turn under load wait out trimTimeoutMs behind estimates of
+        // other calls (docs/capacity.md, "Trim behind a busy pool").
+        const ceiling = trimToBudget(input.history, estimateInThread(task, charsToTokenCeiling), input, calibration.ratio(input.modelId));
+        if (ceiling.droppedMessages === 0) {
+          if (input.callId !== undefined) awaitingUsage.delete(input.callId);
+          metrics.trimSkips.inc();
+          return ceiling;
+        }
+      }
       try {
         const tokens = await estimateOnPool(task);
         const trimmed = trimToBudget(input.history, tokens, input, calibration.ratio(input.modelId));
@@ -152,7 +164,7 @@ export function createAccounting(options: AccountingOptions): Accounting {
         const reason: TrimFallbackReason = error instanceof TrimFallback ? error.reason : 'error';
         metrics.trimFallbacks.inc({ reason });
         if (reason === 'error') options.log?.warn({ event: 'accounting.estimate_failed', callId: input.callId, modelId: input.modelId, error: String(error) });
-        return trimToBudget(input.history, estimateInThread(task), input);
+        return trimToBudget(input.history, estimateInThread(task, charsToTokens), input);
       }
     },
 

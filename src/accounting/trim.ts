@@ -12,6 +12,15 @@ export const FALLBACK_CHARS_PER_TOKEN = 3;
 
 export const charsToTokens = (chars: number): number => Math.ceil(chars / FALLBACK_CHARS_PER_TOKEN);
 
+/**
+ * Tokens per UTF-16 unit that a count will not exceed for ordinary text: a byte-level BPE token
+ * covers at least one UTF-8 byte and a unit is at most 3 bytes; the fourth leaves room for NFKC
+ * expansions (only a handful of rare ligatures expand further).
+ */
+export const CEILING_TOKENS_PER_CHAR = 4;
+
+export const charsToTokenCeiling = (chars: number): number => chars * CEILING_TOKENS_PER_CHAR;
+
 /** Raw token counts of the parts of one request, before calibration. */
 export interface RequestTokens {
   system: number;

@@ -53,4 +53,32 @@ describe('trim fallback when the pool cannot answer in time', () => {
     expect(cheap!.tokenizerTokens).toBeUndefined();
     expect(cheap!.droppedMessages).toBeGreaterThanOrEqual(exact!.droppedMessages);
   });
+
+  it('does not wait for a busy pool when even a worst-case count keeps the whole history', async () => {
+    const metrics = createMetrics();
+    accounting = createAccounting({ poolSize: 1, queueMax: 8, trimTimeoutMs: 60_000, metrics });
+    const busy = accounting.trimHistory(request(longHistory(150_000)));
+    const shortCall: ChatMessage[] = [
+      { role: 'user', content: [{ text: 'Hi, when are you open on Saturday?' }] },
+      { role: 'assistant', content: [{ text: 'We are open from nine to one on Saturdays. Would you like to book?' }] },
+      { role: 'user', content: [{ text: 'Yes, this Saturday at ten please.' }] },
+    ];
+    const result = await accounting.trimHistory(request(shortCall));
+    expect(result.history).toEqual(shortCall);
+    expect(result.droppedMessages).toBe(0);
+    expect(result.tokenizerTokens).toBeUndefined();
+    expect((await metrics.trimSkips.get()).values[0]?.value).toBe(1);
+    expect(await fallbacks(metrics)).toEqual({});
+    expect((await busy).tokenizerTokens).toBeDefined();
+  });
+
+  it('still counts behind a busy pool when a worst-case count would drop messages', async () => {
+    const metrics = createMetrics();
+    accounting = createAccounting({ poolSize: 1, queueMax: 8, trimTimeoutMs: 60_000, metrics });
+    const history = longHistory(8_000);
+    const [first, second] = await Promise.all([accounting.trimHistory(request(history)), accounting.trimHistory(request(history))]);
+    expect(first!.tokenizerTokens).toBeDefined();
+    expect(second!.tokenizerTokens).toBeDefined();
+    expect((await metrics.trimSkips.get()).values[0]?.value ?? 0).toBe(0);
+  });
 });

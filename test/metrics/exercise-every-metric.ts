@@ -25,5 +25,6 @@ export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   metrics.actorRestarts.inc({ kind: 'call' });
   metrics.accountingTaskDuration.observe({ task: 'estimate' }, 0.004);
   metrics.trimFallbacks.inc({ reason: 'saturated' });
+  metrics.trimSkips.inc();
   metrics.callEnded('completed');
 }

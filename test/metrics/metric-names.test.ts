@@ -48,6 +48,7 @@ describe('runtime metric names', () => {
       aybiza_accounting_queue_depth: [],
       aybiza_accounting_task_duration_seconds: ['task'],
       aybiza_accounting_trim_fallbacks_total: ['reason'],
+      aybiza_accounting_trim_skips_total: [],
       aybiza_memory_write_queue_depth: [],
     });
     for (const names of Object.values(labels)) {
