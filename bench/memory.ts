@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { ChatMessage } from '../src/llm/messages.js';
 import { createLogger } from '../src/log.js';
 import { openMemory, type MemoryConfig } from '../src/memory/create.js';
-import { callKeys } from '../src/memory/redis-keys.js';
+import { callKeys, deleteKeysWithPrefix } from '../src/memory/redis-keys.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CALLS = 50;
@@ -81,12 +81,7 @@ function options(overrides: Partial<MemoryConfig> & Pick<MemoryConfig, 'keyPrefi
 
 async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteKeysWithPrefix(redis, prefix);
   await redis.quit();
 }
 

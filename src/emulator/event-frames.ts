@@ -9,22 +9,20 @@ export class EventFrames {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
 
   event(name: StreamEventName, payload: unknown): Uint8Array {
-    return this.codec.encode({
-      headers: {
-        ':event-type': { type: 'string', value: name },
-        ':content-type': { type: 'string', value: 'application/json' },
-        ':message-type': { type: 'string', value: 'event' },
-      },
-      body: fromUtf8(JSON.stringify(payload)),
-    });
+    return this.encode('event', name, payload);
   }
 
   exception(name: StreamExceptionName, payload: { message: string } & Record<string, unknown>): Uint8Array {
+    return this.encode('exception', name, payload);
+  }
+
+  /** An event names itself in `:event-type`, an exception in `:exception-type`; the rest is the same. */
+  private encode(messageType: 'event' | 'exception', name: string, payload: unknown): Uint8Array {
     return this.codec.encode({
       headers: {
-        ':exception-type': { type: 'string', value: name },
+        [`:${messageType}-type`]: { type: 'string', value: name },
         ':content-type': { type: 'string', value: 'application/json' },
-        ':message-type': { type: 'string', value: 'exception' },
+        ':message-type': { type: 'string', value: messageType },
       },
       body: fromUtf8(JSON.stringify(payload)),
     });

@@ -9,6 +9,7 @@ import dynalite from 'dynalite';
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { MemoryConfig } from '../../src/memory/create.js';
+import { deleteKeysWithPrefix } from '../../src/memory/redis-keys.js';
 import type { ChatMessage } from '../../src/llm/messages.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -41,12 +42,7 @@ export function isolation(name: string): { keyPrefix: string; dataDir: string; c
     dataDir,
     async cleanup() {
       const redis = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, keyPrefix);
       await redis.quit();
       rmSync(dataDir, { recursive: true, force: true });
     },
