@@ -1,24 +1,23 @@
 #!/usr/bin/env node
+import { EMULATOR_USAGE, runEmulatorCommand } from './cli/emulator.js';
+import { UsageError } from './cli/flags.js';
+import { LOAD_USAGE, runLoadCommand } from './cli/load.js';
+import { runServeCommand, SERVE_USAGE } from './cli/serve.js';
 import { ConfigError } from './config/load.js';
-import { runEmulatorCommand } from './emulator/command.js';
 import { ModelScriptError } from './emulator/script.js';
 import { ScenarioError } from './load/scenario.js';
-import { UsageError } from './cli-flags.js';
-import { LOAD_USAGE, runLoadCommand } from './load/command.js';
-import { runServeCommand, SERVE_USAGE } from './runtime/serve-command.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  serve: runServeCommand,
-  emulator: runEmulatorCommand,
-  load: runLoadCommand,
+const COMMANDS: Record<string, { summary: string; usage: string; run: (argv: string[]) => Promise<void> }> = {
+  serve: { summary: 'answer calls', usage: SERVE_USAGE, run: runServeCommand },
+  emulator: { summary: 'run the Bedrock emulator alone', usage: EMULATOR_USAGE, run: runEmulatorCommand },
+  load: { summary: 'replay scenario files as concurrent calls', usage: LOAD_USAGE, run: runLoadCommand },
 };
 
-const USAGE = `usage: aybiza <command> [options]
-
-commands:
-  serve      answer calls (${SERVE_USAGE.replace('usage: aybiza serve ', '')})
-  emulator   run the Bedrock emulator alone (--port P [--script FILE])
-  load       replay scenario files as concurrent calls (${LOAD_USAGE.replace('usage: aybiza load ', '').split('\n')[0]})`;
+// Each command's own usage text, so the overview cannot drift from what the command accepts.
+const USAGE = ['usage: aybiza <command> [options]', '', 'commands:']
+  .concat(Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(10)} ${summary}`), '')
+  .concat(Object.values(COMMANDS).map(({ usage }) => usage))
+  .join('\n');
 
 // The SDK prints a seven-line notice on Node 20, which would break one-JSON-line-per-event logs;
 // `serve` logs the same fact as one structured line instead.
@@ -26,7 +25,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  const run = command ? COMMANDS[command] : undefined;
+  const run = command ? COMMANDS[command]?.run : undefined;
   if (!run) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(command === undefined || command === '--help' ? 0 : 2);

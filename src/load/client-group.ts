@@ -32,11 +32,6 @@ export interface GroupProgress {
   turns: number;
 }
 
-export interface GroupOutcome {
-  results: CallResult[];
-  histograms: Record<HistogramName, string>;
-}
-
 export const HISTOGRAMS = ['turn', 'firstSay', 'ttft', 'overhead'] as const;
 export type HistogramName = (typeof HISTOGRAMS)[number];
 export type Histograms = Record<HistogramName, LatencyHistogram>;

@@ -72,7 +72,6 @@ export const scenarioSchema = z.strictObject({
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type CallerStep = Scenario['caller'][number];
-export type ScenarioAgent = z.infer<typeof agentSchema>;
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {

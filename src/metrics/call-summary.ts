@@ -1,5 +1,3 @@
-import type { Ledger } from '../accounting/ledger.js';
-
 /**
  * The one log line a call leaves at its end: its own latency percentiles, turns, tokens and cost,
  * so a slow or expensive call found through an exemplar's `call_id` can be explained without
@@ -23,9 +21,15 @@ export function nearestRank(sorted: readonly number[], percentile: number): numb
   return sorted[rank - 1] as number;
 }
 
+/**
+ * The counts of a call's ledger (`src/accounting/ledger.ts`) that its summary reports, named here
+ * so that metrics, which accounting records into, does not depend on accounting.
+ */
+export type CallUsage = Readonly<Record<'inputTokens' | 'outputTokens' | 'cacheReadInputTokens' | 'cacheWriteInputTokens' | 'requests' | 'costUsd', number>>;
+
 const ms = (seconds: number): number => Math.round(seconds * 10_000) / 10;
 
-export function callSummary(input: { callId: string; outcome: string; turnLatenciesSeconds: readonly number[]; ledger: Ledger }): CallSummary {
+export function callSummary(input: { callId: string; outcome: string; turnLatenciesSeconds: readonly number[]; ledger: CallUsage }): CallSummary {
   const sorted = [...input.turnLatenciesSeconds].sort((a, b) => a - b);
   const { ledger } = input;
   return {

@@ -9,7 +9,6 @@ const TASK_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-export type TokenKind = 'input' | 'output' | 'cache_read' | 'cache_write';
 export type TrimFallbackReason = 'saturated' | 'timeout' | 'error';
 
 /**

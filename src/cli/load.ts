@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { integerFlag, numberFlag, UsageError } from '../cli-flags.js';
+import { integerFlag, numberFlag, UsageError } from './flags.js';
 import { loadConfig } from '../config/load.js';
-import { formatSummary } from './report.js';
-import { scenarioAgents } from './scenario-agents.js';
-import { scenarioFiles } from './scenario-files.js';
-import { runLoad } from './runner.js';
-import { loadScenarioFile, ScenarioError } from './scenario.js';
+import { formatSummary } from '../load/report.js';
+import { scenarioAgents } from '../load/scenario-agents.js';
+import { scenarioFiles } from '../load/scenario-files.js';
+import { runLoad } from '../load/runner.js';
+import { loadScenarioFile, ScenarioError } from '../load/scenario.js';
 
 export const LOAD_USAGE = 'usage: aybiza load FILE|DIR... [--calls N] [--ramp S] [--url ws://...] [--token KEY] [--emulator URL] [--report out.json] [--seed N] [--workers N] [--agent NAME]\n'
   + '       aybiza load --check FILE|DIR...       validate only\n'

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { integerFlag } from '../cli-flags.js';
+import { integerFlag } from './flags.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { startNode } from './node.js';
+import { startNode } from '../runtime/node.js';
 
 const USAGE = 'usage: aybiza serve [--host H] [--port P] [--metrics-port M] [--config FILE]';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { runEmulatorCommand } from '../../src/emulator/command.js';
+import { runEmulatorCommand } from '../../src/cli/emulator.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -12,7 +12,7 @@ describe('aybiza emulator', () => {
   it('prints one emulator.ready line with its url, serves the scenario script, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [
       '--import', 'tsx', '--input-type=module', '-e',
-      "const { runEmulatorCommand } = await import('./src/emulator/command.ts'); await runEmulatorCommand(process.argv.slice(1));",
+      "const { runEmulatorCommand } = await import('./src/cli/emulator.ts'); await runEmulatorCommand(process.argv.slice(1));",
       '--', '--port', '0', '--script', 'scenarios/faq.json', '--seed', '3',
     ], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, AYBIZA_LOG_LEVEL: 'silent' } });
     const firstLine = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { integerFlag } from '../cli-flags.js';
+import { integerFlag } from './flags.js';
 import { loadScenarioFile } from '../load/scenario.js';
 import { scenarioScripts } from '../load/scenario-agents.js';
 import { scenarioFiles } from '../load/scenario-files.js';
 import { createLogger } from '../log.js';
-import { loadModelScriptFile } from './script.js';
-import { startEmulator } from './server.js';
+import { loadModelScriptFile } from '../emulator/script.js';
+import { startEmulator } from '../emulator/server.js';
 
 export const EMULATOR_USAGE = 'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N]';
 
