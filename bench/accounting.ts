@@ -67,7 +67,10 @@ export async function run(): Promise<void> {
 
     // Baseline: the same tokenizer and trim, run in the event loop.
     // Each trim runs in its own macrotask, as it would in a call's turn, so timers get their turn between trims.
-    const mainThread: Trim = async (history) => (await nextTurn(), trimToBudget(history, estimateOnThisThread({ system: REQUEST.system, toolsJson: REQUEST.toolsJson, history }), REQUEST));
+    const mainThread: Trim = async (history) => {
+      await nextTurn();
+      return trimToBudget(history, estimateOnThisThread({ system: REQUEST.system, toolsJson: REQUEST.toolsJson, history }), REQUEST);
+    };
     rows.push(await drive('main thread', mainThread, histories, contextTokens, rate, seconds, async () => 0));
 
     for (const [mode, trimTimeoutMs, queueMax] of [['pool, waits for estimate', 600_000, 10_000], ['pool, 250 ms timeout', 250, 16]] as const) {

@@ -169,7 +169,10 @@ function serveEcho(): void {
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as { type: string; callId?: string };
       if (frame.type === 'start') socket.send(JSON.stringify({ type: 'ready', callId: frame.callId, protocol: 'aybiza.v1', resumed: false }));
-      else if (frame.type === 'transcript') socket.send(JSON.stringify({ type: 'say', id: `s${(says += 1)}`, turn: says, text: REPLY, last: true }));
+      else if (frame.type === 'transcript') {
+        says += 1;
+        socket.send(JSON.stringify({ type: 'say', id: `s${says}`, turn: says, text: REPLY, last: true }));
+      }
       else if (frame.type === 'hangup') socket.close(1000, 'hangup');
     });
   });

@@ -274,7 +274,9 @@ function setPath(target: Json, path: Path, value: unknown): void {
   let current = target;
   for (const segment of path.slice(0, -1).map(String)) {
     const next = current[segment];
-    current = (current[segment] = isPlainObject(next) ? next : {}) as Json;
+    const child = isPlainObject(next) ? next : {};
+    current[segment] = child;
+    current = child as Json;
   }
   current[String(path[path.length - 1])] = value;
 }

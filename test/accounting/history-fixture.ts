@@ -7,7 +7,7 @@ import type { ChatMessage } from '../../src/llm/messages.js';
 export function longHistory(tokens: number): ChatMessage[] {
   const words = ['appointment', 'Tuesday', 'insurance', 'parking', 'receptionist', 'cancel', 'reschedule', 'address', 'policy', 'refund', 'order', 'delivery'];
   const sentence = (seed: number): string =>
-    Array.from({ length: 24 }, (_, i) => words[(seed * 7 + i * 3) % words.length]).join(' ') + ` #${seed}.`;
+    `${Array.from({ length: 24 }, (_, i) => words[(seed * 7 + i * 3) % words.length]).join(' ')} #${seed}.`;
   const history: ChatMessage[] = [];
   let approx = 0;
   for (let turn = 0; approx < tokens; turn++) {

@@ -26,7 +26,7 @@ function refusal(input: LoadConfigInput): ConfigError {
 }
 
 describe('configuration refusals', () => {
-  it.each(['80a', '8080.5', '-1', '70000', ' '.repeat(0) + '0x50'])('refuses AYBIZA_PORT=%s naming the variable and value', (value) => {
+  it.each(['80a', '8080.5', '-1', '70000', '0x50'])('refuses AYBIZA_PORT=%s naming the variable and value', (value) => {
     const error = refusal({ env: { AYBIZA_PORT: value } });
     expect(error.message).toContain(`AYBIZA_PORT: got "${value}" — expected`);
   });

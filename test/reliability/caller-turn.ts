@@ -1,4 +1,4 @@
-import { CallerClient, type SayFrame } from '../integration/caller-client.js';
+import type { CallerClient, SayFrame } from '../integration/caller-client.js';
 
 /**
  * One caller turn with its own time bound: the chunks said, each acknowledged as played, or
