@@ -20,7 +20,7 @@ export class MalformedToolInputError extends Error {
 
 /**
  * Bedrock error names (pre-stream `x-amzn-ErrorType` and in-stream `:exception-type`, as the SDK
- * names them) and what the fallback chain may do about each, after BEDROCK.md.
+ * names them) and what the fallback chain may do about each, after docs/bedrock.md.
  */
 const RECOVERY_BY_ERROR_NAME: Readonly<Record<string, Recovery>> = {
   ThrottlingException: 'cheaper-model',

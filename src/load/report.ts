@@ -1,6 +1,6 @@
 import type { CallResult } from './simulated-caller.js';
 
-/** The JSON report of SCENARIOS.md. */
+/** The JSON report of `aybiza load --report` (docs/scenarios.md, "Runs"). */
 export interface LoadReport {
   scenario: string;
   calls: { started: number; completed: number; failed: number };

@@ -5,7 +5,7 @@ import type { ToolDefinition } from './types.js';
 
 export { ToolConfigError };
 
-/** Bedrock's rule for tool names (BEDROCK.md). */
+/** Bedrock's rule for tool names (docs/bedrock.md). */
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Enough for the model to fix its input; more would only fill the context. */
 const MAX_REPORTED_PROBLEMS = 10;

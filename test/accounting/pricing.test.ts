@@ -4,7 +4,7 @@ import { CallLedgers } from '../../src/accounting/ledger.js';
 import { price, priceNanoUsd, type ModelPrices } from '../../src/accounting/pricing.js';
 import type { TokenUsage } from '../../src/llm/messages.js';
 
-// Catalogue defaults from BEDROCK.md ($ per MTok: in / out / cache write 5 min / cache read).
+// Catalogue defaults from docs/bedrock.md ($ per MTok: in / out / cache write 5 min / cache read).
 const sonnet45: ModelPrices = { inputPerMTok: 3, outputPerMTok: 15, cacheWritePerMTok: 3.75, cacheReadPerMTok: 0.3 };
 const haiku35: ModelPrices = { inputPerMTok: 0.8, outputPerMTok: 4, cacheWritePerMTok: 1, cacheReadPerMTok: 0.08 };
 const opus4: ModelPrices = { inputPerMTok: 15, outputPerMTok: 75, cacheWritePerMTok: 18.75, cacheReadPerMTok: 1.5 };

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../../src/telephony/frames.js';
 /** What the protocol documents for a frame: an error code, a close code, or silent acceptance. */
 export type Expected = { kind: 'error'; code: ErrorCode } | { kind: 'close'; code: number } | { kind: 'accepted' };
 
-/** One frame as a hostile caller side would send it, with what PROTOCOL.md says must follow. */
+/** One frame as a hostile caller side would send it, with what docs/protocol.md says must follow. */
 export interface HostileFrame {
   kind: string;
   data: string | Buffer;
