@@ -26,6 +26,13 @@ function countedMachine() {
   return { machine, calls, model, inspect };
 }
 
+/** The frame of an `xstate.emit` action's params (the executable action types do not name `xstate.emit`). */
+function emittedFrame(params: unknown): CallFrame | undefined {
+  if (typeof params !== 'object' || params === null || !('event' in params)) return undefined;
+  const { event } = params;
+  return typeof event === 'object' && event !== null && 'frame' in event ? (event.frame as CallFrame) : undefined;
+}
+
 const isTurnEvent = (event: CallEvent): event is TurnEvent => event.type.startsWith('model.');
 
 /** One turn answered and heard, then a barge-in on the next, then shutdown. */
@@ -61,7 +68,8 @@ describe('call machine purity', () => {
     for (const event of script) {
       const [next, actions] = transition(machine, snapshot, event);
       for (const action of actions) {
-        if (action.type === 'xstate.emit') frames.push((action.params as { event: { frame: CallFrame } }).event.frame);
+        const emitted = emittedFrame(action.params);
+        if (emitted) frames.push(emitted);
         else if ((EFFECTS as readonly string[]).includes(action.type)) named.push(action.type);
       }
       snapshot = next;
