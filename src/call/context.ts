@@ -1,5 +1,5 @@
 import type { Recovery } from '../llm/errors.js';
-import type { ChatMessage, ContentBlock, TokenUsage } from '../llm/messages.js';
+import { emptyUsage, type ChatMessage, type ContentBlock, type TokenUsage } from '../llm/messages.js';
 
 /** One spoken chunk of a turn: what was sent, in which model round, and whether the caller heard it. */
 export interface SpokenChunk {
@@ -70,10 +70,6 @@ export interface CallContext extends CallIdentity {
 }
 
 export interface CallInput extends CallIdentity {}
-
-export const emptyUsage = (): TokenUsage => ({
-  inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0,
-});
 
 export function initialContext(input: CallInput): CallContext {
   return {
