@@ -1,4 +1,5 @@
-import type { ChatMessage, ContentBlock, TokenUsage } from '../llm/messages.js';
+import type { Recovery } from '../llm/errors.js';
+import { emptyUsage, type ChatMessage, type ContentBlock, type TokenUsage } from '../llm/messages.js';
 
 /** One spoken chunk of a turn: what was sent, in which model round, and whether the caller heard it. */
 export interface SpokenChunk {
@@ -23,6 +24,12 @@ export interface ModelChoice {
   region: string;
   tried: Array<{ modelId: string; region: string; code: string }>;
 }
+
+/** Why the runtime ended a call without words: the suspension grace expired, or the caller's socket could not keep up. */
+export type RuntimeEndReason = 'dropped' | 'slow_consumer';
+
+/** Why a call ended; a caller's hangup keeps the reason the caller gave, after `caller:`. */
+export type EndReason = `caller:${string}` | RuntimeEndReason | 'transferred' | 'budget' | 'shutdown' | 'error';
 
 export interface CallIdentity {
   callId: string;
@@ -54,19 +61,15 @@ export interface CallContext extends CallIdentity {
   choice: ModelChoice | undefined;
   /** Set when a tool asked for a transfer; the call transfers once the turn's words are out. */
   transfer: { to: string; reason?: string } | undefined;
-  lastError: { code: string; recovery: string } | undefined;
+  lastError: { code: string; recovery: Recovery } | undefined;
   usage: TokenUsage;
   costUsd: number;
   turnsCompleted: number;
   latenciesMs: number[];
-  endReason: string | undefined;
+  endReason: EndReason | undefined;
 }
 
 export interface CallInput extends CallIdentity {}
-
-export const emptyUsage = (): TokenUsage => ({
-  inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0,
-});
 
 export function initialContext(input: CallInput): CallContext {
   return {

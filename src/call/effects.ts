@@ -8,19 +8,17 @@ import { alternatingConversation } from '../llm/conversation.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ModelEvent } from '../llm/events.js';
 import type { ChatMessage } from '../llm/messages.js';
-import { planFallback } from '../llm/fallback.js';
 import { buildConverseRequest } from '../llm/prompt.js';
-import { routeModel } from '../llm/router.js';
 import type { Logger } from '../log.js';
 import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
 import type { ConversationStore } from '../memory/store.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
-import { executeToolUses, toToolResultBlocks } from '../tools/executor.js';
+import { executeToolUses } from '../tools/executor.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import { epochMs } from '../clock.js';
-import type { CallContext } from './context.js';
 import type { TurnEvent } from './events.js';
-import type { CallEffects, FallbackDecision, GenerateInput } from './machine.js';
+import type { CallEffects, GenerateInput } from './machine.js';
+import { agentConfig } from './policy.js';
 import { turnEvents } from './turn-events.js';
 
 export interface CallDependencies {
@@ -37,19 +35,15 @@ export interface CallDependencies {
 }
 
 /**
- * The real effects of a call: Bedrock through the streaming client, tools, memory, accounting and
- * metrics. Per-call write ordering is the only state kept here, and it is dropped when a call's
- * writes settle.
+ * The real effects of a call: Bedrock through the streaming client, tools, memory, accounting,
+ * metrics and logs. Per-call write ordering is the only state kept here, and it is dropped when a
+ * call's writes settle.
  */
-export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'send'> {
+export function createCallEffects(deps: CallDependencies): CallEffects {
   const { config, catalogue, store, log, metrics, accounting } = deps;
   const pendingWrites = new Map<string, Promise<void>>();
 
-  const agentOf = (name: string): AgentConfig => {
-    const agent = config.agents[name];
-    if (!agent) throw new Error(`unknown agent "${name}"`);
-    return agent;
-  };
+  const agentOf = (name: string): AgentConfig => agentConfig(config, name);
 
   async function buildRequest(input: GenerateInput) {
     const agent = agentOf(input.agent);
@@ -151,34 +145,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
     });
   }
 
-  function decideFallback(choice: CallContext['choice'] & object, error: ModelCallError): FallbackDecision {
-    const hop = planFallback(
-      { modelRef: choice.modelRef, region: choice.region, tried: choice.tried },
-      error,
-      { catalogue, primaryRegion: config.bedrock.region, fallbackRegion: config.bedrock.fallbackRegion },
-    );
-    metrics.fallbackHops.inc({ reason: hop.reason, kind: hop.kind });
-    log.warn({ event: 'model.fallback', hop: hop.kind, reason: hop.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
-    if (hop.kind === 'canned') return { kind: 'canned', reason: hop.reason };
-    const tried = [...choice.tried, { modelId: choice.modelId, region: choice.region, code: error.code }];
-    const modelRef = hop.kind === 'model' ? hop.modelRef : choice.modelRef;
-    return { kind: 'retry', reason: hop.reason, choice: { modelRef, modelId: hop.modelId, region: hop.region, tried } };
-  }
-
   return {
-    prepare: async () => undefined,
-
-    chooseModel: (context) => {
-      const agent = agentOf(context.agent);
-      const spent = agent.maxCostUsd ? context.costUsd / agent.maxCostUsd : 0;
-      const ref = agent.model === 'auto'
-        ? routeModel(config.router, { utterance: context.utterance, toolsAvailable: agent.tools.length > 0, costSpentFraction: spent })
-        : agent.model;
-      const stepDown = agent.model !== 'auto' && spent >= config.router.budgetStepDownFraction ? catalogue.cheaper(ref) : undefined;
-      const resolved = stepDown ?? catalogue.resolve(ref);
-      return { modelRef: stepDown ? stepDown.entry.alias : ref, modelId: resolved.modelId, region: config.bedrock.region, tried: [] };
-    },
-
     generate,
 
     runTools: (input, signal) =>
@@ -192,13 +159,7 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
         },
       }),
 
-    planFallback: decideFallback,
-    toolResultBlocks: toToolResultBlocks,
-    fillerFor: (names) => names.map((name) => deps.tools.get(name)?.filler).find((filler) => filler !== undefined),
-    price: (modelId, usage) => accounting.price(usage, catalogue.priceOf(modelId)),
-
-    record: (context, messages) => {
-      const { callId } = context;
+    record: (callId, messages) => {
       const previous = pendingWrites.get(callId) ?? Promise.resolve();
       const next = previous
         .then(async () => {
@@ -220,10 +181,10 @@ export function createCallEffects(deps: CallDependencies): Omit<CallEffects, 'se
       metrics.bargeIns.inc();
       log.info({ event: 'turn.barge_in', callId: context.callId, turn: context.turn });
     },
-    now: epochMs,
-    agentPolicy: (name) => {
-      const agent = agentOf(name);
-      return { cannedAnswer: agent.cannedAnswer, maxCostUsd: agent.maxCostUsd, actOnDtmf: agent.dtmf.speakDigits };
+    fallbackTaken: (choice, error, decision) => {
+      const hop = decision.kind === 'retry' ? decision.hop : 'canned';
+      metrics.fallbackHops.inc({ reason: decision.reason, kind: hop });
+      log.warn({ event: 'model.fallback', hop, reason: decision.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
     },
   };
 }

@@ -1,19 +1,15 @@
 import type { ContentBlock, StopReason, TokenUsage } from '../llm/messages.js';
 import type { ToolRunResult } from '../tools/types.js';
+import type { CallerEvent } from './ports.js';
+import type { RuntimeEndReason } from './context.js';
 
-/** What the caller side says, already validated by the telephony layer. */
-export type CallerEvent =
-  | { type: 'caller.transcript'; text: string; final: boolean; readAt: number }
-  | { type: 'caller.speechStarted' }
-  | { type: 'caller.played'; id: string }
-  | { type: 'caller.dtmf'; digit: string; readAt: number }
-  | { type: 'caller.hangup'; reason?: string };
+export type { CallerEvent };
 
 /** What the runtime tells the call. */
 export type RuntimeEvent =
   | { type: 'runtime.connectionLost' }
   /** Ends the call without words: the suspension grace expired, or the caller's socket could not keep up. */
-  | { type: 'runtime.end'; reason: string }
+  | { type: 'runtime.end'; reason: RuntimeEndReason }
   | { type: 'runtime.shutdown' };
 
 /** What the generation actor relays while one model round streams. */

@@ -1,13 +1,13 @@
-import type { Observable } from 'rxjs';
-import { and, assign, fromEventObservable, fromPromise, setup, type ErrorActorEvent } from 'xstate';
+import { throwError, type Observable } from 'rxjs';
+import { enqueueActions, fromEventObservable, fromPromise, setup, type ActionFunction, type ParameterizedObject } from 'xstate';
 import type { ChatMessage, ContentBlock, TokenUsage } from '../llm/messages.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ToolRunResult, ToolUseRequest } from '../tools/types.js';
-import type { OutboundFrame } from '../telephony/frames.js';
 import {
-  initialContext, turnMessages, type CallContext, type CallInput, type ModelChoice, type TurnRound,
+  initialContext, turnMessages, type CallContext, type CallInput, type EndReason, type ModelChoice, type TurnRound,
 } from './context.js';
 import type { CallEvent, TurnEvent } from './events.js';
+import type { CallEmitted, CallFrame } from './ports.js';
 
 /** Everything one model round needs to build its request. */
 export interface GenerateInput {
@@ -33,36 +33,43 @@ export interface RunToolsInput {
 }
 
 export type FallbackDecision =
-  | { kind: 'retry'; choice: ModelChoice; reason: string }
+  | { kind: 'retry'; hop: 'region' | 'model'; choice: ModelChoice; reason: string }
   | { kind: 'canned'; reason: string };
-
-/**
- * The call's side effects. The machine names them; `createCallMachine` binds them, so tests drive
- * the same machine with their own implementations.
- */
-export interface CallEffects {
-  prepare(context: CallContext): Promise<void>;
-  chooseModel(context: CallContext): ModelChoice;
-  generate(input: GenerateInput): Observable<TurnEvent>;
-  runTools(input: RunToolsInput, signal: AbortSignal): Promise<ToolRunResult[]>;
-  planFallback(choice: ModelChoice, error: ModelCallError): FallbackDecision;
-  toolResultBlocks(results: ToolRunResult[]): ContentBlock[];
-  fillerFor(toolNames: string[]): string | undefined;
-  price(modelId: string, usage: TokenUsage): number;
-  send(callId: string, frame: OutboundFrame): void;
-  /** Appends a finished turn's messages to memory, in order, off the hot path. */
-  record(context: CallContext, messages: ChatMessage[]): void;
-  turnStarted(context: CallContext): void;
-  firstSay(context: CallContext, latencyMs: number): void;
-  bargeIn(context: CallContext): void;
-  now(): number;
-  agentPolicy(agent: string): AgentPolicy;
-}
 
 export interface AgentPolicy {
   cannedAnswer: string;
   maxCostUsd: number | undefined;
   actOnDtmf: boolean;
+}
+
+/**
+ * What the machine looks up while it computes its next context: plain functions of their
+ * arguments (and the clock), given once to `createCallMachine`. Nothing here writes anywhere.
+ */
+export interface CallPolicy {
+  chooseModel(context: CallContext): ModelChoice;
+  planFallback(choice: ModelChoice, error: ModelCallError): FallbackDecision;
+  toolResultBlocks(results: ToolRunResult[]): ContentBlock[];
+  fillerFor(toolNames: string[]): string | undefined;
+  price(modelId: string, usage: TokenUsage): number;
+  agentPolicy(agent: string): AgentPolicy;
+  now(): number;
+}
+
+/**
+ * The call's effects on the world, bound with `withCallEffects` (XState's `provide`): the two
+ * actors a turn runs, and the named actions for memory, metrics and logs. Frames are not here:
+ * they leave the actor as emitted `frame` events.
+ */
+export interface CallEffects {
+  generate(input: GenerateInput): Observable<TurnEvent>;
+  runTools(input: RunToolsInput, signal: AbortSignal): Promise<ToolRunResult[]>;
+  /** Appends a finished turn's messages to memory, in order, off the hot path. */
+  record(callId: string, messages: ChatMessage[]): void;
+  turnStarted(context: CallContext): void;
+  firstSay(context: CallContext, latencyMs: number): void;
+  bargeIn(context: CallContext): void;
+  fallbackTaken(choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
 }
 
 export const GOODBYE_ON_SHUTDOWN = "I'm sorry, I have to end this call now. Please call us back in a moment. Goodbye.";
@@ -71,6 +78,7 @@ export const GOODBYE_ON_BUDGET = "I'm sorry, this call has reached its limit. Pl
 const asModelError = (error: unknown): ModelCallError =>
   error instanceof ModelCallError ? error : new ModelCallError(String(error), 'InternalError', 'retry-region');
 
+const isFinal = (transcript: { text: string; final: boolean }): boolean => transcript.final && transcript.text.trim().length > 0;
 const nothingSaid = (context: CallContext): boolean => context.chunks.length === 0;
 const toolsRan = (context: CallContext): boolean => context.rounds.some((round) => round.toolResults.length > 0);
 
@@ -88,166 +96,211 @@ function resetTurn(context: CallContext, keepUtterance: boolean): Partial<CallCo
   };
 }
 
-export function createCallMachine(effects: CallEffects) {
-  /** Ends the turn: records what the caller heard (or everything, when they heard it all) and resets. */
-  const closeTurn = (context: CallContext, heardOnly: boolean): Partial<CallContext> => {
-    const spoke = !nothingSaid(context) || toolsRan(context);
-    if (!spoke) return resetTurn(context, true);
-    effects.record(context, turnMessages(context, heardOnly));
-    return { ...resetTurn(context, false), turnsCompleted: context.turnsCompleted + 1 };
-  };
+const notBound = (name: string) => new Error(`the call machine's "${name}" is not bound: use withCallEffects`);
 
-  const say = (context: CallContext, text: string, last: boolean): Partial<CallContext> => {
+/**
+ * The call machine. Assigners compute the next context from the event and `policy` only; frames
+ * are emitted, and memory, metrics and logs are named actions that do nothing until bound.
+ */
+export function createCallMachine(policy: CallPolicy) {
+  /** The next `say`: its frame, and the context after it. */
+  const say = (context: CallContext, text: string, last: boolean) => {
     const counter = context.sayCounter + 1;
-    const id = `s${counter}`;
-    effects.send(context.callId, { type: 'say', id, turn: context.turn, text, last });
-    const now = effects.now();
-    const first = context.firstSayAt === undefined && context.turnStartedAt > 0;
-    if (first) effects.firstSay(context, now - context.turnStartedAt);
-    return {
+    const frame: CallFrame = { type: 'say', id: `s${counter}`, turn: context.turn, text, last };
+    const now = policy.now();
+    const latencyMs = context.firstSayAt === undefined && context.turnStartedAt > 0 ? now - context.turnStartedAt : undefined;
+    const next: Partial<CallContext> = {
       sayCounter: counter,
-      chunks: [...context.chunks, { id, text, round: context.round, played: false }],
-      firstSayAt: first ? now : context.firstSayAt,
-      latenciesMs: first ? [...context.latenciesMs.slice(-99), now - context.turnStartedAt] : context.latenciesMs,
+      chunks: [...context.chunks, { id: frame.id, text, round: context.round, played: false }],
+      firstSayAt: latencyMs !== undefined ? now : context.firstSayAt,
+      latenciesMs: latencyMs !== undefined ? [...context.latenciesMs.slice(-99), latencyMs] : context.latenciesMs,
     };
+    return { frame, next, latencyMs };
   };
 
-  const beginTurn = (context: CallContext, words: string, readAt: number): Partial<CallContext> => {
+  const beginTurn = (context: CallContext, words: string, readAt: number): CallContext => {
     const utterance = context.utterance ? `${context.utterance} ${words}` : words;
     // A turn whose words were never answered keeps its number: the caller hears one answer to both.
     const turn = context.utterance ? context.turn : context.turn + 1;
-    const next: CallContext = { ...context, utterance, turn, turnStartedAt: readAt, round: 0, rounds: [emptyRound()] };
-    const choice = effects.chooseModel(next);
-    effects.turnStarted(next);
-    return { utterance, turn, turnStartedAt: readAt, round: 0, rounds: [emptyRound()], chunks: [], choice, firstSayAt: undefined };
+    const next: CallContext = { ...context, utterance, turn, turnStartedAt: readAt, round: 0, rounds: [emptyRound()], chunks: [], firstSayAt: undefined };
+    return { ...next, choice: policy.chooseModel(next) };
   };
 
-  const endPolitely = (context: CallContext, reason: string, words: string): Partial<CallContext> => {
-    const said = say(context, words, true);
-    effects.send(context.callId, { type: 'hangup', reason });
-    return { ...said, endReason: reason };
+  /** The final round's last chunk must carry `last`; a round that said nothing still owes one. */
+  const closingChunk = (context: CallContext, saidLast: boolean) => {
+    if (saidLast || context.transfer) return undefined;
+    return { text: nothingSaid(context) ? policy.agentPolicy(context.agent).cannedAnswer : '', last: true };
   };
 
-  return setup({
+  /** A tool's filler covers the wait when the round has said nothing yet. */
+  const fillerChunk = (context: CallContext, toolUses: TurnRound['toolUses']) => {
+    if (context.chunks.some((chunk) => chunk.round === context.round)) return undefined;
+    const filler = policy.fillerFor(toolUses.map((use) => use.name));
+    return filler ? { text: filler, last: false } : undefined;
+  };
+
+  // Effects first, so the actions that compute context can enqueue them by name with typed params.
+  const withEffects = setup({
     types: {
       context: {} as CallContext,
       events: {} as CallEvent,
       input: {} as CallInput,
+      emitted: {} as CallEmitted,
     },
     actors: {
-      prepare: fromPromise<void, CallContext>(({ input }) => effects.prepare(input)),
-      generate: fromEventObservable<TurnEvent, GenerateInput>(({ input }) => effects.generate(input)),
-      runTools: fromPromise<ToolRunResult[], RunToolsInput>(({ input, signal }) => effects.runTools(input, signal)),
+      /** A hook before the call listens; the runtime has nothing to prepare today. */
+      prepare: fromPromise<void, CallContext>(async () => undefined),
+      generate: fromEventObservable<TurnEvent, GenerateInput>(() => throwError(() => notBound('generate'))),
+      runTools: fromPromise<ToolRunResult[], RunToolsInput>(async () => {
+        throw notBound('runTools');
+      }),
     },
     guards: {
-      isFinal: ({ event }) => event.type === 'caller.transcript' && event.final && event.text.trim().length > 0,
-      isPartial: ({ event }) => event.type === 'caller.transcript' && !event.final,
-      nothingSaid: ({ context }) => nothingSaid(context) && !toolsRan(context),
-      hasUnplayed: ({ context }) => context.chunks.some((chunk) => !chunk.played),
+      isFinal: (_, transcript: { text: string; final: boolean }) => isFinal(transcript),
+      isPartial: (_, transcript: { final: boolean }) => !transcript.final,
+      /** A final transcript before the turn said or did anything: it supersedes the turn. */
+      isFinalWithNothingSaid: ({ context }, transcript: { text: string; final: boolean }) =>
+        isFinal(transcript) && nothingSaid(context) && !toolsRan(context),
       allPlayed: ({ context }) => context.chunks.every((chunk) => chunk.played),
-      hasToolUses: ({ event }) => event.type === 'model.done' && event.toolUses.length > 0,
-      actsOnDtmf: ({ context }) => effects.agentPolicy(context.agent).actOnDtmf,
+      hasToolUses: (_, done: { toolUses: unknown[] }) => done.toolUses.length > 0,
+      actsOnDtmf: ({ context }) => policy.agentPolicy(context.agent).actOnDtmf,
       transferPending: ({ context }) => context.transfer !== undefined,
       budgetSpent: ({ context }) => {
-        const max = effects.agentPolicy(context.agent).maxCostUsd;
+        const max = policy.agentPolicy(context.agent).maxCostUsd;
         return max !== undefined && context.costUsd >= max;
       },
       fallbackIsCanned: ({ context }) => context.choice === undefined,
     },
+    // No-ops until bound with `withCallEffects`.
     actions: {
-      beginTurn: assign(({ context, event }) => {
-        if (event.type === 'caller.transcript') return beginTurn(context, event.text.trim(), event.readAt);
-        if (event.type === 'caller.dtmf') return beginTurn(context, `(The caller pressed the key ${event.digit}.)`, event.readAt);
-        return {};
+      record: (_, _turn: { callId: string; messages: ChatMessage[] }) => undefined,
+      turnStarted: (_, _turn: { context: CallContext }) => undefined,
+      firstSay: (_, _say: { context: CallContext; latencyMs: number }) => undefined,
+      bargeIn: (_, _turn: { context: CallContext }) => undefined,
+      fallbackTaken: (_, _hop: { choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
+    },
+  });
+
+  /** `enqueueActions` that may enqueue the named effects above, with its own typed params. */
+  type Setup = typeof withEffects;
+  type EffectArgs = Parameters<Setup['createAction']>[0] extends ActionFunction<
+    CallContext, CallEvent, CallEvent, unknown, infer Actor, infer Action, infer Guard, infer Delay, CallEmitted
+  > ? { actor: Actor; action: Action; guard: Guard; delay: Delay } : never;
+  const computes = <Params extends ParameterizedObject['params'] | undefined>(
+    collect: Parameters<typeof enqueueActions<
+      CallContext, CallEvent, Params, CallEvent, EffectArgs['actor'], EffectArgs['action'], EffectArgs['guard'], EffectArgs['delay'], CallEmitted
+    >>[0],
+  ) => enqueueActions(collect);
+
+  return withEffects.extend({
+    actions: {
+      beginTurn: computes(({ context, enqueue }, caller: { words: string; readAt: number; superseding?: boolean }) => {
+        const base = caller.superseding ? { ...context, rounds: [], chunks: [] } : context;
+        const next = beginTurn(base, caller.words, caller.readAt);
+        enqueue.assign(next);
+        enqueue({ type: 'turnStarted', params: { context: next } });
       }),
-      supersede: assign(({ context, event }) => {
-        if (event.type !== 'caller.transcript') return {};
-        return beginTurn({ ...context, rounds: [], chunks: [] }, event.text.trim(), event.readAt);
+      markPlayed: computes(({ context, enqueue }, played: { id: string }) => {
+        if (!context.chunks.some((chunk) => chunk.id === played.id && !chunk.played)) return;
+        enqueue.assign({ chunks: context.chunks.map((chunk) => (chunk.id === played.id ? { ...chunk, played: true } : chunk)) });
       }),
-      markPlayed: assign(({ context, event }) => {
-        if (event.type !== 'caller.played') return {};
-        if (!context.chunks.some((chunk) => chunk.id === event.id && !chunk.played)) return {};
-        return { chunks: context.chunks.map((chunk) => (chunk.id === event.id ? { ...chunk, played: true } : chunk)) };
+      /** Says one chunk; `undefined` when the transition has nothing to say. */
+      speak: computes(({ context, enqueue }, chunk: { text: string; last: boolean } | undefined) => {
+        if (!chunk) return;
+        const said = say(context, chunk.text, chunk.last);
+        enqueue.assign(said.next);
+        enqueue.emit({ type: 'frame', frame: said.frame });
+        if (said.latencyMs !== undefined) enqueue({ type: 'firstSay', params: { context: { ...context, ...said.next }, latencyMs: said.latencyMs } });
       }),
-      speak: assign(({ context, event }) => {
-        if (event.type !== 'model.sentence') return {};
-        return say(context, event.text, event.last);
+      keepReasoning: computes(({ context, enqueue }, reasoning: { block: ContentBlock }) => {
+        enqueue.assign({ rounds: updateRound(context, (round) => ({ ...round, reasoning: [...round.reasoning, reasoning.block] })) });
       }),
-      keepReasoning: assign(({ context, event }) => {
-        if (event.type !== 'model.reasoning') return {};
-        return { rounds: updateRound(context, (round) => ({ ...round, reasoning: [...round.reasoning, event.block] })) };
-      }),
-      finishRound: assign(({ context, event }) => {
-        if (event.type !== 'model.done') return {};
-        const usage = addUsage(context.usage, event.usage);
-        const cost = context.choice ? effects.price(context.choice.modelId, event.usage) : 0;
-        return {
-          usage,
+      finishRound: computes(({ context, enqueue }, done: { usage: TokenUsage; toolUses: TurnRound['toolUses'] }) => {
+        const cost = context.choice ? policy.price(context.choice.modelId, done.usage) : 0;
+        enqueue.assign({
+          usage: addUsage(context.usage, done.usage),
           costUsd: context.costUsd + cost,
-          rounds: updateRound(context, (round) => ({ ...round, toolUses: event.toolUses })),
-        };
+          rounds: updateRound(context, (round) => ({ ...round, toolUses: done.toolUses })),
+        });
       }),
-      /** The final round's last chunk must carry `last`; a round that said nothing still owes one. */
-      closeSaying: assign(({ context, event }) => {
-        if (event.type !== 'model.done') return {};
-        if (event.saidLast || context.transfer) return {};
-        if (nothingSaid(context)) return say(context, effects.agentPolicy(context.agent).cannedAnswer, true);
-        return say(context, '', true);
-      }),
-      sayFiller: assign(({ context, event }) => {
-        if (event.type !== 'model.done' || context.chunks.some((chunk) => chunk.round === context.round)) return {};
-        const filler = effects.fillerFor(event.toolUses.map((use) => use.name));
-        return filler ? say(context, filler, false) : {};
-      }),
-      keepToolResults: assign(({ context, event }) => {
-        const results = (event as unknown as { output: ToolRunResult[] }).output;
-        const transfer = results.find((result) => result.transfer)?.transfer;
-        return {
+      keepToolResults: computes(({ context, enqueue }, tools: { results: ToolRunResult[] }) => {
+        const transfer = tools.results.find((result) => result.transfer)?.transfer;
+        enqueue.assign({
           rounds: [
-            ...updateRound(context, (round) => ({ ...round, toolResults: effects.toolResultBlocks(results) })),
+            ...updateRound(context, (round) => ({ ...round, toolResults: policy.toolResultBlocks(tools.results) })),
             emptyRound(),
           ],
           round: context.round + 1,
           transfer: transfer ?? context.transfer,
-        };
+        });
       }),
-      planFallback: assign(({ context, event }) => {
-        const error = asModelError((event as unknown as ErrorActorEvent).error);
+      planFallback: computes(({ context, enqueue }, failure: { error: unknown }) => {
+        const error = asModelError(failure.error);
         const lastError = { code: error.code, recovery: error.recovery };
-        if (!context.choice) return { lastError };
-        const decision = effects.planFallback(context.choice, error);
+        if (!context.choice) {
+          enqueue.assign({ lastError });
+          return;
+        }
+        const decision = policy.planFallback(context.choice, error);
         // The retry asks again from what the caller already heard; reasoning of the failed attempt is void.
         const rounds = updateRound(context, (round) => ({ ...round, reasoning: [] }));
-        return { lastError, rounds, choice: decision.kind === 'retry' ? decision.choice : undefined };
+        enqueue.assign({ lastError, rounds, choice: decision.kind === 'retry' ? decision.choice : undefined });
+        enqueue({ type: 'fallbackTaken', params: { choice: context.choice, error, decision } });
       }),
-      sayCanned: assign(({ context }) => say(context, effects.agentPolicy(context.agent).cannedAnswer, true)),
-      clear: ({ context }) => {
-        effects.send(context.callId, { type: 'clear', turn: context.turn });
-        effects.bargeIn(context);
-      },
-      closeTurnHeard: assign(({ context }) => closeTurn(context, true)),
-      closeTurnAll: assign(({ context }) => closeTurn(context, false)),
-      sendTransfer: assign(({ context }) => {
-        if (context.transfer) effects.send(context.callId, { type: 'transfer', ...context.transfer });
-        return { endReason: 'transferred' };
+      clear: computes(({ context, enqueue }) => {
+        enqueue.emit({ type: 'frame', frame: { type: 'clear', turn: context.turn } });
+        enqueue({ type: 'bargeIn', params: { context } });
       }),
-      endOnHangup: assign(({ event }) => ({
-        endReason: event.type === 'caller.hangup' ? `caller:${event.reason ?? 'hangup'}` : 'caller:hangup',
-      })),
-      endOnShutdown: assign(({ context }) => endPolitely(context, 'shutdown', GOODBYE_ON_SHUTDOWN)),
-      endOnBudget: assign(({ context }) => endPolitely(context, 'budget', GOODBYE_ON_BUDGET)),
-      endSilently: assign(({ event }) => ({ endReason: event.type === 'runtime.end' ? event.reason : 'dropped' })),
-      endOnError: assign({ endReason: 'error' }),
+      /** Ends the turn: records what the caller heard (or everything, when they heard it all) and resets. */
+      closeTurn: computes(({ context, enqueue }, turn: { heardOnly: boolean }) => {
+        const spoke = !nothingSaid(context) || toolsRan(context);
+        if (!spoke) {
+          enqueue.assign(resetTurn(context, true));
+          return;
+        }
+        enqueue({ type: 'record', params: { callId: context.callId, messages: turnMessages(context, turn.heardOnly) } });
+        enqueue.assign({ ...resetTurn(context, false), turnsCompleted: context.turnsCompleted + 1 });
+      }),
+      sendTransfer: computes(({ context, enqueue }) => {
+        if (context.transfer) enqueue.emit({ type: 'frame', frame: { type: 'transfer', ...context.transfer } });
+        enqueue.assign({ endReason: 'transferred' });
+      }),
+      hangUp: computes(({ enqueue }, end: { reason: 'shutdown' | 'budget' }) => {
+        enqueue.emit({ type: 'frame', frame: { type: 'hangup', reason: end.reason } });
+        enqueue.assign({ endReason: end.reason });
+      }),
+      end: computes(({ enqueue }, end: { reason: EndReason }) => {
+        enqueue.assign({ endReason: end.reason });
+      }),
     },
   }).createMachine({
     id: 'call',
     initial: 'connecting',
     context: ({ input }) => initialContext(input),
     on: {
-      'caller.hangup': { target: '.ended', actions: ['closeTurnHeard', 'endOnHangup'] },
-      'runtime.shutdown': { target: '.ended', actions: ['closeTurnHeard', 'endOnShutdown'] },
-      'runtime.end': { target: '.ended', actions: ['closeTurnHeard', 'endSilently'] },
-      'caller.played': { actions: 'markPlayed' },
+      'caller.hangup': {
+        target: '.ended',
+        actions: [
+          { type: 'closeTurn', params: { heardOnly: true } },
+          { type: 'end', params: ({ event }) => ({ reason: `caller:${event.reason ?? 'hangup'}` as const }) },
+        ],
+      },
+      'runtime.shutdown': {
+        target: '.ended',
+        actions: [
+          { type: 'closeTurn', params: { heardOnly: true } },
+          { type: 'speak', params: { text: GOODBYE_ON_SHUTDOWN, last: true } },
+          { type: 'hangUp', params: { reason: 'shutdown' } },
+        ],
+      },
+      'runtime.end': {
+        target: '.ended',
+        actions: [
+          { type: 'closeTurn', params: { heardOnly: true } },
+          { type: 'end', params: ({ event }) => ({ reason: event.reason }) },
+        ],
+      },
+      'caller.played': { actions: { type: 'markPlayed', params: ({ event }) => event } },
     },
     states: {
       connecting: {
@@ -256,25 +309,50 @@ export function createCallMachine(effects: CallEffects) {
           src: 'prepare',
           input: ({ context }) => context,
           onDone: 'listening',
-          onError: { target: 'ended', actions: 'endOnError' },
+          onError: { target: 'ended', actions: { type: 'end', params: { reason: 'error' } } },
         },
       },
       listening: {
         on: {
-          'caller.transcript': { guard: 'isFinal', target: 'responding', actions: 'beginTurn' },
-          'caller.dtmf': { guard: 'actsOnDtmf', target: 'responding', actions: 'beginTurn' },
+          'caller.transcript': {
+            guard: { type: 'isFinal', params: ({ event }) => event },
+            target: 'responding',
+            actions: { type: 'beginTurn', params: ({ event }) => ({ words: event.text.trim(), readAt: event.readAt }) },
+          },
+          'caller.dtmf': {
+            guard: 'actsOnDtmf',
+            target: 'responding',
+            actions: { type: 'beginTurn', params: ({ event }) => ({ words: `(The caller pressed the key ${event.digit}.)`, readAt: event.readAt }) },
+          },
         },
       },
       responding: {
         initial: 'generating',
         on: {
-          'caller.speechStarted': { target: 'listening', actions: ['clear', 'closeTurnHeard'] },
+          'caller.speechStarted': { target: 'listening', actions: ['clear', { type: 'closeTurn', params: { heardOnly: true } }] },
           'caller.transcript': [
-            { guard: 'isPartial', target: 'listening', actions: ['clear', 'closeTurnHeard'] },
-            { guard: and(['isFinal', 'nothingSaid']), target: 'responding', reenter: true, actions: 'supersede' },
-            { guard: 'isFinal', target: 'responding', reenter: true, actions: ['closeTurnAll', 'beginTurn'] },
+            {
+              guard: { type: 'isPartial', params: ({ event }) => event },
+              target: 'listening',
+              actions: ['clear', { type: 'closeTurn', params: { heardOnly: true } }],
+            },
+            {
+              guard: { type: 'isFinalWithNothingSaid', params: ({ event }) => event },
+              target: 'responding',
+              reenter: true,
+              actions: { type: 'beginTurn', params: ({ event }) => ({ words: event.text.trim(), readAt: event.readAt, superseding: true }) },
+            },
+            {
+              guard: { type: 'isFinal', params: ({ event }) => event },
+              target: 'responding',
+              reenter: true,
+              actions: [
+                { type: 'closeTurn', params: { heardOnly: false } },
+                { type: 'beginTurn', params: ({ event }) => ({ words: event.text.trim(), readAt: event.readAt }) },
+              ],
+            },
           ],
-          'runtime.connectionLost': { target: 'listening', actions: 'closeTurnHeard' },
+          'runtime.connectionLost': { target: 'listening', actions: { type: 'closeTurn', params: { heardOnly: true } } },
         },
         states: {
           generating: {
@@ -282,22 +360,29 @@ export function createCallMachine(effects: CallEffects) {
               id: 'generate',
               src: 'generate',
               input: ({ context }) => generateInput(context),
-              onError: 'fallback',
+              onError: { target: 'fallback', actions: { type: 'planFallback', params: ({ event }) => ({ error: event.error }) } },
             },
             initial: 'thinking',
             states: {
               thinking: {
-                on: { 'model.sentence': { target: 'speaking', actions: 'speak' } },
+                on: { 'model.sentence': { target: 'speaking', actions: { type: 'speak', params: ({ event }) => event } } },
               },
               speaking: {
-                on: { 'model.sentence': { actions: 'speak' } },
+                on: { 'model.sentence': { actions: { type: 'speak', params: ({ event }) => event } } },
               },
             },
             on: {
-              'model.reasoning': { actions: 'keepReasoning' },
+              'model.reasoning': { actions: { type: 'keepReasoning', params: ({ event }) => event } },
               'model.done': [
-                { guard: 'hasToolUses', target: 'toolCalling', actions: ['finishRound', 'sayFiller'] },
-                { target: 'awaitingPlayback', actions: ['finishRound', 'closeSaying'] },
+                {
+                  guard: { type: 'hasToolUses', params: ({ event }) => event },
+                  target: 'toolCalling',
+                  actions: [{ type: 'finishRound', params: ({ event }) => event }, { type: 'speak', params: ({ context, event }) => fillerChunk(context, event.toolUses) }],
+                },
+                {
+                  target: 'awaitingPlayback',
+                  actions: [{ type: 'finishRound', params: ({ event }) => event }, { type: 'speak', params: ({ context, event }) => closingChunk(context, event.saidLast) }],
+                },
               ],
             },
           },
@@ -306,26 +391,54 @@ export function createCallMachine(effects: CallEffects) {
               id: 'runTools',
               src: 'runTools',
               input: ({ context }) => runToolsInput(context),
-              onDone: { target: 'generating', actions: 'keepToolResults' },
+              onDone: { target: 'generating', actions: { type: 'keepToolResults', params: ({ event }) => ({ results: event.output }) } },
             },
           },
           fallback: {
-            entry: 'planFallback',
             always: [
-              { guard: 'fallbackIsCanned', target: 'awaitingPlayback', actions: 'sayCanned' },
+              { guard: 'fallbackIsCanned', target: 'awaitingPlayback', actions: { type: 'speak', params: ({ context }) => ({ text: policy.agentPolicy(context.agent).cannedAnswer, last: true }) } },
               { target: 'generating' },
             ],
           },
           awaitingPlayback: {
             always: [
-              { guard: 'transferPending', target: '#call.ended', actions: ['sendTransfer', 'closeTurnAll'] },
-              { guard: 'budgetSpent', target: '#call.ended', actions: ['closeTurnAll', 'endOnBudget'] },
-              { guard: 'allPlayed', target: '#call.listening', actions: 'closeTurnAll' },
+              {
+                guard: 'transferPending',
+                target: '#call.ended',
+                actions: ['sendTransfer', { type: 'closeTurn', params: { heardOnly: false } }],
+              },
+              {
+                guard: 'budgetSpent',
+                target: '#call.ended',
+                actions: [
+                  { type: 'closeTurn', params: { heardOnly: false } },
+                  { type: 'speak', params: { text: GOODBYE_ON_BUDGET, last: true } },
+                  { type: 'hangUp', params: { reason: 'budget' } },
+                ],
+              },
+              { guard: 'allPlayed', target: '#call.listening', actions: { type: 'closeTurn', params: { heardOnly: false } } },
             ],
           },
         },
       },
       ended: { type: 'final' },
+    },
+  });
+}
+
+/** The machine with the world bound: the two actors a turn runs and the named effect actions. */
+export function withCallEffects(machine: CallMachine, effects: CallEffects): CallMachine {
+  return machine.provide({
+    actors: {
+      generate: fromEventObservable<TurnEvent, GenerateInput>(({ input }) => effects.generate(input)),
+      runTools: fromPromise<ToolRunResult[], RunToolsInput>(({ input, signal }) => effects.runTools(input, signal)),
+    },
+    actions: {
+      record: (_, turn) => effects.record(turn.callId, turn.messages),
+      turnStarted: (_, turn) => effects.turnStarted(turn.context),
+      firstSay: (_, say) => effects.firstSay(say.context, say.latencyMs),
+      bargeIn: (_, turn) => effects.bargeIn(turn.context),
+      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.choice, hop.error, hop.decision),
     },
   });
 }

@@ -32,3 +32,7 @@ export interface TokenUsage {
   cacheReadInputTokens: number;
   cacheWriteInputTokens: number;
 }
+
+export const emptyUsage = (): TokenUsage => ({
+  inputTokens: 0, outputTokens: 0, cacheReadInputTokens: 0, cacheWriteInputTokens: 0,
+});

@@ -76,23 +76,3 @@ export async function shutdownChild(id: string, handle: ChildHandle, shutdownMs:
     clearTimeout(timer);
   }
 }
-
-/**
- * A child made of one async function, for simple services: `stop` aborts the signal and waits for
- * the function to return. Returning or rejecting after the abort is a shutdown; returning on its own
- * is a normal exit; rejecting on its own is a crash.
- */
-export function childFromPromise(run: (signal: AbortSignal) => Promise<void>): ChildHandle {
-  const controller = new AbortController();
-  const exited = (async () => run(controller.signal))().then(
-    () => (controller.signal.aborted ? SHUTDOWN : NORMAL),
-    (error: unknown) => (controller.signal.aborted ? SHUTDOWN : crash(error)),
-  );
-  return {
-    exited,
-    stop: async () => {
-      controller.abort();
-      await exited;
-    },
-  };
-}

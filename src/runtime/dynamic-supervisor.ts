@@ -6,12 +6,22 @@ import { listeners } from './listeners.js';
 import { mailbox, type Mailbox } from './mailbox.js';
 import {
   backoffDelayMs, recordRestart, restartCause, restartsAfter, waitBeforeRestart,
-  type PendingRestart, type RestartIntensity,
+  monotonicMs, type PendingRestart, type RestartIntensity,
 } from './restart-policy.js';
 
-export interface DynamicSupervisorOptions extends RestartIntensity {
-  /** Intensity is counted per child id: a child over it is given up alone, its siblings never notice. */
-  perChild: true;
+/** The one child spec of a dynamic supervisor: every child is started from it, with its own id and argument. */
+export interface ChildTemplate<A> extends Omit<ChildSpec<A>, 'id' | 'start'> {
+  /** Called with the argument `startChild` was given, again on every restart, and the child's id. */
+  start: (arg: A, id: string) => Promise<ChildHandle> | ChildHandle;
+}
+
+/**
+ * Intensity is counted per child id: a child over it is given up alone (it exits with `shutdown`,
+ * OTP's reason for a child the supervisor ended) and its siblings never notice. One supervisor per
+ * call would count the same; a call supervisor uses that to give each call its own intensity.
+ */
+export interface DynamicSupervisorOptions<A> extends RestartIntensity {
+  child: ChildTemplate<A>;
   /** `startChild` answers `undefined` at this many live children. */
   maxChildren?: number;
 }
@@ -19,7 +29,7 @@ export interface DynamicSupervisorOptions extends RestartIntensity {
 export type DynamicSupervisorEvents = {
   /** A child is about to be restarted; `attempt` counts its restarts inside the period. */
   restart: [id: string, attempt: number, error: Error];
-  /** A child exceeded its restart intensity and was removed; its own code owes the graceful end. */
+  /** A child exceeded its restart intensity and was removed (exiting with `shutdown`); its own code owes the graceful end. */
   giveUp: [id: string, error: Error];
   /** A child exited on its own, before the supervisor decided what to do about it. */
   childExit: [id: string, reason: ExitReason];
@@ -34,7 +44,7 @@ export interface DynamicSupervisor<A> extends ChildHandle {
    * child, `exited` resolves once it is gone for good. Answers `undefined` when the supervisor is at
    * `maxChildren` or stopping; rejects when the id is live or the start itself fails (nothing is kept).
    */
-  startChild(spec: ChildSpec<A>, arg: A): Promise<ChildHandle | undefined>;
+  startChild(id: string, arg: A): Promise<ChildHandle | undefined>;
   /** Stops a child without restarting it; an unknown id is already terminated. */
   terminateChild(id: string): Promise<void>;
   count(): number;
@@ -52,6 +62,7 @@ interface Supervised<A> {
   readonly inbox: Mailbox;
   handle: ChildHandle | undefined;
   incarnation: number;
+  /** Monotonic times (ms) of the restarts inside the period. */
   restarts: number[];
   pendingRestart: PendingRestart | undefined;
   /** Terminated, given up or ended for good: no longer the live child of its id. */
@@ -60,7 +71,7 @@ interface Supervised<A> {
   readonly exited: Promise<ExitReason>;
 }
 
-export function dynamicSupervisor<A>(options: DynamicSupervisorOptions): DynamicSupervisor<A> {
+export function dynamicSupervisor<A>(options: DynamicSupervisorOptions<A>): DynamicSupervisor<A> {
   const live = new Map<string, Supervised<A>>();
   const terminating = new Set<Promise<void>>();
   const events = listeners<DynamicSupervisorEvents>();
@@ -91,11 +102,11 @@ export function dynamicSupervisor<A>(options: DynamicSupervisorOptions): Dynamic
   async function restart(child: Supervised<A>, error: Error): Promise<void> {
     let cause = error;
     for (;;) {
-      const recorded = recordRestart(child.restarts, Date.now(), options);
+      const recorded = recordRestart(child.restarts, monotonicMs(), options);
       child.restarts = recorded.restarts;
       if (recorded.exceeded) {
         // Released before the event, so a listener that terminates the child finds it already gone.
-        release(child, crash(cause));
+        release(child, SHUTDOWN);
         events.emit('giveUp', child.spec.id, cause);
         return;
       }
@@ -140,9 +151,11 @@ export function dynamicSupervisor<A>(options: DynamicSupervisorOptions): Dynamic
     return done;
   }
 
-  async function startChild(spec: ChildSpec<A>, arg: A): Promise<ChildHandle | undefined> {
+  async function startChild(id: string, arg: A): Promise<ChildHandle | undefined> {
     if (stopping) return undefined;
-    if (live.has(spec.id)) throw new Error(`child "${spec.id}" is already running`);
+    const { start, ...template } = options.child;
+    const spec: ChildSpec<A> = { ...template, id, start: (child) => start(child, id) };
+    if (live.has(id)) throw new Error(`child "${id}" is already running`);
     if (options.maxChildren !== undefined && live.size >= options.maxChildren) return undefined;
     let settleChild!: (reason: ExitReason) => void;
     const child: Supervised<A> = {

@@ -2,6 +2,7 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { createAccounting, type Accounting } from '../accounting/accounting.js';
 import { createCallEffects } from '../call/effects.js';
 import type { CallEffects } from '../call/machine.js';
+import { createCallPolicy } from '../call/policy.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
 import type { AybizaConfig } from '../config/schema.js';
@@ -19,7 +20,7 @@ import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { eventLoopGuard } from './overload-guard.js';
-import { createCallSupervisor, type CallSupervisor } from './call-supervisor.js';
+import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
 import { supervisor, type ChildHandle, type ChildSpec, type ExitReason } from './supervisor.js';
 
 export interface NodeOptions {
@@ -30,7 +31,7 @@ export interface NodeOptions {
   /** Tools beyond the built-ins (tests, embedders). */
   extraTools?: ToolDefinition[];
   /** Replaces some call effects (fault-injection tests). */
-  effectOverrides?: (effects: Omit<CallEffects, 'send'>) => Partial<Omit<CallEffects, 'send'>>;
+  effectOverrides?: (effects: CallEffects) => Partial<CallEffects>;
 }
 
 export interface RunningNode {
@@ -144,6 +145,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         });
         const overload = eventLoopGuard({ maxLagMs: config.server.maxEventLoopLagMs });
         const calls = createCallSupervisor({
+          policy: createCallPolicy({ config, catalogue, tools, accounting }),
           effects: { ...effects, ...options.effectOverrides?.(effects) },
           store: required(services.memory, 'memory').store,
           log,

@@ -1,5 +1,8 @@
 import type { ChildSpec, ExitReason, RestartType } from './child.js';
 
+/** Restart times are measured on this clock (OTP: monotonic time), so a wall-clock step never forgives or adds a restart. */
+export const monotonicMs = (): number => performance.now();
+
 /** More than `intensity` restarts within `periodMs` and the supervisor gives up. */
 export interface RestartIntensity {
   intensity: number;

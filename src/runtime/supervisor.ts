@@ -10,8 +10,8 @@ import {
 } from './restart-policy.js';
 
 export type { ChildHandle, ChildSpec, ExitReason, RestartType } from './child.js';
-export { childFromPromise, ShutdownTimeoutError } from './child.js';
-export { dynamicSupervisor, type DynamicSupervisor, type DynamicSupervisorEvents, type DynamicSupervisorOptions } from './dynamic-supervisor.js';
+export { ShutdownTimeoutError } from './child.js';
+export { dynamicSupervisor, type ChildTemplate, type DynamicSupervisor, type DynamicSupervisorEvents, type DynamicSupervisorOptions } from './dynamic-supervisor.js';
 
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
 

@@ -1,5 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
-import type { CallerEvent } from '../call/events.js';
+import type { CallerEvent } from '../call/ports.js';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { FrameError, parseInboundFrame, type ErrorCode, type InboundFrame, type OutboundFrame } from './frames.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallFrame } from '../call/ports.js';
 
 /** The `aybiza.v1` protocol: frames the caller side sends, validated before they reach a call. */
 export const PROTOCOL = 'aybiza.v1';
@@ -49,10 +50,7 @@ export type ErrorCode =
 
 export type OutboundFrame =
   | { type: 'ready'; callId: string; protocol: typeof PROTOCOL; resumed: boolean }
-  | { type: 'say'; id: string; turn: number; text: string; last: boolean }
-  | { type: 'clear'; turn: number }
-  | { type: 'transfer'; to: string; reason?: string }
-  | { type: 'hangup'; reason: string }
+  | CallFrame
   | { type: 'error'; code: ErrorCode; message: string; fatal: boolean };
 
 export class FrameError extends Error {

@@ -1,6 +1,9 @@
 import { Subject, finalize } from 'rxjs';
-import type { CallEffects, GenerateInput, RunToolsInput } from '../../src/call/machine.js';
-import type { CallContext } from '../../src/call/context.js';
+import { createActor, type Snapshot } from 'xstate';
+import type { CallInput } from '../../src/call/context.js';
+import {
+  createCallMachine, withCallEffects, type CallEffects, type CallMachine, type CallPolicy, type GenerateInput, type RunToolsInput,
+} from '../../src/call/machine.js';
 import type { TurnEvent } from '../../src/call/events.js';
 import type { ChatMessage } from '../../src/llm/messages.js';
 import type { OutboundFrame } from '../../src/telephony/frames.js';
@@ -11,15 +14,14 @@ import type { ToolRunResult } from '../../src/tools/types.js';
  * (a fake, named as one; integration tests use the real emulator and SDK), and every frame and
  * recorded message is captured.
  */
-export function fakeCallEffects(overrides: Partial<CallEffects> = {}) {
+export function fakeCallEffects(overrides: Partial<CallEffects & CallPolicy> = {}) {
   const frames: OutboundFrame[] = [];
   const recorded: ChatMessage[][] = [];
   const rounds: Array<{ input: GenerateInput; model: Subject<TurnEvent>; closed: boolean }> = [];
   const toolRuns: RunToolsInput[] = [];
   let maxCostUsd: number | undefined;
 
-  const effects: CallEffects = {
-    prepare: async () => undefined,
+  const world: CallEffects & CallPolicy = {
     chooseModel: () => ({ modelRef: 'sonnet', modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'us-east-1', tried: [] }),
     generate: (input) => {
       const model = new Subject<TurnEvent>();
@@ -39,6 +41,7 @@ export function fakeCallEffects(overrides: Partial<CallEffects> = {}) {
         ? { kind: 'canned', reason: 'exhausted' }
         : {
             kind: 'retry',
+            hop: 'region',
             reason: error.code,
             choice: { ...choice, region: 'us-west-2', tried: [...choice.tried, { modelId: choice.modelId, region: choice.region, code: error.code }] },
           },
@@ -46,18 +49,28 @@ export function fakeCallEffects(overrides: Partial<CallEffects> = {}) {
       results.map((result) => ({ toolResult: { toolUseId: result.toolUseId, content: [{ json: result.content }], status: result.status } })),
     fillerFor: (names) => (names.includes('lookup_customer') ? 'One moment while I look that up.' : undefined),
     price: () => 0.01,
-    send: (_callId, frame) => frames.push(frame),
-    record: (_context: CallContext, messages) => recorded.push(messages),
+    record: (_callId, messages) => void recorded.push(messages),
     turnStarted: () => undefined,
     firstSay: () => undefined,
     bargeIn: () => undefined,
+    fallbackTaken: () => undefined,
     now: () => performance.timeOrigin + performance.now(),
     agentPolicy: () => ({ cannedAnswer: "Sorry, I'm having trouble. Could you say that again?", maxCostUsd, actOnDtmf: true }),
     ...overrides,
   };
 
+  const machine: CallMachine = withCallEffects(createCallMachine(world), world);
+  /** An actor of the bound machine whose emitted frames are captured in `frames`. */
+  const actor = (options: { input: CallInput; snapshot?: Snapshot<unknown> }) => {
+    const started = createActor(machine, options);
+    started.on('frame', ({ frame }) => void frames.push(frame));
+    return started;
+  };
+
   return {
-    effects,
+    policy: world,
+    machine,
+    actor,
     frames,
     recorded,
     rounds,

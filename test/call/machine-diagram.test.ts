@@ -5,7 +5,7 @@ import { createCallMachine } from '../../src/call/machine.js';
 import { fakeCallEffects } from './fake-call-effects.js';
 import { machineEdges } from './machine-edges.js';
 
-const machine = createCallMachine(fakeCallEffects().effects);
+const machine = createCallMachine(fakeCallEffects().policy);
 
 function readmeDiagram(): string[] {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

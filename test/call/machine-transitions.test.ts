@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, waitFor } from 'xstate';
-import { createCallMachine } from '../../src/call/machine.js';
+import { waitFor } from 'xstate';
 import { ModelCallError } from '../../src/llm/errors.js';
 import { done, fakeCallEffects } from './fake-call-effects.js';
 
@@ -8,7 +7,7 @@ const identity = { callId: 'call-1', agent: 'default', from: '+15551230001', sta
 const final = (text: string) => ({ type: 'caller.transcript' as const, text, final: true, readAt: performance.timeOrigin + performance.now() });
 
 async function startCall(fakes = fakeCallEffects()) {
-  const actor = createActor(createCallMachine(fakes.effects), { input: identity });
+  const actor = fakes.actor({ input: identity });
   const errors: unknown[] = [];
   actor.subscribe({ error: (error) => errors.push(error) });
   actor.start();
@@ -260,7 +259,7 @@ describe('call machine transitions', () => {
     actor.send({ type: 'caller.played', id: 's1' });
     const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
     actor.stop();
-    const restored = createActor(createCallMachine(fakes.effects), { input: identity, snapshot: persisted }).start();
+    const restored = fakes.actor({ input: identity, snapshot: persisted }).start();
     expect(restored.getSnapshot().value).toBe('listening');
     restored.send(final('Two'));
     fakes.lastRound().model.next({ type: 'model.sentence', text: 'Sure.', last: true });

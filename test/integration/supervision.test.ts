@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { APOLOGY_ON_CRASH } from '../../src/runtime/call-supervisor.js';
+import { APOLOGY_ON_CRASH } from '../../src/runtime/calls/call-supervisor.js';
 import { GOODBYE_ON_SHUTDOWN } from '../../src/call/machine.js';
 import { CallerClient } from './caller-client.js';
 import { startTestNode, type TestNode } from './test-node.js';

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ChildSpec } from '../../src/runtime/child.js';
-import { dynamicSupervisor, type DynamicSupervisorEvents } from '../../src/runtime/dynamic-supervisor.js';
+import { dynamicSupervisor, type ChildTemplate, type DynamicSupervisorEvents } from '../../src/runtime/dynamic-supervisor.js';
 import { FakeIncarnation, Journal, nextEvent } from './supervisor-fixtures.js';
 
 afterEach(() => {
@@ -13,14 +12,13 @@ interface Resume {
 }
 
 /** Children of a dynamic supervisor, keyed by id, with every incarnation and every argument kept. */
-function calls(journal: Journal, overrides: Partial<ChildSpec<Resume>> = {}) {
+function calls(journal: Journal, overrides: Partial<ChildTemplate<Resume>> = {}) {
   const incarnations = new Map<string, FakeIncarnation[]>();
   const args = new Map<string, Resume[]>();
-  const spec = (id: string): ChildSpec<Resume> => ({
-    id,
+  const template: ChildTemplate<Resume> = {
     restart: 'transient',
     shutdownMs: 1_000,
-    start: (resume) => {
+    start: (resume, id) => {
       const list = incarnations.get(id) ?? [];
       const incarnation = new FakeIncarnation(`${id}#${list.length + 1}`, journal, 'prompt');
       incarnations.set(id, [...list, incarnation]);
@@ -29,25 +27,25 @@ function calls(journal: Journal, overrides: Partial<ChildSpec<Resume>> = {}) {
       return incarnation;
     },
     ...overrides,
-  });
+  };
   const current = (id: string): FakeIncarnation => {
     const incarnation = incarnations.get(id)?.at(-1);
     if (!incarnation) throw new Error(`${id} never started`);
     return incarnation;
   };
-  return { spec, current, incarnations, args };
+  return { template, current, incarnations, args };
 }
 
 const resume: Resume = { loadSnapshot: () => 'turn-3' };
-const options = { intensity: 3, periodMs: 60_000, perChild: true } as const;
+const limits = { intensity: 3, periodMs: 60_000 } as const;
 
 describe('dynamic supervisor', () => {
   it('gives up a child that keeps crashing while 99 others keep running untouched', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
     const ids = Array.from({ length: 100 }, (_, index) => `call-${index}`);
-    await Promise.all(ids.map((id) => sup.startChild(children.spec(id), resume)));
+    await Promise.all(ids.map((id) => sup.startChild(id, resume)));
     const poisoned = 'call-42';
     const restarts: number[] = [];
     sup.on('restart', (id, attempt) => {
@@ -76,9 +74,9 @@ describe('dynamic supervisor', () => {
   it('counts intensity per child: two children may each use their whole budget', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
-    await sup.startChild(children.spec('a'), resume);
-    await sup.startChild(children.spec('b'), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
+    await sup.startChild('a', resume);
+    await sup.startChild('b', resume);
     for (let n = 2; n <= 4; n++) {
       for (const id of ['a', 'b']) {
         children.current(id).crash();
@@ -92,8 +90,8 @@ describe('dynamic supervisor', () => {
   it('restarts a crashed child with the argument it was first started with', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
-    await sup.startChild(children.spec('call-1'), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
+    await sup.startChild('call-1', resume);
     children.current('call-1').crash();
     await journal.next('start:call-1#2');
     expect(children.args.get('call-1')).toEqual([resume, resume]);
@@ -104,8 +102,8 @@ describe('dynamic supervisor', () => {
   it('removes a transient child that ends normally, without restarting it', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
-    const handle = await sup.startChild(children.spec('call-1'), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
+    const handle = await sup.startChild('call-1', resume);
     children.current('call-1').end('normal');
     expect(await handle?.exited).toEqual({ kind: 'normal' });
     expect(sup.count()).toBe(0);
@@ -115,8 +113,8 @@ describe('dynamic supervisor', () => {
   it('terminates a child without restarting it; terminating an unknown id does nothing', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
-    const handle = await sup.startChild(children.spec('call-1'), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
+    const handle = await sup.startChild('call-1', resume);
     await sup.terminateChild('call-1');
     await sup.terminateChild('call-1');
     await sup.terminateChild('never-started');
@@ -125,17 +123,17 @@ describe('dynamic supervisor', () => {
     expect(sup.count()).toBe(0);
   });
 
-  it('treats a terminate from inside the give-up listener as already done', async () => {
+  it('gives a child up with a shutdown exit, and treats a terminate from inside the give-up listener as already done', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>({ ...options, intensity: 0 });
-    const handle = await sup.startChild(children.spec('call-1'), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, intensity: 0, child: children.template });
+    const handle = await sup.startChild('call-1', resume);
     const terminated: Array<Promise<void>> = [];
     sup.on('giveUp', (id) => terminated.push(sup.terminateChild(id)));
     children.current('call-1').crash('poison');
     const exit = await handle?.exited;
     await Promise.all(terminated);
-    expect(exit).toMatchObject({ kind: 'crash', error: { message: 'poison' } });
+    expect(exit).toEqual({ kind: 'shutdown' });
     expect(journal.entries).toEqual(['start:call-1#1']);
   });
 
@@ -143,8 +141,8 @@ describe('dynamic supervisor', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const journal = new Journal();
     const children = calls(journal, { backoffMs: { initial: 30_000, max: 30_000 } });
-    const sup = dynamicSupervisor<Resume>(options);
-    await sup.startChild(children.spec('call-1'), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
+    await sup.startChild('call-1', resume);
     const restart = nextEvent<DynamicSupervisorEvents['restart']>((listener) => sup.on('restart', listener));
     children.current('call-1').crash();
     await restart;
@@ -156,30 +154,30 @@ describe('dynamic supervisor', () => {
   it('refuses children beyond maxChildren and after stop, and rejects a live id', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>({ ...options, maxChildren: 2 });
-    await sup.startChild(children.spec('a'), resume);
-    await expect(sup.startChild(children.spec('a'), resume)).rejects.toThrow(/already running/);
-    await sup.startChild(children.spec('b'), resume);
-    expect(await sup.startChild(children.spec('c'), resume)).toBeUndefined();
+    const sup = dynamicSupervisor<Resume>({ ...limits, maxChildren: 2, child: children.template });
+    await sup.startChild('a', resume);
+    await expect(sup.startChild('a', resume)).rejects.toThrow(/already running/);
+    await sup.startChild('b', resume);
+    expect(await sup.startChild('c', resume)).toBeUndefined();
     await sup.stop();
-    expect(await sup.startChild(children.spec('d'), resume)).toBeUndefined();
+    expect(await sup.startChild('d', resume)).toBeUndefined();
     expect(journal.entries.filter((entry) => entry.startsWith('start:'))).toEqual(['start:a#1', 'start:b#1']);
   });
 
   it('rejects startChild when the first start fails, keeping nothing', async () => {
-    const sup = dynamicSupervisor<Resume>(options);
-    const failing: ChildSpec<Resume> = {
-      id: 'call-1', restart: 'transient', shutdownMs: 1_000, start: () => { throw new Error('no snapshot store'); },
+    const failing: ChildTemplate<Resume> = {
+      restart: 'transient', shutdownMs: 1_000, start: () => { throw new Error('no snapshot store'); },
     };
-    await expect(sup.startChild(failing, resume)).rejects.toThrow('no snapshot store');
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: failing });
+    await expect(sup.startChild('call-1', resume)).rejects.toThrow('no snapshot store');
     expect(sup.count()).toBe(0);
   });
 
   it('stops every child on stop() and then exits with shutdown', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
-    for (const id of ['a', 'b', 'c']) await sup.startChild(children.spec(id), resume);
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: children.template });
+    for (const id of ['a', 'b', 'c']) await sup.startChild(id, resume);
     await sup.stop();
     expect(journal.entries.filter((entry) => entry.startsWith('stop:')).sort()).toEqual(['stop:a#1', 'stop:b#1', 'stop:c#1']);
     expect(await sup.exited).toEqual({ kind: 'shutdown' });
@@ -189,9 +187,9 @@ describe('dynamic supervisor', () => {
   it('stops a child that a terminate caught in the middle of its start', async () => {
     const journal = new Journal();
     const children = calls(journal);
-    const sup = dynamicSupervisor<Resume>(options);
-    const spec = children.spec('call-1');
-    const starting = sup.startChild({ ...spec, start: async (arg) => spec.start(arg) }, resume);
+    const slowStart: ChildTemplate<Resume> = { ...children.template, start: async (arg, id) => children.template.start(arg, id) };
+    const sup = dynamicSupervisor<Resume>({ ...limits, child: slowStart });
+    const starting = sup.startChild('call-1', resume);
     const terminated = sup.terminateChild('call-1');
     await starting;
     await terminated;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { childFromPromise, ShutdownTimeoutError } from '../../src/runtime/child.js';
+import { ShutdownTimeoutError } from '../../src/runtime/child.js';
 import { ChildStartError, supervisor, type SupervisorEvents } from '../../src/runtime/supervisor.js';
 import { FakeChild, fakeChildren, Journal, nextEvent } from './supervisor-fixtures.js';
 
@@ -93,51 +93,5 @@ describe('supervisor start and shutdown', () => {
   it('rejects duplicate child ids when declared', () => {
     const journal = new Journal();
     expect(() => supervisor(flags, fakeChildren(journal, ['a', 'a']).map((child) => child.spec))).toThrow(/duplicate/);
-  });
-});
-
-describe('childFromPromise', () => {
-  it('aborts the run on stop and exits with shutdown', async () => {
-    let aborted = false;
-    const child = childFromPromise((signal) => new Promise<void>((resolve) => {
-      signal.addEventListener('abort', () => {
-        aborted = true;
-        resolve();
-      });
-    }));
-    await child.stop('shutdown');
-    expect(aborted).toBe(true);
-    expect(await child.exited).toEqual({ kind: 'shutdown' });
-  });
-
-  it('exits normally when the run returns on its own, and crashes when it throws', async () => {
-    expect(await childFromPromise(async () => undefined).exited).toEqual({ kind: 'normal' });
-    const failure = new Error('lost connection');
-    expect(await childFromPromise(async () => { throw failure; }).exited).toEqual({ kind: 'crash', error: failure });
-  });
-
-  it('is restarted by its supervisor when the run crashes', async () => {
-    let runs = 0;
-    let secondRun!: () => void;
-    const restarted = new Promise<void>((resolve) => (secondRun = resolve));
-    const root = supervisor(flags, [{
-      id: 'writer',
-      restart: 'permanent',
-      shutdownMs: 1_000,
-      start: () => childFromPromise(async (signal) => {
-        runs += 1;
-        if (runs === 1) throw new Error('first run fails');
-        secondRun();
-        await new Promise((resolve) => signal.addEventListener('abort', resolve));
-      }),
-    }]);
-    const restart = nextEvent<SupervisorEvents['restart']>((listener) => root.on('restart', listener));
-    await root.start();
-    const [, , error] = await restart;
-    expect(error.message).toBe('first run fails');
-    await restarted;
-    await root.stop();
-    expect(runs).toBe(2);
-    expect(await root.exited).toEqual({ kind: 'shutdown' });
   });
 });

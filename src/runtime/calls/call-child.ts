@@ -1,0 +1,55 @@
+import { createActor, type Actor } from 'xstate';
+import type { CallContext } from '../../call/context.js';
+import type { CallMachine } from '../../call/machine.js';
+import { crash, type ChildHandle, type ExitReason } from '../child.js';
+import type { LiveCall } from './registry.js';
+import { takeSnapshot } from './snapshots.js';
+
+export type CallActor = Actor<CallMachine>;
+
+export interface CallChildHooks {
+  /** The actor reached a turn boundary: `stored` is the form to persist. */
+  boundary(call: LiveCall, stored: unknown): void;
+  /** The actor reached its final state. */
+  ended(call: LiveCall, context: CallContext): void;
+}
+
+/**
+ * One incarnation of a call's actor as a supervised child: restored from the call's last boundary
+ * snapshot (with the say counter its predecessor reached), its emitted frames written to the
+ * caller, and the turn-starting events since that boundary replayed so the turn is answered.
+ */
+export function startCallChild(machine: CallMachine, call: LiveCall, hooks: CallChildHooks): ChildHandle {
+  const restarting = call.actor !== undefined;
+  const actor = createActor(machine, { input: call.identity, snapshot: call.snapshot?.restore(call.sayCounter) });
+  call.actor = actor;
+  let settle!: (reason: ExitReason) => void;
+  const exited = new Promise<ExitReason>((resolve) => (settle = resolve));
+  actor.on('frame', ({ frame }) => call.peer?.send(frame));
+  actor.subscribe({
+    next: (state) => {
+      call.sayCounter = Math.max(call.sayCounter, state.context.sayCounter);
+      if (state.status === 'done') {
+        settle({ kind: 'normal' });
+        hooks.ended(call, state.context);
+        return;
+      }
+      if (state.value === 'listening' && state.context.turnsCompleted !== (call.snapshot?.turnsCompleted ?? -1)) {
+        const { snapshot, stored } = takeSnapshot(actor);
+        call.snapshot = snapshot;
+        call.sinceBoundary = [];
+        hooks.boundary(call, stored);
+      }
+    },
+    error: (error) => settle(crash(error)),
+  });
+  actor.start();
+  if (restarting) for (const event of call.sinceBoundary) actor.send(event);
+  return {
+    exited,
+    stop: async () => {
+      actor.stop();
+      settle({ kind: 'shutdown' });
+    },
+  };
+}

@@ -1,0 +1,198 @@
+import { withCallEffects, createCallMachine, type CallEffects, type CallPolicy } from '../../call/machine.js';
+import type { CallContext, EndReason } from '../../call/context.js';
+import type { CallerEvent, CallEvent } from '../../call/events.js';
+import type { Logger } from '../../log.js';
+import { maskPhone } from '../../log.js';
+import type { CallSummary, ConversationStore } from '../../memory/store.js';
+import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../../telephony/connection.js';
+import { PROTOCOL } from '../../telephony/frames.js';
+import { dynamicSupervisor } from '../dynamic-supervisor.js';
+import { admitNewCall, atCapacity, unknownAgent, type AdmissionRules } from './admission.js';
+import { startCallChild } from './call-child.js';
+import { summarize } from './outcomes.js';
+import { callRegistry, liveCall, type LiveCall } from './registry.js';
+import { storedResume } from './resume.js';
+
+export interface CallSupervisorOptions extends AdmissionRules {
+  /** Look-ups the machine computes its context with. */
+  policy: CallPolicy;
+  /** The world the machine acts on: model, tools, memory writes, metrics, logs. */
+  effects: CallEffects;
+  store: ConversationStore;
+  log: Logger;
+  resumeGraceMs: number;
+  /** Restarts allowed per call within `restartPeriodMs` before the call is ended with an apology. */
+  restartIntensity: number;
+  restartPeriodMs: number;
+  onCallEnded?: (summary: CallSummary, context: CallContext | undefined) => void;
+  onRestart?: () => void;
+}
+
+export interface CallSupervisor extends CallsPort {
+  active(): number;
+  /** Sends `runtime.shutdown` to every call and waits for them to end, at most `timeoutMs`. */
+  endAll(timeoutMs: number): Promise<void>;
+  /** Resolves when no call is active, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export const APOLOGY_ON_CRASH = "I'm sorry, something went wrong on our side and I have to end this call. Please call us back.";
+
+/**
+ * The dynamic supervisor of calls: one actor per call, restarted from its last turn-boundary
+ * snapshot when it crashes. Each call is its own child id, so restart intensity counts per call and
+ * one poisoned call never touches another; past it the call is ended with an apology.
+ */
+export function createCallSupervisor(options: CallSupervisorOptions): CallSupervisor {
+  const { log, store } = options;
+  const calls = callRegistry();
+  const machine = withCallEffects(createCallMachine(options.policy), options.effects);
+  const children = dynamicSupervisor<LiveCall>({
+    intensity: options.restartIntensity,
+    periodMs: options.restartPeriodMs,
+    child: {
+      start: (call) => startCallChild(machine, call, {
+        boundary: (live, stored) => store.saveSnapshot(live.identity.callId, stored).catch((error: Error) =>
+          log.warn({ event: 'call.snapshot_failed', callId: live.identity.callId, error: error.message })),
+        ended: (live, context) => finish(live, context.endReason, context),
+      }),
+      restart: 'transient',
+      shutdownMs: 1_000,
+    },
+  });
+
+  children.on('restart', (callId, attempt, error) => {
+    options.onRestart?.();
+    log.warn({ event: 'call.restarted', callId, attempt, error: error.message });
+  });
+  children.on('giveUp', (callId, error) => {
+    const call = calls.get(callId);
+    log.error({ event: 'call.gave_up', callId, error: error.message });
+    if (!call) return;
+    call.actor = undefined;
+    const turn = Math.max(1, call.snapshot?.turn ?? 1);
+    call.peer?.send({ type: 'say', id: `s${call.sayCounter + 1}`, turn, text: APOLOGY_ON_CRASH, last: true });
+    call.peer?.send({ type: 'hangup', reason: 'error' });
+    finish(call, 'error');
+  });
+
+  function finish(call: LiveCall, reason: EndReason | undefined, context?: CallContext): void {
+    if (call.finished) return;
+    call.finished = true;
+    const { callId } = call.identity;
+    clearTimeout(call.suspendTimer);
+    calls.remove(callId);
+    call.peer?.end(1000, 'call ended');
+    const summary = summarize(call.identity, context, reason);
+    store.endCall(callId, summary).catch((error: Error) => log.warn({ event: 'call.summary_failed', callId, error: error.message }));
+    options.onCallEnded?.(summary, context);
+    void children.terminateChild(callId);
+  }
+
+  async function open(request: StartRequest, peer: CallPeer): Promise<OpenResult> {
+    const refusal = unknownAgent(request, options);
+    if (refusal) return refusal;
+    if (request.resume && request.callId) return resume(request.callId, request, peer);
+    const admitted = admitNewCall(request, calls, options);
+    if ('ok' in admitted) return admitted;
+    return begin(liveCall(admitted, undefined, peer), false);
+  }
+
+  async function resume(callId: string, request: StartRequest, peer: CallPeer): Promise<OpenResult> {
+    const live = calls.get(callId);
+    if (live) return reattach(live, peer);
+    const full = atCapacity(calls, options);
+    if (full) return full;
+    const point = await storedResume(callId, request, store);
+    switch (point.kind) {
+      case 'snapshot': return begin(liveCall(point.snapshot.identity, point.snapshot, peer), true);
+      case 'history': return begin(liveCall(point.identity, undefined, peer), true);
+      case 'unknown': return { ok: false, code: 'unknown_call', message: `no stored call "${callId}" to resume`, fatal: false };
+    }
+  }
+
+  /** A suspended call gets its caller back; its actor never stopped. */
+  function reattach(call: LiveCall, peer: CallPeer): OpenResult {
+    const { callId } = call.identity;
+    if (call.peer) return { ok: false, code: 'call_busy', message: `call "${callId}" is still connected elsewhere`, fatal: false };
+    clearTimeout(call.suspendTimer);
+    call.suspendTimer = undefined;
+    call.peer = peer;
+    peer.send({ type: 'ready', callId, protocol: PROTOCOL, resumed: true });
+    log.info({ event: 'call.resumed', callId, from: 'suspended' });
+    return { ok: true, callId };
+  }
+
+  async function begin(call: LiveCall, resumed: boolean): Promise<OpenResult> {
+    const { callId } = call.identity;
+    calls.add(call);
+    try {
+      await children.startChild(callId, call);
+    } catch (error) {
+      calls.remove(callId);
+      throw error;
+    }
+    const actor = call.actor;
+    if (!actor || call.finished) return { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
+    if (actor.getSnapshot().value === 'connecting') await whenPrepared(call);
+    if (call.finished) return { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
+    call.peer?.send({ type: 'ready', callId, protocol: PROTOCOL, resumed });
+    log.info({ event: resumed ? 'call.resumed' : 'call.started', callId, agent: call.identity.agent, from: maskPhone(call.identity.from) });
+    return { ok: true, callId };
+  }
+
+  function deliver(callId: string, event: CallerEvent): void {
+    const call = calls.get(callId);
+    if (!call?.actor) return;
+    if ((event.type === 'caller.transcript' && event.final) || event.type === 'caller.dtmf') call.sinceBoundary.push(event);
+    call.actor.send(event);
+  }
+
+  function detach(callId: string, peer: CallPeer, reason: 'closed' | 'slow_consumer'): void {
+    const call = calls.get(callId);
+    if (!call || call.peer !== peer) return;
+    call.peer = undefined;
+    if (reason === 'slow_consumer') {
+      call.actor?.send({ type: 'runtime.end', reason: 'slow_consumer' });
+      return;
+    }
+    call.actor?.send({ type: 'runtime.connectionLost' });
+    log.info({ event: 'call.suspended', callId, graceMs: options.resumeGraceMs });
+    call.suspendTimer = setTimeout(() => call.actor?.send({ type: 'runtime.end', reason: 'dropped' }), options.resumeGraceMs);
+    call.suspendTimer.unref();
+  }
+
+  return {
+    open,
+    deliver,
+    detach,
+    active: () => calls.size(),
+    idle: calls.idle,
+    endAll: async (timeoutMs) => {
+      for (const call of calls.all()) call.actor?.send({ type: 'runtime.shutdown' } satisfies CallEvent);
+      await calls.idle(timeoutMs);
+    },
+    stop: async () => {
+      for (const call of calls.all()) finish(call, 'shutdown', call.actor?.getSnapshot().context);
+      await children.stop();
+    },
+  };
+}
+
+/** Resolves once the call's actor has left `connecting` (or crashed there). */
+function whenPrepared(call: LiveCall): Promise<void> {
+  const actor = call.actor;
+  if (!actor) return Promise.resolve();
+  return new Promise((resolve) => {
+    const subscription = actor.subscribe({
+      next: (state) => {
+        if (state.value !== 'connecting') {
+          subscription.unsubscribe();
+          resolve();
+        }
+      },
+      error: () => resolve(),
+    });
+  });
+}
