@@ -1,11 +1,10 @@
-import { createActor, type Actor } from 'xstate';
+import { createActor } from 'xstate';
 import type { CallContext } from '../../call/context.js';
 import type { CallMachine } from '../../call/machine.js';
 import { crash, type ChildHandle, type ExitReason } from '../child.js';
 import type { LiveCall } from './registry.js';
 import { takeSnapshot } from './snapshots.js';
 
-export type CallActor = Actor<CallMachine>;
 
 export interface CallChildHooks {
   /** The actor reached a turn boundary: `stored` is the form to persist. */

@@ -1,7 +1,7 @@
 import type { CallInput } from '../../call/context.js';
 import type { CallerEvent } from '../../call/ports.js';
 import type { CallPeer } from '../../telephony/connection.js';
-import type { CallActor } from './call-child.js';
+import type { CallActor } from './call-actor.js';
 import type { CallSnapshot } from './snapshots.js';
 
 /** A call as the supervisor keeps it between incarnations of its actor. */

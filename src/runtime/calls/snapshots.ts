@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Snapshot } from 'xstate';
 import type { CallInput } from '../../call/context.js';
-import type { CallActor } from './call-child.js';
+import type { CallActor } from './call-actor.js';
 
 /**
  * A call's turn-boundary snapshot as it is stored: a version, the fields the supervisor reads
