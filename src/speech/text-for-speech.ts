@@ -16,7 +16,10 @@ const ABBREVIATIONS: Record<string, string | null> = {
 const ABBREVIATION = /\b(e\.g|i\.e|[A-Za-z]{2,6})\.(?=\s|$|[-–,])/g;
 
 /** Whether the `.` ending `word` (e.g. "ext.", "Tue.") belongs to an abbreviation rather than ending a sentence. */
-export const isNonTerminalAbbreviation = (word: string): boolean => word.endsWith('.') && word.slice(0, -1).toLowerCase() in ABBREVIATIONS;
+export const isNonTerminalAbbreviation = (word: string): boolean => {
+  const last = /(e\.g|i\.e|[A-Za-z]+)\.$/.exec(word);
+  return last !== null && last[1]!.toLowerCase() in ABBREVIATIONS;
+};
 
 /** Sentences as a listener hears them: `.`, `?`, `!` end one unless the `.` closes an abbreviation or sits inside a number. */
 export function spokenSentences(text: string): string[] {

@@ -28,8 +28,9 @@ const OUTPUT_FORMAT = { pcm16: 'pcm', mulaw: 'mulaw', alaw: 'alaw' } as const;
 
 /**
  * Text → Amazon Polly `SynthesizeSpeech` → audio, streamed from the first response bytes. A
- * throttled or failed request is retried once; a second failure throws, and the caller skips the
- * chunk (it must not wait on silence).
+ * request that fails after the client's own retries (`maxAttempts`; 1 keeps a chunk from waiting
+ * on backoff) is made once more; a second failure throws, and the caller skips the chunk rather
+ * than leave the caller in silence.
  */
 export class TextToSpeech {
   private readonly cache: LRUCache<string, Uint8Array>;
