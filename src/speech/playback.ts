@@ -45,6 +45,7 @@ export class PlaybackPacer {
   private generation = 0;
   private late = 0;
   private sent = 0;
+  private paused = false;
 
   constructor(
     private readonly transport: PlaybackTransport,
@@ -77,6 +78,8 @@ export class PlaybackPacer {
             chunk.frames.push(...framer.push(piece));
             this.pump();
           }
+        } catch {
+          // A broken audio stream ends its chunk where the audio stopped: the chunk must still settle.
         } finally {
           if (generation === this.generation) {
             chunk.frames.push(...framer.flush());
@@ -86,6 +89,24 @@ export class PlaybackPacer {
         }
       })();
     });
+  }
+
+  /** Whether any chunk is still being sent or awaits its acknowledgement: the agent is speaking. */
+  get busy(): boolean {
+    return this.queue.length > 0 || this.marking.size > 0;
+  }
+
+  /** Holds further frames (what the transport has, at most the lead, still plays) until `resume` or `clear`. */
+  pause(): void {
+    this.paused = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pump();
   }
 
   /** Barge-in: drops every queued frame and chunk and tells the transport to drop its own. */
@@ -111,11 +132,12 @@ export class PlaybackPacer {
     });
     this.transport.clear();
     this.playheadMs = now;
+    this.paused = false;
     return outcomes;
   }
 
   private pump(): void {
-    if (this.timer) return;
+    if (this.timer || this.paused) return;
     const now = this.now();
     while (this.queue.length > 0) {
       const chunk = this.queue[0]!;
