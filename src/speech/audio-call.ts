@@ -8,7 +8,7 @@ import type { AudioFormat } from './audio-format.js';
 import { BackchannelFilter } from './backchannel.js';
 import { AudioFramer } from './framer.js';
 import { decodeAudio } from './pcm.js';
-import { PlaybackPacer, type PlaybackTransport } from './playback.js';
+import { PlaybackPacer, type PlaybackOutcome, type PlaybackTransport } from './playback.js';
 import { SpeechToTextSession, type Transcript } from './speech-to-text.js';
 import { textForSpeech } from './text-for-speech.js';
 import type { TextToSpeech } from './text-to-speech.js';
@@ -25,6 +25,8 @@ export interface AudioCallOptions {
   textToSpeech: TextToSpeech;
   backchannels?: BackchannelFilter;
   voiceActivity?: Partial<VoiceActivityOptions>;
+  /** Said when a speech-to-text stream failed while the caller's words had no final transcript yet. */
+  repeatPrompt?: string;
   /** While the agent speaks and the caller starts: how long to hold the agent's audio for a transcript before resuming. Default 1,500 ms. */
   holdForTranscriptMs?: number;
   log: Logger;
@@ -38,7 +40,10 @@ export interface AudioCallCounters {
   framesIn: number;
   sttStreamErrors: number;
   ttsFailures: number;
+  repeatPrompts: number;
 }
+
+export const DEFAULT_REPEAT_PROMPT = "Sorry, I didn't catch that. Could you say it again?";
 
 /**
  * One call heard and spoken as audio, in front of the unchanged call machine: caller audio →
@@ -50,7 +55,7 @@ export interface AudioCallCounters {
  * is not delivered; anything else is a barge-in (`caller.speechStarted`, then its transcripts).
  */
 export class AudioCall implements CallPeer {
-  readonly counters: AudioCallCounters = { bargeIns: 0, backchannelsIgnored: 0, framesIn: 0, sttStreamErrors: 0, ttsFailures: 0 };
+  readonly counters: AudioCallCounters = { bargeIns: 0, backchannelsIgnored: 0, framesIn: 0, sttStreamErrors: 0, ttsFailures: 0, repeatPrompts: 0 };
   private readonly framer: AudioFramer;
   private readonly vad: VoiceActivityDetector;
   private readonly pacer: PlaybackPacer;
@@ -75,6 +80,7 @@ export class AudioCall implements CallPeer {
       onStreamError: (error, lostWords) => {
         this.counters.sttStreamErrors += 1;
         options.log.warn({ callId: this.callId, err: error, lostWords }, 'speech-to-text stream failed; a new one is open');
+        if (lostWords) this.askToRepeat();
       },
     });
   }
@@ -113,7 +119,22 @@ export class AudioCall implements CallPeer {
     await this.finish('caller hung up');
   }
 
+  /**
+   * The caller's words were lost with a failed stream: the agent asks for them again itself. The
+   * prompt is not the machine's chunk (no `played` for it), so the turn the caller is in goes on.
+   */
+  private askToRepeat(): void {
+    this.counters.repeatPrompts += 1;
+    void this.play(`repeat-${this.counters.repeatPrompts}`, this.options.repeatPrompt ?? DEFAULT_REPEAT_PROMPT);
+  }
+
   private say(id: string, text: string): void {
+    void this.play(id, text).then((outcome) => {
+      if (outcome.outcome === 'played') this.deliver({ type: 'caller.played', id });
+    });
+  }
+
+  private play(id: string, text: string): Promise<PlaybackOutcome> {
     // Synthesis starts now, in parallel with the chunks before it; playback keeps their order.
     const synthesis = this.options.textToSpeech.synthesize(textForSpeech(text)).catch((error: unknown) => {
       this.counters.ttsFailures += 1;
@@ -124,9 +145,7 @@ export class AudioCall implements CallPeer {
       const result = await synthesis;
       if (result) yield* result.audio;
     })();
-    void this.pacer.play(id, audio).then((outcome) => {
-      if (outcome.outcome === 'played') this.deliver({ type: 'caller.played', id });
-    });
+    return this.pacer.play(id, audio);
   }
 
   private onSpeechStarted(): void {

@@ -7,7 +7,7 @@ import { SpeechCodeDecoder } from '../../src/emulator/speech-code/decoder.js';
 import { synthesizeSpeechCode, wordsOf } from '../../src/emulator/speech-code/synthesize.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../../src/emulator/transcribe/server.js';
 import { createLogger } from '../../src/log.js';
-import { AudioCall } from '../../src/speech/audio-call.js';
+import { AudioCall, DEFAULT_REPEAT_PROMPT } from '../../src/speech/audio-call.js';
 import { mulawDecode, mulawEncode } from '../../src/speech/g711.js';
 import type { PlaybackTransport } from '../../src/speech/playback.js';
 import { textForSpeech } from '../../src/speech/text-for-speech.js';
@@ -153,6 +153,27 @@ describe('an audio call on a real node', () => {
     expect(line.outbound.length).toBe(sentAtBargeIn);
     expect(line.cleared()).toBeGreaterThan(0);
     expect(delivered.slice(deliveredBeforeMhm).some((event) => event.type === 'caller.speechStarted')).toBe(true);
+    line.stop();
+    await call.hangup();
+  });
+
+  it('asks the caller to repeat when a Transcribe stream fails mid-utterance, and hears them on the new stream', async () => {
+    const { call, line, delivered } = await startCall();
+    line.say('I would like to know your opening hours please');
+    await until(() => delivered.some((event) => event.type === 'caller.transcript' && !event.final));
+    transcribe.failOpenStreams('InternalFailureException');
+    await until(() => call.counters.repeatPrompts === 1);
+    // The prompt plays at real time; the line has heard it once its last word has gone out.
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(DEFAULT_REPEAT_PROMPT).at(-1));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(DEFAULT_REPEAT_PROMPT));
+    // The caller finishes the sentence the failure cut, then pauses and answers the prompt.
+    await until(() => !line.speaking());
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const finalsBefore = delivered.filter((event) => event.type === 'caller.transcript' && event.final).length;
+    line.say('What are your hours?');
+    await until(() => delivered.filter((event) => event.type === 'caller.transcript' && event.final).length > finalsBefore);
+    expect(delivered.filter((event) => event.type === 'caller.transcript' && event.final).at(-1)).toMatchObject({ text: 'What are your hours?' });
+    expect(call.counters.sttStreamErrors).toBe(1);
     line.stop();
     await call.hangup();
   });
