@@ -177,4 +177,17 @@ describe('an audio call on a real node', () => {
     line.stop();
     await call.hangup();
   });
+
+  it('skips a chunk Polly fails twice, still reports it played, and speaks the next one', async () => {
+    const { call, line, delivered } = await startCall();
+    polly.failNext('ServiceFailureException', 2);
+    line.say('What are your hours?');
+    await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
+    expect(call.counters.ttsFailures).toBe(1);
+    const [, second] = textForSpeech(HOURS).split(/(?<=\.) /);
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(second!).at(-1));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(second!));
+    line.stop();
+    await call.hangup();
+  });
 });
