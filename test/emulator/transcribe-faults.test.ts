@@ -83,4 +83,19 @@ describe('Transcribe emulator faults through the real SDK', () => {
     release();
     expect(emulator.streams()[0]?.outcome).toBe('InternalFailureException');
   });
+
+  it('checks every chunk signature in the chain when given the secret, and refuses a stream signed with another', async () => {
+    const { client } = await start({ secretAccessKey: credentials.secretAccessKey });
+    const frames = (async function* (): AsyncGenerator<AudioStream> {
+      for (let i = 0; i < 5; i += 1) yield { AudioEvent: { AudioChunk: new Uint8Array(320) } };
+    })();
+    await transcribe(client, frames);
+    expect(emulator!.streams()[0]).toMatchObject({ audioEvents: 5, outcome: 'end' });
+
+    const impostor = new TranscribeStreamingClient({ endpoint: emulator!.url, region: 'us-east-1', credentials: { ...credentials, secretAccessKey: 'wrong' } });
+    const error = await transcribe(impostor, heldStream(new Promise(() => undefined))).catch((caught: unknown) => caught);
+    impostor.destroy();
+    expect(error).toBeInstanceOf(BadRequestException);
+    expect((error as Error).message).toMatch(/chunk signature/);
+  });
 });

@@ -1,15 +1,18 @@
 import { EventStreamCodec, type Message } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { ChunkSignatureChain } from './chunk-signatures.js';
 import { TranscribeError } from './transcribe-errors.js';
 
 /**
  * Reads the request body of `StartStreamTranscription`: a byte stream of signed envelopes
  * (`:date`, `:chunk-signature`) whose payload is the inner `AudioEvent` message; an envelope with
- * an empty payload is the end frame. Chunk signatures are not verified.
+ * an empty payload is the end frame. With a signature chain, every envelope's signature is checked.
  */
 export class AudioEventReader {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
   private pending = new Uint8Array(0);
+
+  constructor(private readonly signatures?: ChunkSignatureChain) {}
 
   /** Audio payloads of the whole envelopes in `bytes` so far; `end` when the end frame came. */
   push(bytes: Uint8Array): { audio: Uint8Array[]; end: boolean } {
@@ -23,6 +26,9 @@ export class AudioEventReader {
       if (data.length - offset < length) break;
       const envelope = this.decode(data.subarray(offset, offset + length));
       offset += length;
+      if (this.signatures && !this.signatures.verify(envelope.headers, envelope.body)) {
+        throw new TranscribeError('BadRequestException', 'The chunk signature does not match the signature chain');
+      }
       if (envelope.body.length === 0) {
         end = true;
         continue;

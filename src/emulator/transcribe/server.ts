@@ -4,6 +4,7 @@ import alawmulaw from 'alawmulaw';
 import { createDualProtocolServer, type AnyRequest, type AnyResponse } from '../dual-protocol.js';
 import { SpeechCodeDecoder, type DecodedWord, type SpeechCodeEvent } from '../speech-code/decoder.js';
 import { AudioEventReader, TranscriptFrames } from './audio-events.js';
+import { ChunkSignatureChain, parseAuthorization } from './chunk-signatures.js';
 import { TRANSCRIBE_ERROR_STATUS, TranscribeError, type TranscribeErrorType } from './transcribe-errors.js';
 import { transcriptResult } from './transcript-results.js';
 
@@ -21,6 +22,8 @@ export interface TranscribeEmulatorOptions {
   silenceTimeoutMs?: number;
   /** Concurrent streams before LimitExceededException. Default 25. */
   maxStreams?: number;
+  /** When given, every audio envelope's chunk signature is checked against this secret (clients must sign with it). */
+  secretAccessKey?: string;
 }
 
 export interface TranscriptionRecord {
@@ -70,11 +73,17 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
 
   const handle = (request: AnyRequest, response: AnyResponse): void => {
     let config: StreamConfig;
+    let signatures: ChunkSignatureChain | undefined;
     try {
       if (request.method !== 'POST' || request.url?.split('?')[0] !== '/stream-transcription') {
         throw new TranscribeError('BadRequestException', `No operation at ${request.method} ${request.url}`);
       }
       config = streamConfig(request);
+      if (options.secretAccessKey) {
+        const authorization = parseAuthorization(request.headers.authorization);
+        if (!authorization) throw new TranscribeError('BadRequestException', 'The request is not signed with SigV4');
+        signatures = new ChunkSignatureChain(options.secretAccessKey, authorization.region, authorization.service, authorization.signature);
+      }
       if (open.size >= maxStreams) throw new TranscribeError('LimitExceededException', `You have reached your limit of ${maxStreams} concurrent streams`);
     } catch (error) {
       refuse(response, error instanceof TranscribeError ? error : new TranscribeError('InternalFailureException', String(error)));
@@ -91,7 +100,7 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
       'x-amzn-transcribe-media-encoding': config.mediaEncoding,
     });
 
-    const reader = new AudioEventReader();
+    const reader = new AudioEventReader(signatures);
     const decoder = new SpeechCodeDecoder({ sampleRateHz: config.sampleRateHz, endOfSpeechMs });
     const toPcm = pcmReader(config.mediaEncoding);
     let words: DecodedWord[] = [];
