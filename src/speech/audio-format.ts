@@ -20,6 +20,3 @@ export const bytesPerFrame = (format: AudioFormat): number =>
 /** The byte that decodes to zero: padding a short last frame with it adds silence, not a click. */
 export const silenceByte = (encoding: AudioEncoding): number =>
   encoding === 'mulaw' ? 0xff : encoding === 'alaw' ? 0xd5 : 0x00;
-
-export const durationMs = (byteLength: number, format: AudioFormat): number =>
-  (byteLength / bytesPerSample(format.encoding) / format.sampleRateHz) * 1000;

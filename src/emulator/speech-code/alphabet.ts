@@ -15,8 +15,6 @@ export const SHIFT = 63;
 
 const CHARACTERS = 'abcdefghijklmnopqrstuvwxyz0123456789\'-.,?!:;$%&@/+=#*()"_<>~^|';
 
-export const SYMBOL_COUNT = 64;
-
 export const symbolOf = (character: string): number | undefined => {
   const index = CHARACTERS.indexOf(character);
   return index < 0 ? undefined : index;

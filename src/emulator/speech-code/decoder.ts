@@ -64,11 +64,6 @@ export class SpeechCodeDecoder {
     this.highCoefficients = HIGH_TONES_HZ.map(coefficient);
   }
 
-  /** Audio time decoded so far. */
-  get positionMs(): number {
-    return (this.consumedSamples / this.options.sampleRateHz) * 1000;
-  }
-
   push(samples: Int16Array): SpeechCodeEvent[] {
     const data = new Int16Array(this.buffer.length + samples.length);
     data.set(this.buffer);

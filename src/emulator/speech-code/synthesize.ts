@@ -12,7 +12,7 @@ export interface SpeechCodeTiming {
 export const DEFAULT_SPEECH_CODE_TIMING: SpeechCodeTiming = { wordsPerMinute: 150, wordGapMs: 150, sentenceGapMs: 250 };
 
 /** Shortest symbol the decoder's 20 ms windows at a 10 ms hop still see twice whole. */
-export const MIN_SYMBOL_MS = 40;
+const MIN_SYMBOL_MS = 40;
 const AVERAGE_WORD_SYMBOLS = 5;
 /** Each tone at −12 dBFS: loud enough for any voice activity detector, far from clipping when the two add. */
 const TONE_AMPLITUDE = 8_000;
