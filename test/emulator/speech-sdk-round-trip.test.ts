@@ -7,6 +7,7 @@ import {
   type MediaEncoding,
   type Result,
 } from '@aws-sdk/client-transcribe-streaming';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPollyEmulator, type RunningPollyEmulator } from '../../src/emulator/polly/server.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../../src/emulator/transcribe/server.js';
@@ -32,7 +33,7 @@ afterAll(async () => {
   await Promise.all([polly.close(), transcribe.close()]);
 });
 
-async function synthesize(outputFormat: 'pcm' | 'mulaw', sampleRate: string, text = TEXT): Promise<{ audio: Uint8Array; characters?: number; contentType?: string }> {
+async function synthesize(outputFormat: 'pcm' | 'mulaw' | 'alaw', sampleRate: string, text = TEXT): Promise<{ audio: Uint8Array; characters?: number; contentType?: string }> {
   const output = await pollyClient.send(new SynthesizeSpeechCommand({ OutputFormat: outputFormat, SampleRate: sampleRate, Text: text, VoiceId: 'Joanna', Engine: 'neural' }));
   return { audio: await output.AudioStream!.transformToByteArray(), characters: output.RequestCharacters, contentType: output.ContentType };
 }
@@ -99,6 +100,19 @@ describe('real SDK clients against the speech emulators', () => {
     const { audio, contentType } = await synthesize('mulaw', '8000');
     expect(contentType).toBe('audio/mulaw');
     expectWordByWordThenFinal(await transcribeAudio(audio, 'g711-ulaw', 8_000, 160));
+  });
+
+  it('A-law at 8 kHz, sent to Transcribe as g711-alaw', async () => {
+    const { audio, contentType } = await synthesize('alaw', '8000');
+    expect(contentType).toBe('audio/alaw');
+    expectWordByWordThenFinal(await transcribeAudio(audio, 'g711-alaw', 8_000, 160));
+  });
+
+  it('Polly answers a client on HTTP/1.1 as well (NodeHttpHandler)', async () => {
+    const http1 = new PollyClient({ endpoint: polly.url, region: 'us-east-1', credentials, requestHandler: new NodeHttpHandler() });
+    const output = await http1.send(new SynthesizeSpeechCommand({ OutputFormat: 'pcm', SampleRate: '8000', Text: 'hello', VoiceId: 'Joanna' }));
+    expect((await output.AudioStream!.transformToByteArray()).length).toBeGreaterThan(0);
+    http1.destroy();
   });
 
   it('Polly refuses text over 3,000 characters and malformed SSML with their modeled exceptions', async () => {
