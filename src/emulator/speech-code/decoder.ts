@@ -1,0 +1,156 @@
+import { HIGH_TONES_HZ, LOW_TONES_HZ, wordOfSymbols } from './alphabet.js';
+
+export interface DecodedWord {
+  text: string;
+  startMs: number;
+  endMs: number;
+}
+
+export type SpeechCodeEvent =
+  | { type: 'word'; word: DecodedWord }
+  /** Silence has lasted `endOfSpeechMs` after at least one word. */
+  | { type: 'endOfSpeech'; atMs: number };
+
+export interface SpeechCodeDecoderOptions {
+  sampleRateHz: number;
+  /** Silence after a word before the utterance counts as finished (a speech-to-text service's endpointing). */
+  endOfSpeechMs: number;
+}
+
+const WINDOW_MS = 20;
+const HOP_MS = 10;
+/** A word ends after this much silence; symbols inside a word follow each other without a gap. */
+const WORD_END_MS = 60;
+/** Windows quieter than this RMS are silence (−44 dBFS, far under the code's −9 dBFS). */
+const SILENCE_RMS = 200;
+/** Each group's strongest tone must beat its runner-up by this power ratio (9 dB). */
+const DOMINANCE = 8;
+/** The two tones must carry at least this share of the window's power, which speech and noise do not. */
+const TONE_SHARE = 0.5;
+/** Windows in a row that must agree before a symbol counts. */
+const MIN_RUN = 2;
+
+type WindowClass = { kind: 'silence' } | { kind: 'other' } | { kind: 'symbol'; symbol: number };
+
+/**
+ * Incremental decoder of the emulated speech code: samples go in however they were framed, words
+ * come out as soon as the silence after them is long enough, then `endOfSpeech`. Analysis runs on
+ * Hann-windowed 20 ms windows every 10 ms with one Goertzel filter per tone.
+ */
+export class SpeechCodeDecoder {
+  private readonly windowSamples: number;
+  private readonly hopSamples: number;
+  private readonly hann: Float64Array;
+  private readonly lowCoefficients: number[];
+  private readonly highCoefficients: number[];
+  private buffer = new Int16Array(0);
+  private consumedSamples = 0;
+
+  private runSymbol: number | undefined;
+  private runLength = 0;
+  private lastAccepted: number | undefined;
+  private symbols: number[] = [];
+  private wordStartMs = 0;
+  private lastSoundMs = 0;
+  private silenceMs = 0;
+  private wordsSinceEnd = 0;
+
+  constructor(private readonly options: SpeechCodeDecoderOptions) {
+    this.windowSamples = Math.round((options.sampleRateHz * WINDOW_MS) / 1000);
+    this.hopSamples = Math.round((options.sampleRateHz * HOP_MS) / 1000);
+    this.hann = Float64Array.from({ length: this.windowSamples }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / (this.windowSamples - 1)));
+    const coefficient = (hz: number) => 2 * Math.cos((2 * Math.PI * hz) / options.sampleRateHz);
+    this.lowCoefficients = LOW_TONES_HZ.map(coefficient);
+    this.highCoefficients = HIGH_TONES_HZ.map(coefficient);
+  }
+
+  push(samples: Int16Array): SpeechCodeEvent[] {
+    const data = new Int16Array(this.buffer.length + samples.length);
+    data.set(this.buffer);
+    data.set(samples, this.buffer.length);
+    const events: SpeechCodeEvent[] = [];
+    let offset = 0;
+    for (; offset + this.windowSamples <= data.length; offset += this.hopSamples) {
+      const startMs = ((this.consumedSamples + offset) / this.options.sampleRateHz) * 1000;
+      this.step(this.classify(data.subarray(offset, offset + this.windowSamples)), startMs, events);
+    }
+    this.buffer = data.slice(offset);
+    this.consumedSamples += offset;
+    return events;
+  }
+
+  private step(window: WindowClass, startMs: number, events: SpeechCodeEvent[]): void {
+    if (window.kind === 'silence') {
+      this.runSymbol = undefined;
+      this.runLength = 0;
+      this.silenceMs += HOP_MS;
+      if (this.symbols.length > 0 && this.silenceMs >= WORD_END_MS) this.endWord(events);
+      if (this.wordsSinceEnd > 0 && this.silenceMs >= this.options.endOfSpeechMs) {
+        this.wordsSinceEnd = 0;
+        events.push({ type: 'endOfSpeech', atMs: startMs + WINDOW_MS });
+      }
+      return;
+    }
+    this.silenceMs = 0;
+    this.lastSoundMs = startMs + WINDOW_MS;
+    if (window.kind === 'other') {
+      this.runSymbol = undefined;
+      this.runLength = 0;
+      return;
+    }
+    this.runLength = window.symbol === this.runSymbol ? this.runLength + 1 : 1;
+    this.runSymbol = window.symbol;
+    if (this.runLength === MIN_RUN && window.symbol !== this.lastAccepted) {
+      if (this.symbols.length === 0) this.wordStartMs = startMs - HOP_MS;
+      this.symbols.push(window.symbol);
+      this.lastAccepted = window.symbol;
+    }
+  }
+
+  private endWord(events: SpeechCodeEvent[]): void {
+    const text = wordOfSymbols(this.symbols);
+    this.symbols = [];
+    this.lastAccepted = undefined;
+    if (text.length === 0) return;
+    this.wordsSinceEnd += 1;
+    events.push({ type: 'word', word: { text, startMs: Math.max(0, this.wordStartMs), endMs: this.lastSoundMs } });
+  }
+
+  private classify(window: Int16Array): WindowClass {
+    let energy = 0;
+    for (let n = 0; n < window.length; n += 1) energy += window[n]! * window[n]!;
+    const meanSquare = energy / window.length;
+    if (Math.sqrt(meanSquare) < SILENCE_RMS) return { kind: 'silence' };
+    const low = this.strongest(window, this.lowCoefficients);
+    const high = this.strongest(window, this.highCoefficients);
+    if (low.power < DOMINANCE * low.runnerUp || high.power < DOMINANCE * high.runnerUp) return { kind: 'other' };
+    // A Hann-windowed sinusoid of amplitude A gives |X| ≈ A·N/4; its mean square is A²/2.
+    const toneMeanSquare = (power: number) => ((4 * Math.sqrt(power)) / window.length) ** 2 / 2;
+    if (toneMeanSquare(low.power) + toneMeanSquare(high.power) < TONE_SHARE * meanSquare) return { kind: 'other' };
+    return { kind: 'symbol', symbol: low.index * 8 + high.index };
+  }
+
+  private strongest(window: Int16Array, coefficients: readonly number[]): { index: number; power: number; runnerUp: number } {
+    let index = 0;
+    let power = -1;
+    let runnerUp = 0;
+    coefficients.forEach((coefficient, i) => {
+      let s1 = 0;
+      let s2 = 0;
+      for (let n = 0; n < window.length; n += 1) {
+        const s0 = window[n]! * this.hann[n]! + coefficient * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+      }
+      const p = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+      if (p > power) {
+        runnerUp = Math.max(runnerUp, power);
+        power = p;
+        index = i;
+      } else if (p > runnerUp) {
+        runnerUp = p;
+      }
+    });
+    return { index, power, runnerUp };
+  }
+}

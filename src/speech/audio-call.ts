@@ -1,0 +1,202 @@
+import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
+import type { CallerEvent } from '../call/events.js';
+import { epochMs } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../telephony/connection.js';
+import type { OutboundFrame } from '../telephony/frames.js';
+import type { AudioFormat } from './audio-format.js';
+import { BackchannelFilter } from './backchannel.js';
+import { AudioFramer } from './framer.js';
+import { decodeAudio } from './pcm.js';
+import { PlaybackPacer, type PlaybackOutcome, type PlaybackTransport } from './playback.js';
+import { SpeechToTextSession, type Transcript } from './speech-to-text.js';
+import { textForSpeech } from './text-for-speech.js';
+import type { TextToSpeech } from './text-to-speech.js';
+import { VoiceActivityDetector, type VoiceActivityOptions } from './voice-activity.js';
+
+export interface AudioCallOptions {
+  calls: CallsPort;
+  /** The line's audio, both ways (a phone line: µ-law at 8 kHz). Polly is asked for the same format. */
+  lineFormat: AudioFormat;
+  transport: PlaybackTransport;
+  transcribe: TranscribeStreamingClient;
+  languageCode: string;
+  vocabularyName?: string;
+  textToSpeech: TextToSpeech;
+  backchannels?: BackchannelFilter;
+  voiceActivity?: Partial<VoiceActivityOptions>;
+  /** Said when a speech-to-text stream failed while the caller's words had no final transcript yet. */
+  repeatPrompt?: string;
+  /** While the agent speaks and the caller starts: how long to hold the agent's audio for a transcript before resuming. Default 1,500 ms. */
+  holdForTranscriptMs?: number;
+  log: Logger;
+  /** The call ended (hangup or transfer frame, or `end`). */
+  onEnd?(reason: string): void;
+}
+
+export interface AudioCallCounters {
+  bargeIns: number;
+  backchannelsIgnored: number;
+  framesIn: number;
+  sttStreamErrors: number;
+  ttsFailures: number;
+  repeatPrompts: number;
+}
+
+export const DEFAULT_REPEAT_PROMPT = "Sorry, I didn't catch that. Could you say it again?";
+
+/**
+ * One call heard and spoken as audio, in front of the unchanged call machine: caller audio →
+ * voice activity and Transcribe → `caller.speechStarted` / `caller.transcript`; the machine's
+ * `say` → Polly → paced frames → `caller.played` after the transport's acknowledgement.
+ *
+ * Barge-in while the agent speaks: the first voiced frames pause outbound audio at once (at most
+ * the lead still plays); the transcript then decides. A backchannel ("mhm") resumes the agent and
+ * is not delivered; anything else is a barge-in (`caller.speechStarted`, then its transcripts).
+ */
+export class AudioCall implements CallPeer {
+  readonly counters: AudioCallCounters = { bargeIns: 0, backchannelsIgnored: 0, framesIn: 0, sttStreamErrors: 0, ttsFailures: 0, repeatPrompts: 0 };
+  private readonly framer: AudioFramer;
+  private readonly vad: VoiceActivityDetector;
+  private readonly pacer: PlaybackPacer;
+  private readonly stt: SpeechToTextSession;
+  private readonly backchannels: BackchannelFilter;
+  private callId: string | undefined;
+  private holding: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor(private readonly options: AudioCallOptions) {
+    this.framer = new AudioFramer(options.lineFormat);
+    this.vad = new VoiceActivityDetector(options.voiceActivity);
+    this.pacer = new PlaybackPacer(options.transport, { format: options.lineFormat });
+    this.backchannels = options.backchannels ?? new BackchannelFilter();
+    this.stt = new SpeechToTextSession({
+      client: options.transcribe,
+      languageCode: options.languageCode,
+      sampleRateHz: options.lineFormat.sampleRateHz,
+      stability: 'high',
+      ...(options.vocabularyName ? { vocabularyName: options.vocabularyName } : {}),
+      onTranscript: (transcript) => this.onTranscript(transcript),
+      onStreamError: (error, lostWords) => {
+        this.counters.sttStreamErrors += 1;
+        options.log.warn({ callId: this.callId, err: error, lostWords }, 'speech-to-text stream failed; a new one is open');
+        if (lostWords) this.askToRepeat();
+      },
+    });
+  }
+
+  open(start: StartRequest): Promise<OpenResult> {
+    return this.options.calls.open(start, this);
+  }
+
+  /** Caller audio from the line, in any pieces. */
+  receiveAudio(bytes: Uint8Array): void {
+    if (this.ended) return;
+    for (const frame of this.framer.push(bytes)) {
+      this.counters.framesIn += 1;
+      const pcm = decodeAudio(frame, this.options.lineFormat.encoding);
+      this.stt.push(pcm);
+      if (this.vad.push(pcm)?.type === 'speechStarted') this.onSpeechStarted();
+    }
+  }
+
+  /** From the call machine. */
+  send(frame: OutboundFrame): void {
+    if (frame.type === 'ready') this.callId = frame.callId;
+    else if (frame.type === 'say') this.say(frame.id, frame.text);
+    else if (frame.type === 'clear') this.pacer.clear();
+    else if (frame.type === 'hangup' || frame.type === 'transfer') void this.finish(frame.type === 'hangup' ? frame.reason : `transfer to ${frame.to}`);
+    else if (frame.type === 'error') this.options.log.warn({ callId: this.callId, code: frame.code }, frame.message);
+  }
+
+  end(_code: number, reason: string): void {
+    void this.finish(reason);
+  }
+
+  /** The caller hung up. */
+  async hangup(): Promise<void> {
+    this.deliver({ type: 'caller.hangup', reason: 'caller' });
+    await this.finish('caller hung up');
+  }
+
+  /**
+   * The caller's words were lost with a failed stream: the agent asks for them again itself. The
+   * prompt is not the machine's chunk (no `played` for it), so the turn the caller is in goes on.
+   */
+  private askToRepeat(): void {
+    this.counters.repeatPrompts += 1;
+    void this.play(`repeat-${this.counters.repeatPrompts}`, this.options.repeatPrompt ?? DEFAULT_REPEAT_PROMPT);
+  }
+
+  private say(id: string, text: string): void {
+    void this.play(id, text).then((outcome) => {
+      if (outcome.outcome === 'played') this.deliver({ type: 'caller.played', id });
+    });
+  }
+
+  private play(id: string, text: string): Promise<PlaybackOutcome> {
+    // Synthesis starts now, in parallel with the chunks before it; playback keeps their order.
+    const synthesis = this.options.textToSpeech.synthesize(textForSpeech(text)).catch((error: unknown) => {
+      this.counters.ttsFailures += 1;
+      this.options.log.warn({ callId: this.callId, err: error, text }, 'text-to-speech failed twice; chunk skipped');
+      return undefined;
+    });
+    const audio = (async function* () {
+      const result = await synthesis;
+      if (result) yield* result.audio;
+    })();
+    return this.pacer.play(id, audio);
+  }
+
+  private onSpeechStarted(): void {
+    if (!this.pacer.busy) {
+      this.deliver({ type: 'caller.speechStarted' });
+      return;
+    }
+    this.pacer.pause();
+    clearTimeout(this.holding);
+    this.holding = setTimeout(() => this.release(), this.options.holdForTranscriptMs ?? 1_500);
+  }
+
+  private onTranscript(transcript: Transcript): void {
+    if (this.holding) {
+      if (this.backchannels.isBackchannel(transcript.text)) {
+        if (transcript.isFinal) {
+          this.counters.backchannelsIgnored += 1;
+          this.release();
+        }
+        return;
+      }
+      this.bargeIn();
+    }
+    this.deliver({ type: 'caller.transcript', text: transcript.text, final: transcript.isFinal, readAt: epochMs() });
+  }
+
+  private bargeIn(): void {
+    clearTimeout(this.holding);
+    this.holding = undefined;
+    this.counters.bargeIns += 1;
+    this.pacer.clear();
+    this.deliver({ type: 'caller.speechStarted' });
+  }
+
+  /** Not a barge-in after all: the agent goes on where it paused. */
+  private release(): void {
+    clearTimeout(this.holding);
+    this.holding = undefined;
+    this.pacer.resume();
+  }
+
+  private deliver(event: CallerEvent): void {
+    if (this.callId && !this.ended) this.options.calls.deliver(this.callId, event);
+  }
+
+  private async finish(reason: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.holding);
+    this.pacer.clear();
+    await this.stt.close();
+    this.options.onEnd?.(reason);
+  }
+}

@@ -1,0 +1,20 @@
+import { alawDecode, mulawDecode } from './g711.js';
+import type { AudioEncoding } from './audio-format.js';
+
+/** PCM16 little-endian bytes as samples. Copies when the bytes are not 2-aligned (a Buffer slice often is not). */
+export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
+  const count = bytes.length >> 1;
+  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Int16Array(count);
+  for (let i = 0; i < count; i += 1) out[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16 >> 16;
+  return out;
+}
+
+export const bytesFromPcm16 = (pcm: Int16Array): Uint8Array => new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+
+/** Wire bytes in `encoding` → PCM16 samples. */
+export function decodeAudio(bytes: Uint8Array, encoding: AudioEncoding): Int16Array {
+  if (encoding === 'mulaw') return mulawDecode(bytes);
+  if (encoding === 'alaw') return alawDecode(bytes);
+  return pcm16FromBytes(bytes);
+}
