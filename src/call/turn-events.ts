@@ -20,7 +20,7 @@ export const turnEvents = (options: SentenceOptions = {}): OperatorFunction<Mode
     new Observable<TurnEvent>((out) => {
       const splitter = new SentenceSplitter(options);
       const toolUses: Array<{ toolUseId: string; name: string; input: unknown }> = [];
-      const reasoning = new Map<number, { text: string; signature?: string; redacted?: string }>();
+      const reasoning = new Map<number, { text: string; signature?: string; redacted?: Uint8Array }>();
       let heldWhitespace = '';
       let stopReason: StopReason = 'end_turn';
       let usage: TokenUsage = emptyUsage();

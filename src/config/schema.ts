@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { buildEntries, createCatalogue, UnknownModelError } from './catalogue.js';
+import { epochMs } from '../clock.js';
+import { buildEntries, createCatalogue, lifecycleOn, UnknownModelError } from './catalogue.js';
+import { modelsSchema } from './models-config.js';
 
 const port = z.int().min(0).max(65_535);
 const positiveInt = z.int().min(1);
 const nonNegativeInt = z.int().min(0);
-const price = z.number().min(0);
 const url = z.url();
 
 /** `<repo>/scenarios/fixtures`, found from this file whether it runs from `src/` (tsx) or `dist/src/`. */
@@ -56,36 +57,6 @@ const bedrockSchema = z.strictObject({
   maxAttempts: positiveInt.max(10).default(1),
   idleTimeoutMs: positiveInt.default(10_000),
   firstEventTimeoutMs: positiveInt.default(8_000),
-});
-
-const pricesSchema = z.strictObject({
-  inputPerMTok: price,
-  outputPerMTok: price,
-  cacheWritePerMTok: price,
-  cacheReadPerMTok: price,
-});
-
-const modelEntrySchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+\.[a-z0-9.-]+(:\d+)?$/, 'a Bedrock model id such as anthropic.claude-…-v1:0').optional(),
-  tier: z.enum(['opus', 'sonnet', 'haiku']).optional(),
-  profiles: z.record(z.string(), z.string().min(1)).optional(),
-  contextTokens: positiveInt.optional(),
-  maxOutputTokens: positiveInt.optional(),
-  prices: pricesSchema.partial().optional(),
-  minCacheTokens: positiveInt.optional(),
-  caching: z.boolean().optional(),
-  thinking: z.boolean().optional(),
-  thinkingType: z.enum(['enabled', 'adaptive']).optional(),
-  interleavedThinking: z.boolean().optional(),
-});
-
-const modelsSchema = z.strictObject({
-  /** What the aliases `opus`, `sonnet` and `haiku` mean. */
-  current: z.strictObject({ opus: z.string().optional(), sonnet: z.string().optional(), haiku: z.string().optional() }).default({}),
-  /** Overrides of built-in models by alias (prices change), or new models under a new alias. */
-  entries: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a lower-case alias'), modelEntrySchema).default({}),
-  /** Force one inference-profile geography (e.g. `global`) where a model has it. */
-  profileGeo: z.enum(['us', 'eu', 'apac', 'jp', 'au', 'global']).optional(),
 });
 
 export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
@@ -233,9 +204,16 @@ export const configSchema = z.strictObject({
     }
     if (problems.length > 0) return;
     const catalogue = createCatalogue(config.models);
+    const today = new Date(epochMs()).toISOString().slice(0, 10);
     const checkModel = (ref: string, path: (string | number)[]) => {
       try {
-        catalogue.resolve(ref);
+        const { entry } = catalogue.resolve(ref);
+        const standing = lifecycleOn(entry, today);
+        if (standing.state === 'eol') {
+          const since = standing.eolDate ? ` on ${standing.eolDate}` : '';
+          const instead = standing.replacement ? `; use ${standing.replacement} instead` : '';
+          ctx.addIssue({ code: 'custom', path, input: ref, message: `a model Bedrock still serves: ${entry.alias} (${entry.id}) reached end of life${since}${instead}` });
+        }
       } catch (error) {
         if (!(error instanceof UnknownModelError)) throw error;
         ctx.addIssue({ code: 'custom', path, input: ref, message: `a known model: ${error.known.join(', ')}, or 'auto' for agents` });
@@ -269,7 +247,7 @@ export const configSchema = z.strictObject({
 
 export type AybizaConfig = z.output<typeof configSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
-export type ModelsConfig = z.input<typeof modelsSchema>;
+export type { ModelsConfig } from './models-config.js';
 export type RouterConfig = z.output<typeof routerSchema>;
 export type MemoryConfig = AybizaConfig['memory'];
 

@@ -4,11 +4,11 @@ import { performance } from 'node:perf_hooks';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { planAnswer, type PlannedAnswer } from './answer.js';
-import { BedrockError, FAULT_MESSAGES, validation } from './bedrock-errors.js';
+import { BedrockError, FAULT_MESSAGES, PRE_STREAM_FAULT_ERRORS, validation } from './bedrock-errors.js';
 import { thinkingOf, validateConverseRequest, type ConverseRequest } from './converse-request.js';
 import { createDualProtocolServer, type AnyRequest, type AnyResponse } from './dual-protocol.js';
 import { EventFrames } from './event-frames.js';
-import { DEFAULT_STALL_MS, drawFault, faultRatesFor, type StreamFault } from './faults.js';
+import { DEFAULT_STALL_MS, drawFault, faultRatesFor, isPreStreamFault, type StreamFault } from './faults.js';
 import { isKnownModelId, needsInferenceProfile } from './model-ids.js';
 import { PromptCache } from './prompt-cache.js';
 import { RequestLog, type EmulatorOperation, type EmulatorRequestRecord } from './request-log.js';
@@ -179,10 +179,9 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
   const script = (record.agent !== undefined ? state.scripts.get(record.agent) : undefined) ?? state.defaultScript;
   const rates = faultRatesFor(script.faults, record.modelId, record.region);
   const fault = drawFault(rates, state.random, record.operation === 'ConverseStream');
-  if (fault === 'throttle' || fault === 'notReady' || fault === 'serviceUnavailable') {
+  if (fault !== undefined && isPreStreamFault(fault)) {
     record.fault = fault;
-    const name = fault === 'throttle' ? 'ThrottlingException' : fault === 'notReady' ? 'ModelNotReadyException' : 'ServiceUnavailableException';
-    return refuse(state, record, response, new BedrockError(name, FAULT_MESSAGES[fault]));
+    return refuse(state, record, response, new BedrockError(PRE_STREAM_FAULT_ERRORS[fault], FAULT_MESSAGES[fault]));
   }
 
   const ttftMs = drawTtft(script, state.random);
@@ -201,6 +200,7 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
     stallMs: rates.stallMs ?? DEFAULT_STALL_MS,
     usage,
     signature: randomId('', state.random, 88),
+    toolUseStreaming: script.toolUseStreaming,
   });
   streamSteps(state, exchange, response, steps);
 }

@@ -172,3 +172,22 @@ describe('Converse request building', () => {
     });
   });
 });
+
+describe('continuing words already spoken', () => {
+  const spoken: ChatMessage[] = [user('Can I book a cleaning?'), { role: 'assistant', content: [{ text: 'Sure, I can book that.' }] }];
+
+  it('sends them as an assistant prefill to a model that accepts it', () => {
+    const request = build({ history: spoken });
+    expect(request.messages?.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'Sure, I can book that.' }] });
+  });
+
+  it('puts them in the prompt for a model flagged as refusing prefill, ending on the user', () => {
+    const model = catalogue.resolve('sonnet-4.6', 'us-east-1');
+    expect(model.entry.prefill).toBe(false);
+    const request = build({ model, history: spoken });
+    expect(request.messages).toHaveLength(1);
+    const last = request.messages!.at(-1)!;
+    expect(last.role).toBe('user');
+    expect(last.content?.map((block) => block.text).join(' ')).toMatch(/Can I book a cleaning\?.*already said.*"Sure, I can book that\.".*without repeating/s);
+  });
+});
