@@ -54,6 +54,8 @@ const ruleSchema = z
     when: regexSource.optional(),
     after: toolName.optional(),
     thinking: z.string().min(1).optional(),
+    /** Answer the reasoning as a redacted blob instead of text (when thinking is on). */
+    redactedThinking: z.boolean().optional(),
     reply: z.string().min(1).optional(),
     toolUse: toolUseSchema.optional(),
     toolUses: z.array(toolUseSchema).min(1).optional(),

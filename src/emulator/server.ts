@@ -9,11 +9,12 @@ import { thinkingOf, validateConverseRequest, type ConverseRequest } from './con
 import { createDualProtocolServer, type AnyRequest, type AnyResponse } from './dual-protocol.js';
 import { EventFrames } from './event-frames.js';
 import { DEFAULT_STALL_MS, drawFault, faultRatesFor, isPreStreamFault, type StreamFault } from './faults.js';
-import { isKnownModelId, needsInferenceProfile } from './model-ids.js';
+import { BUILTIN_EMULATED_MODELS, isRetired, modelLookup, type EmulatedModel, type ModelLookup } from './model-facts.js';
 import { PromptCache } from './prompt-cache.js';
 import { RequestLog, type EmulatorOperation, type EmulatorRequestRecord } from './request-log.js';
 import { demoScript, parseModelScript, type ModelScript, type ParsedModelScript } from './script.js';
-import { randomId, seededRandom } from './seeded-random.js';
+import { redactedBlob, signReasoning } from './reasoning-signature.js';
+import { seededRandom } from './seeded-random.js';
 import { planStream, type StreamStep } from './stream-plan.js';
 import { estimateTokens } from './token-pieces.js';
 
@@ -28,6 +29,8 @@ export interface EmulatorOptions {
   scripts?: Record<string, ModelScript>;
   /** Seeds TTFT draws, fault draws and generated ids, so a run can be repeated. */
   seed?: number;
+  /** Models served besides (or instead of, by id) those of src/config/bedrock-models.json, e.g. a configuration's additions. */
+  models?: EmulatedModel[];
   /** How many recent requests `requests()` keeps. Default 10,000. */
   requestLogSize?: number;
   log?: Logger;
@@ -55,6 +58,7 @@ interface EmulatorState {
   frames: EventFrames;
   defaultScript: ParsedModelScript;
   scripts: Map<string, ParsedModelScript>;
+  models: ModelLookup;
   listeners: Set<(record: EmulatorRequestRecord) => void>;
   logger?: Logger;
 }
@@ -68,6 +72,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     frames: new EventFrames(),
     defaultScript: parseModelScript(options.script ?? demoScript, 'script'),
     scripts: new Map(Object.entries(options.scripts ?? {}).map(([agent, script]) => [agent, parseModelScript(script, `scripts.${agent}`)])),
+    models: modelLookup([...BUILTIN_EMULATED_MODELS.filter((model) => !options.models?.some((extra) => extra.id === model.id)), ...(options.models ?? [])]),
     listeners: new Set(),
     ...(options.log ? { logger: options.log } : {}),
   };
@@ -166,12 +171,16 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
   describeCall(record, body);
   state.log.add(record);
   let request: ConverseRequest;
+  let model: EmulatedModel;
   try {
-    if (!isKnownModelId(record.modelId)) throw validation('The provided model identifier is invalid.');
-    if (needsInferenceProfile(record.modelId)) {
+    const found = state.models.find(record.modelId);
+    // Bedrock answers a retired model's id as it answers an id it never had (reported for 3.7 Sonnet).
+    if (!found || isRetired(found.model, new Date(epochMs()).toISOString().slice(0, 10))) throw validation('The provided model identifier is invalid.');
+    model = found.model;
+    if (model.profileOnly && found.profile === undefined) {
       throw validation(`Invocation of model ID ${record.modelId} with on-demand throughput isn\u2019t supported. Retry your request with the ID or ARN of an inference profile that contains this model.`);
     }
-    request = validateConverseRequest(body);
+    request = validateConverseRequest(body, model);
   } catch (error) {
     return refuse(state, record, response, error);
   }
@@ -186,7 +195,7 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
 
   const ttftMs = drawTtft(script, state.random);
   const planned = planAnswer(script, request, { thinkingEnabled: thinkingOf(request) !== undefined, random: state.random });
-  const usage = usageOf(state, record.modelId, exchange.text, request, planned);
+  const usage = usageOf(state, record.modelId, model.minCacheTokens, exchange.text, request, planned);
   record.status = 200;
   record.stopReason = planned.stopReason;
   if (record.operation === 'Converse') return answerWhole(state, exchange, response, { planned, usage, ttftMs, tokensPerSecond: script.tokensPerSecond });
@@ -199,7 +208,8 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
     ...(streamFault ? { fault: streamFault } : {}),
     stallMs: rates.stallMs ?? DEFAULT_STALL_MS,
     usage,
-    signature: randomId('', state.random, 88),
+    signature: signReasoning(planned.thinking ?? ''),
+    ...(planned.redacted ? { redactedContent: Buffer.from(redactedBlob(state.random)).toString('base64') } : {}),
     toolUseStreaming: script.toolUseStreaming,
   });
   streamSteps(state, exchange, response, steps);
@@ -288,7 +298,9 @@ function answerWhole(state: EmulatorState, exchange: Exchange, response: AnyResp
     record.lastTokenAt = now;
     if (planned.text) record.firstSentenceEndAt = now;
     const content = [
-      ...(planned.thinking ? [{ reasoningContent: { reasoningText: { text: planned.thinking, signature: randomId('', state.random, 88) } } }] : []),
+      ...(planned.thinking ? [planned.redacted
+        ? { reasoningContent: { redactedContent: Buffer.from(redactedBlob(state.random)).toString('base64') } }
+        : { reasoningContent: { reasoningText: { text: planned.thinking, signature: signReasoning(planned.thinking) } } }] : []),
       ...(planned.text ? [{ text: planned.text }] : []),
       ...planned.toolUses.map((use) => ({ toolUse: use })),
     ];
@@ -309,9 +321,9 @@ function answerWhole(state: EmulatorState, exchange: Exchange, response: AnyResp
   });
 }
 
-function usageOf(state: EmulatorState, modelId: string, bodyText: string, request: ConverseRequest, planned: PlannedAnswer): Record<string, number> {
+function usageOf(state: EmulatorState, modelId: string, minCacheTokens: number, bodyText: string, request: ConverseRequest, planned: PlannedAnswer): Record<string, number> {
   const promptTokens = estimateTokens(bodyText.length);
-  const cache = state.cache.account(modelId, request);
+  const cache = state.cache.account(modelId, minCacheTokens, request);
   const cached = cache ? cache.cacheReadInputTokens + cache.cacheWriteInputTokens : 0;
   const inputTokens = Math.max(1, promptTokens - cached);
   return {

@@ -29,6 +29,8 @@ export interface StreamTiming {
   usage: Record<string, number>;
   /** The reasoning block's signature (opaque to clients, sent back with the block). */
   signature: string;
+  /** Base64 of the redacted blob, when the reasoning goes out redacted. */
+  redactedContent?: string;
   toolUseStreaming: 'sequential' | 'interleaved';
 }
 
@@ -47,7 +49,11 @@ export function planStream(answer: PlannedAnswer, timing: StreamTiming): StreamS
 
   event('messageStart', { role: 'assistant' });
 
-  if (answer.thinking) {
+  if (answer.thinking && timing.redactedContent) {
+    event('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: timing.redactedContent } } }, { delta: true });
+    event('contentBlockStop', { contentBlockIndex: index });
+    index += 1;
+  } else if (answer.thinking) {
     for (const text of textPieces(answer.thinking)) {
       event('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } }, { delta: true });
       at += interval;
