@@ -4,7 +4,7 @@ import { createCallEffects } from '../call/effects.js';
 import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
-import type { AybizaConfig } from '../config/schema.js';
+import { modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import type { ModelScript } from '../emulator/script.js';
 import { createBedrockClient } from '../llm/bedrock-client.js';
@@ -64,6 +64,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { config, log } = options;
   const metrics = createMetrics();
   const catalogue = createCatalogue(config.models);
+  for (const warning of modelLifecycleWarnings(config)) log.warn({ event: 'model.legacy' }, warning);
   const services: Services = {};
   const clients = new Map<string, BedrockRuntimeClient>();
   const embeddedEmulator = config.bedrock.mode === 'emulator' && !config.bedrock.endpoint;
