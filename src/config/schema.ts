@@ -70,6 +70,13 @@ const agentSchema = z.strictObject({
     interleaved: z.boolean().default(false),
   }).optional(),
   maxTokens: positiveInt.default(1024),
+  /**
+   * Bedrock's service tier for this agent's requests (`priority` costs more and is served first,
+   * `flex` costs less and may wait); unset sends none, which Bedrock serves as `default`.
+   */
+  serviceTier: z.enum(['priority', 'default', 'flex']).optional(),
+  /** The tier of a call's first answer, where the caller waits longest in silence (e.g. `priority`). */
+  firstAnswerServiceTier: z.enum(['priority', 'default', 'flex']).optional(),
   /** Sent only when set and thinking is off (thinking refuses temperature). */
   temperature: z.number().min(0).max(1).optional(),
   windowMessages: positiveInt.default(20),

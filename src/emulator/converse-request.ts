@@ -24,6 +24,7 @@ export interface ConverseRequest {
   toolConfig?: { tools: Array<{ toolSpec?: { name: string; inputSchema?: { json?: unknown } }; cachePoint?: unknown }>; toolChoice?: Record<string, unknown> };
   additionalModelRequestFields?: Record<string, unknown>;
   requestMetadata?: Record<string, string>;
+  serviceTier?: { type?: string };
 }
 
 export interface ThinkingSettings {
@@ -67,6 +68,7 @@ export function validateConverseRequest(body: unknown, model: EmulatedModel): Co
   validateThinking(request, model);
   validateCachePoints(request, model);
   validateMetadata(body.requestMetadata);
+  validateServiceTier(body.serviceTier);
   return request;
 }
 
@@ -335,6 +337,14 @@ function validateCachePoints(request: ConverseRequest, model: EmulatedModel): vo
     });
   }
   if (points > MAX_CACHE_POINTS) throw modelError(`A maximum of ${MAX_CACHE_POINTS} blocks with cache_control may be provided. Found ${points}.`);
+}
+
+function validateServiceTier(tier: unknown): void {
+  if (tier === undefined) return;
+  const type = isObject(tier) ? tier.type : undefined;
+  if (type !== 'priority' && type !== 'default' && type !== 'flex' && type !== 'reserved') {
+    throw constraint('serviceTier.type', type, 'Member must satisfy enum value set: [priority, default, flex, reserved]');
+  }
 }
 
 function validateMetadata(metadata: unknown): void {

@@ -77,6 +77,8 @@ export function buildConverseRequest(input: BuildRequestInput): ConverseStreamCo
     };
   }
   if (thinking) request.additionalModelRequestFields = thinking;
+  const tier = (call.turn <= 1 ? agent.firstAnswerServiceTier : undefined) ?? agent.serviceTier;
+  if (tier) request.serviceTier = { type: tier };
   return request;
 }
 

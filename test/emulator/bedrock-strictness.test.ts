@@ -105,6 +105,7 @@ const refusals: Array<[string, () => ConverseStreamCommandInput | Promise<Conver
   ['an invented model id', () => say('Hi', 'anthropic.claude-foo-20990101-v1:0'), /provided model identifier is invalid/],
   ['a model past its end of life', () => say('Hi', 'us.anthropic.claude-3-7-sonnet-20250219-v1:0'), /provided model identifier is invalid/],
   ['a profile geography the model is not offered in', () => say('Hi', 'apac.anthropic.claude-opus-4-1-20250805-v1:0'), /provided model identifier is invalid/],
+  ['an unknown service tier', () => say('Hi', SONNET, { serviceTier: { type: 'gold' as never } }), /serviceTier\.type/],
   ['a tool loop whose assistant message lacks its reasoning', () => toolLoop((a) => ({ ...a, content: a.content!.filter((b) => !b.reasoningContent) })), /Expected `thinking` or `redacted_thinking`, but found `tool_use`/],
   ['a reasoning block after the tool use', () => toolLoop((a) => ({ ...a, content: [...a.content!.slice(1), a.content![0]!] })), /must come before any `text` or `tool_use`|Expected `thinking`/],
   ['a reasoning block with a forged signature', () => toolLoop((a) => ({ ...a, content: [{ reasoningContent: { reasoningText: { text: 'Look them up.', signature: 'Zm9yZ2Vk' } } }, ...a.content!.slice(1)] })), /Invalid `signature` in `thinking` block/],
@@ -128,6 +129,7 @@ const acceptances: Array<[string, () => ConverseStreamCommandInput | Promise<Con
   ['adaptive thinking on Opus 4.7 (undated id)', () => say('Hi', OPUS_47, adaptive)],
   ['enabled thinking on Sonnet 4.6 (undated id)', () => say('Hi', SONNET_46, enabled)],
   ['a configured model through its profile', () => say('Hi', PLAIN)],
+  ['the priority service tier', () => say('Hi', SONNET, { serviceTier: { type: 'priority' } })],
   ['the tool loop with the reasoning block the emulator signed', () => toolLoop()],
 ];
 

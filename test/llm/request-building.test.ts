@@ -191,3 +191,17 @@ describe('continuing words already spoken', () => {
     expect(last.content?.map((block) => block.text).join(' ')).toMatch(/Can I book a cleaning\?.*already said.*"Sure, I can book that\.".*without repeating/s);
   });
 });
+
+describe('service tier', () => {
+  it('sends none unless the agent chooses one', () => {
+    expect(build().serviceTier).toBeUndefined();
+    expect(build({ agent: agent({ serviceTier: 'flex' }) }).serviceTier).toEqual({ type: 'flex' });
+  });
+
+  it('uses the first-answer tier on the first turn only', () => {
+    const chosen = agent({ serviceTier: 'default', firstAnswerServiceTier: 'priority' });
+    const call = { callId: 'call-1', agent: 'default' };
+    expect(build({ agent: chosen, call: { ...call, turn: 1 } }).serviceTier).toEqual({ type: 'priority' });
+    expect(build({ agent: chosen, call: { ...call, turn: 2 } }).serviceTier).toEqual({ type: 'default' });
+  });
+});
