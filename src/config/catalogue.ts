@@ -69,6 +69,10 @@ export interface ModelEntry {
   interleavedThinking: boolean;
   /** Whether a trailing assistant message (prefill) is accepted. */
   prefill: boolean;
+  /** Every thinking type the model takes (`thinkingType` is the one the client sends). */
+  thinkingTypes: ThinkingType[];
+  temperatureWithTopP: boolean;
+  profileOnly: boolean;
   lifecycle: ModelLifecycle;
   /** `YYYY-MM-DD`, when Bedrock has announced one. */
   eolDate?: string;
@@ -126,7 +130,8 @@ export interface CatalogueProblem { path: (string | number)[]; value: unknown; e
 const zeroPrices: ModelPrices = { inputPerMTok: 0, outputPerMTok: 0, cacheWritePerMTok: 0, cacheReadPerMTok: 0 };
 
 function entryOfFacts(facts: ModelFacts): ModelEntry {
-  const { geos, thinkingTypes, profileOnly: _profileOnly, temperatureWithTopP: _both, ...rest } = facts;
+  const { geos, ...rest } = facts;
+  const { thinkingTypes } = facts;
   return {
     ...rest,
     profiles: Object.fromEntries(geos.map((geo) => [geo, `${geo}.${facts.id}`])),
@@ -172,6 +177,9 @@ export function buildEntries(models: ModelsConfig): { entries: ModelEntry[]; pro
       thinkingType: override.thinkingType ?? base?.thinkingType ?? 'enabled',
       interleavedThinking: override.interleavedThinking ?? base?.interleavedThinking ?? false,
       prefill: override.prefill ?? base?.prefill ?? true,
+      thinkingTypes: thinkingTypesOf(override, base),
+      temperatureWithTopP: override.temperatureWithTopP ?? base?.temperatureWithTopP ?? false,
+      profileOnly: override.profileOnly ?? base?.profileOnly ?? Object.keys(override.profiles ?? base?.profiles ?? {}).length > 0,
       lifecycle: override.lifecycle ?? base?.lifecycle ?? 'active',
       ...optional('eolDate', override.eolDate ?? base?.eolDate),
       ...optional('replacement', override.replacement ?? base?.replacement),
@@ -283,6 +291,14 @@ export function createCatalogue(models: ModelsConfig): ModelCatalogue {
       };
     },
   };
+}
+
+/** A configuration that turns thinking on or off, or names its type, redefines the types the model takes. */
+function thinkingTypesOf(override: NonNullable<ModelsConfig['entries']>[string], base: ModelEntry | undefined): ThinkingType[] {
+  if (override.thinking === false) return [];
+  if (override.thinkingType !== undefined) return base?.thinkingTypes.includes(override.thinkingType) ? base.thinkingTypes : [override.thinkingType];
+  if (override.thinking === true) return base?.thinkingTypes.length ? base.thinkingTypes : ['enabled'];
+  return base?.thinkingTypes ?? [];
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

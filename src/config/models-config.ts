@@ -30,6 +30,10 @@ const modelEntrySchema = z.strictObject({
   interleavedThinking: z.boolean().optional(),
   /** False for models that refuse a trailing assistant message (Sonnet 4.6, Opus 4.6 and later). */
   prefill: z.boolean().optional(),
+  /** False where Bedrock refuses `temperature` and `topP` together (the 4.5 generation and later). */
+  temperatureWithTopP: z.boolean().optional(),
+  /** Served on demand only through an inference profile. */
+  profileOnly: z.boolean().optional(),
   lifecycle: z.enum(['active', 'legacy', 'eol']).optional(),
   eolDate: z.iso.date().optional(),
   /** The alias to move to when this model is Legacy or past its end of life. */

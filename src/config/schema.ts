@@ -258,17 +258,22 @@ export type { ModelsConfig } from './models-config.js';
 export type RouterConfig = z.output<typeof routerSchema>;
 export type MemoryConfig = AybizaConfig['memory'];
 
+/** Every model the configuration names (agents and router), by where it names it. */
+export function configuredModelRefs(config: AybizaConfig): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const [name, agent] of Object.entries(config.agents)) if (agent.model !== 'auto') refs.set(`agents.${name}.model`, agent.model);
+  for (const key of ['defaultModel', 'complexModel', 'simpleModel'] as const) refs.set(`router.${key}`, config.router[key]);
+  return refs;
+}
+
 /**
  * One line per configured model that Bedrock has moved to Legacy, with its EOL date and replacement
  * when known; serve logs them at start (models past their EOL are refused by the schema itself).
  */
 export function modelLifecycleWarnings(config: AybizaConfig, today = new Date(epochMs()).toISOString().slice(0, 10)): string[] {
   const catalogue = createCatalogue(config.models);
-  const refs = new Map<string, string>();
-  for (const [name, agent] of Object.entries(config.agents)) if (agent.model !== 'auto') refs.set(`agents.${name}.model`, agent.model);
-  for (const key of ['defaultModel', 'complexModel', 'simpleModel'] as const) refs.set(`router.${key}`, config.router[key]);
   const warnings: string[] = [];
-  for (const [path, ref] of refs) {
+  for (const [path, ref] of configuredModelRefs(config)) {
     const { entry } = catalogue.resolve(ref);
     const standing = lifecycleOn(entry, today);
     if (standing.state !== 'legacy') continue;

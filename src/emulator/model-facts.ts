@@ -43,3 +43,23 @@ export function modelLookup(models: readonly EmulatedModel[]): ModelLookup {
 /** Past its end of life on `today` (`YYYY-MM-DD`): Bedrock no longer serves the id. */
 export const isRetired = (model: EmulatedModel, today: string): boolean =>
   model.lifecycle === 'eol' || (model.eolDate !== undefined && model.eolDate <= today);
+
+/** The facts of a model as a configuration states them (the catalogue's entries fit this shape). */
+export interface ConfiguredModel {
+  alias: string;
+  id: string;
+  profiles: Record<string, string>;
+  lifecycle: EmulatedModel['lifecycle'];
+  eolDate?: string;
+  maxOutputTokens: number;
+  minCacheTokens: number;
+  cacheTtls: string[];
+  thinkingTypes: string[];
+  prefill: boolean;
+  temperatureWithTopP: boolean;
+  profileOnly: boolean;
+}
+
+/** Models a configuration adds or changes, for an embedded emulator to serve as the catalogue describes them. */
+export const emulatedModelsOf = (models: readonly ConfiguredModel[]): EmulatedModel[] =>
+  models.map(({ profiles, ...model }) => ({ ...model, geos: Object.keys(profiles) }));

@@ -7,6 +7,7 @@ import { planAnswer, type PlannedAnswer } from './answer.js';
 import { BedrockError, FAULT_MESSAGES, PRE_STREAM_FAULT_ERRORS, validation } from './bedrock-errors.js';
 import { thinkingOf, validateConverseRequest, type ConverseRequest } from './converse-request.js';
 import { createDualProtocolServer, type AnyRequest, type AnyResponse } from './dual-protocol.js';
+import { answerControlPlane, isControlPlanePath } from './control-plane.js';
 import { EventFrames } from './event-frames.js';
 import { DEFAULT_STALL_MS, drawFault, faultRatesFor, isPreStreamFault, type StreamFault } from './faults.js';
 import { BUILTIN_EMULATED_MODELS, isRetired, modelLookup, type EmulatedModel, type ModelLookup } from './model-facts.js';
@@ -31,6 +32,8 @@ export interface EmulatorOptions {
   seed?: number;
   /** Models served besides (or instead of, by id) those of src/config/bedrock-models.json, e.g. a configuration's additions. */
   models?: EmulatedModel[];
+  /** Model or inference-profile ids whose control-plane reads answer AccessDeniedException, as for a role without the IAM action. */
+  deniedControlPlaneIds?: string[];
   /** How many recent requests `requests()` keeps. Default 10,000. */
   requestLogSize?: number;
   log?: Logger;
@@ -59,6 +62,7 @@ interface EmulatorState {
   defaultScript: ParsedModelScript;
   scripts: Map<string, ParsedModelScript>;
   models: ModelLookup;
+  deniedControlPlaneIds: string[];
   listeners: Set<(record: EmulatorRequestRecord) => void>;
   logger?: Logger;
 }
@@ -73,6 +77,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     defaultScript: parseModelScript(options.script ?? demoScript, 'script'),
     scripts: new Map(Object.entries(options.scripts ?? {}).map(([agent, script]) => [agent, parseModelScript(script, `scripts.${agent}`)])),
     models: modelLookup([...BUILTIN_EMULATED_MODELS.filter((model) => !options.models?.some((extra) => extra.id === model.id)), ...(options.models ?? [])]),
+    deniedControlPlaneIds: options.deniedControlPlaneIds ?? [],
     listeners: new Set(),
     ...(options.log ? { logger: options.log } : {}),
   };
@@ -120,6 +125,14 @@ function handle(state: EmulatorState, request: AnyRequest, response: AnyResponse
   if (request.method === 'GET' && url.pathname === '/_emulator/requests') {
     const callId = url.searchParams.get('callId') ?? undefined;
     return sendJson(response, 200, state.log.list(callId === undefined ? {} : { callId }));
+  }
+  if (request.method === 'GET' && isControlPlanePath(url.pathname)) {
+    const region = CREDENTIAL_REGION.exec(String(request.headers.authorization ?? ''))?.[1] ?? 'us-east-1';
+    try {
+      return answerControlPlane(state.models, url.pathname, region, new Date(epochMs()).toISOString().slice(0, 10), (body) => sendJson(response, 200, body), state.deniedControlPlaneIds);
+    } catch (error) {
+      return sendError(response, error instanceof BedrockError ? error : new BedrockError('InternalServerException', 'The server encountered an internal error.'));
+    }
   }
   const route = MODEL_PATH.exec(url.pathname);
   if (request.method !== 'POST' || !route) {

@@ -356,7 +356,14 @@ export async function runEmulatorRestart(): Promise<FaultOutcome> {
       if (index === 2) emulator = await startEmulatorProcess(script, dir.dir, emulator.port);
     });
     await drained(test);
-    const stored = await countStoredMessages(dynalite.endpoint, tableName, call.callId);
+    // The last turn's record is enqueued as the call ends, which can be after the queue read empty:
+    // wait for it (bounded), so only a message that never arrives counts as lost.
+    let stored = await countStoredMessages(dynalite.endpoint, tableName, call.callId);
+    for (let attempt = 0; attempt < 50 && stored < call.expectedMessages; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await drained(test);
+      stored = await countStoredMessages(dynalite.endpoint, tableName, call.callId);
+    }
     return {
       fault: 'Bedrock emulator process killed, then restarted',
       callerExperience: "the agent's canned answer while it is down, normal answers after",
