@@ -63,6 +63,9 @@ export function validateConverseRequest(body: unknown, model: EmulatedModel): Co
   validateMessagesShape(body.messages);
   validateToolConfig(request);
   validateConversation(request);
+  if (!model.prefill && request.messages.at(-1)?.role === 'assistant') {
+    throw modelError('This model does not support assistant message prefill. The conversation must end with a user message.');
+  }
   validateInference(request, model);
   validateModelFields(request);
   validateThinking(request, model);

@@ -3,9 +3,12 @@ import {
   ValidationException, type ContentBlock, type ConverseStreamCommandInput, type ConverseStreamOutput, type Message,
 } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCatalogue } from '../../src/config/catalogue.js';
+import { loadConfig } from '../../src/config/load.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
 import { ModelEventMapper } from '../../src/llm/converse-stream.js';
 import { parseMessages, stringifyMessages } from '../../src/llm/message-json.js';
+import { buildConverseRequest } from '../../src/llm/prompt.js';
 import { SONNET, sdkClient, streamEvents, textOf } from './sdk-client.js';
 
 const OPUS_41 = 'us.anthropic.claude-opus-4-1-20250805-v1:0';
@@ -105,6 +108,7 @@ const refusals: Array<[string, () => ConverseStreamCommandInput | Promise<Conver
   ['an invented model id', () => say('Hi', 'anthropic.claude-foo-20990101-v1:0'), /provided model identifier is invalid/],
   ['a model past its end of life', () => say('Hi', 'us.anthropic.claude-3-7-sonnet-20250219-v1:0'), /provided model identifier is invalid/],
   ['a profile geography the model is not offered in', () => say('Hi', 'apac.anthropic.claude-opus-4-1-20250805-v1:0'), /provided model identifier is invalid/],
+  ['an assistant prefill on a model that refuses it', () => ({ ...say('Hi', SONNET_46), messages: [user({ text: 'Hi' }), { role: 'assistant', content: [{ text: 'Sure' }] }] }), /does not support assistant message prefill/],
   ['an unknown service tier', () => say('Hi', SONNET, { serviceTier: { type: 'gold' as never } }), /serviceTier\.type/],
   ['a tool loop whose assistant message lacks its reasoning', () => toolLoop((a) => ({ ...a, content: a.content!.filter((b) => !b.reasoningContent) })), /Expected `thinking` or `redacted_thinking`, but found `tool_use`/],
   ['a reasoning block after the tool use', () => toolLoop((a) => ({ ...a, content: [...a.content!.slice(1), a.content![0]!] })), /must come before any `text` or `tool_use`|Expected `thinking`/],
@@ -129,6 +133,7 @@ const acceptances: Array<[string, () => ConverseStreamCommandInput | Promise<Con
   ['adaptive thinking on Opus 4.7 (undated id)', () => say('Hi', OPUS_47, adaptive)],
   ['enabled thinking on Sonnet 4.6 (undated id)', () => say('Hi', SONNET_46, enabled)],
   ['a configured model through its profile', () => say('Hi', PLAIN)],
+  ['an assistant prefill on a model that takes it', () => ({ ...say('Hi', SONNET), messages: [user({ text: 'Hi' }), { role: 'assistant', content: [{ text: 'Sure' }] }] })],
   ['the priority service tier', () => say('Hi', SONNET, { serviceTier: { type: 'priority' } })],
   ['the tool loop with the reasoning block the emulator signed', () => toolLoop()],
 ];
@@ -227,5 +232,19 @@ describe('injectable faults answer with the status and exception the SDK model g
     const { events, error } = await outcome(say('Hi', SONNET, { requestMetadata: { agent: rate } }));
     expect(textOf(events).length).toBeGreaterThan(0);
     expect((error as Error).name).toBe(name);
+  });
+});
+
+describe('continuing after a broken stream on a model that refuses prefill', () => {
+  it('is accepted, and the answer goes on from the words already spoken', async () => {
+    const agent = { ...loadConfig({ env: {} }).agents.default!, tools: [] };
+    const request = buildConverseRequest({
+      agent, model: createCatalogue({}).resolve('sonnet-4.6', 'us-east-1'), tools: [], thinking: false,
+      history: [{ role: 'user', content: [{ text: 'Hi' }] }, { role: 'assistant', content: [{ text: 'Hello' }] }],
+      call: { callId: 'prefill-1', turn: 1, agent: 'default' },
+    });
+    const { events, error } = await outcome(request);
+    expect(error).toBeUndefined();
+    expect(textOf(events)).toBe(' there.');
   });
 });
