@@ -248,3 +248,14 @@ describe('continuing after a broken stream on a model that refuses prefill', () 
     expect(textOf(events)).toBe(' there.');
   });
 });
+
+describe('minimum cacheable prefix, from the shared model data', () => {
+  const longSystem = [{ text: 'Policy. '.repeat(1_100) }, cachePoint()];
+  const cacheWrite = async (modelId: string) =>
+    (await outcome(say('Hi', modelId, { system: longSystem }))).events.at(-1)?.metadata?.usage?.cacheWriteInputTokens;
+
+  it('caches about 2,000 tokens on Sonnet 4.5 (1,024 minimum) but not on Opus 4.5 (4,096 minimum)', async () => {
+    expect(await cacheWrite(SONNET)).toBeGreaterThan(1_024);
+    expect(await cacheWrite('us.anthropic.claude-opus-4-5-20251101-v1:0')).toBe(0);
+  });
+});
