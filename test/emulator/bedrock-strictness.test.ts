@@ -134,6 +134,12 @@ const acceptances: Array<[string, () => ConverseStreamCommandInput | Promise<Con
   ['enabled thinking on Sonnet 4.6 (undated id)', () => say('Hi', SONNET_46, enabled)],
   ['a configured model through its profile', () => say('Hi', PLAIN)],
   ['an assistant prefill on a model that takes it', () => ({ ...say('Hi', SONNET), messages: [user({ text: 'Hi' }), { role: 'assistant', content: [{ text: 'Sure' }] }] })],
+  ['known model fields: thinking with the interleaved-thinking beta', () => say('Hi', SONNET, { additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2_048 }, anthropic_beta: ['interleaved-thinking-2025-05-14'] } })],
+  ['a cache point after text in a message', () => ({ ...say('Hi'), messages: [user({ text: 'Hi' }, cachePoint())] })],
+  ['a tool loop without reasoning blocks when thinking is off', async () => {
+    const loop = await toolLoop((a) => ({ ...a, content: a.content!.filter((b) => !b.reasoningContent) }));
+    return { ...loop, additionalModelRequestFields: undefined };
+  }],
   ['the priority service tier', () => say('Hi', SONNET, { serviceTier: { type: 'priority' } })],
   ['the tool loop with the reasoning block the emulator signed', () => toolLoop()],
 ];
