@@ -31,33 +31,16 @@ const LAYERS = [
   ['src/cli/', 'src/cli\\.ts$'],
 ];
 
-// TEMPORARY, to be removed when the branches that fix them are merged (issue 11): call/machine.ts
-// imports `OutboundFrame` from telephony/frames.ts (a low layer importing a high one, and with
-// telephony/connection.ts importing call/events.ts a folder cycle; src/call/ports.ts fixes both),
-// and config/catalogue.ts and config/schema.ts import each other.
-const LAYER_EXCEPTIONS = [{ layer: 'src/call/', from: '^src/call/machine\\.ts$', to: '^src/telephony/frames\\.ts$' }];
-const CYCLE_EXCEPTION_FOLDERS = '^src/(call|telephony)$';
-const CYCLE_EXCEPTION_FILES = '^src/config/(catalogue|schema)\\.ts$';
-
-const layerRules = LAYERS.slice(0, -1).flatMap((paths, index) => {
+const layerRules = LAYERS.slice(0, -1).map((paths, index) => {
   const from = paths.map((path) => `^${path}`);
   const higher = LAYERS.slice(index + 1).flat().map((path) => `^${path}`);
-  const exceptions = LAYER_EXCEPTIONS.filter((exception) => paths.includes(exception.layer));
-  return [
-    {
-      name: `layer-${index}`,
-      comment: `${paths.join(', ')} must not import a higher layer`,
-      severity: 'error',
-      from: { path: from, pathNot: exceptions.map((exception) => exception.from) },
-      to: { path: higher },
-    },
-    ...exceptions.map((exception) => ({
-      name: `layer-${index}-temporary-exception`,
-      severity: 'error',
-      from: { path: exception.from },
-      to: { path: higher, pathNot: exception.to },
-    })),
-  ];
+  return {
+    name: `layer-${index}`,
+    comment: `${paths.join(', ')} must not import a higher layer`,
+    severity: 'error',
+    from: { path: from },
+    to: { path: higher },
+  };
 });
 
 module.exports = {
@@ -66,30 +49,22 @@ module.exports = {
       name: 'no-file-cycle',
       severity: 'error',
       from: {},
-      to: { circular: true, via: { pathNot: CYCLE_EXCEPTION_FILES } },
+      to: { circular: true },
     },
     {
       name: 'no-folder-cycle',
       severity: 'error',
       scope: 'folder',
-      from: { pathNot: CYCLE_EXCEPTION_FOLDERS },
+      from: {},
       to: { circular: true },
-    },
-    {
-      // With the rule above, every folder cycle except exactly call <-> telephony (see TEMPORARY).
-      name: 'no-folder-cycle-through-excepted',
-      severity: 'error',
-      scope: 'folder',
-      from: { path: CYCLE_EXCEPTION_FOLDERS },
-      to: { circular: true, pathNot: CYCLE_EXCEPTION_FOLDERS },
     },
     ...layerRules,
     {
       name: 'emulator-shares-no-client-code',
-      comment: 'the emulator imports only itself and the leaf utilities (log, clock)',
+      comment: 'the emulator imports only itself, the leaf utilities (log, clock) and the model facts (data, not code)',
       severity: 'error',
       from: { path: '^src/emulator/' },
-      to: { path: '^src/', pathNot: ['^src/emulator/', '^src/(log|clock)\\.ts$'] },
+      to: { path: '^src/', pathNot: ['^src/emulator/', '^src/(log|clock)\\.ts$', '^src/config/bedrock-models\\.json$'] },
     },
     {
       name: 'only-runtime-load-cli-start-the-emulator',

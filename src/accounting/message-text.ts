@@ -16,7 +16,8 @@ function blockText(block: ContentBlock): string {
     return block.toolResult.content.map((part) => ('text' in part ? part.text : JSON.stringify(part.json ?? null))).join('\n');
   }
   const reasoning = block.reasoningContent;
-  return 'reasoningText' in reasoning ? reasoning.reasoningText.text : reasoning.redactedContent;
+  // Redacted reasoning is opaque bytes: nothing to read, but it still takes room in the prompt.
+  return 'reasoningText' in reasoning ? reasoning.reasoningText.text : ''.padEnd(reasoning.redactedContent.length);
 }
 
 /**

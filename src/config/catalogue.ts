@@ -1,6 +1,10 @@
-import type { ModelsConfig } from './schema.js';
+import builtinData from './bedrock-models.json' with { type: 'json' };
+import type { ModelsConfig } from './models-config.js';
 
 export type ModelTier = 'opus' | 'sonnet' | 'haiku';
+export type ModelLifecycle = 'active' | 'legacy' | 'eol';
+export type ThinkingType = 'enabled' | 'adaptive';
+export type CacheTtl = '5m' | '1h';
 
 /** USD per million tokens. Cache writes are the 5-minute TTL price. */
 export interface ModelPrices {
@@ -8,6 +12,37 @@ export interface ModelPrices {
   outputPerMTok: number;
   cacheWritePerMTok: number;
   cacheReadPerMTok: number;
+}
+
+/**
+ * One model as bedrock-models.json states it: the facts the client and the emulator both read.
+ * The emulator reads the same file, never this module.
+ */
+export interface ModelFacts {
+  alias: string;
+  id: string;
+  tier: ModelTier;
+  /** Geographies with a cross-region inference profile `<geo>.<id>`. */
+  geos: string[];
+  lifecycle: ModelLifecycle;
+  eolDate?: string;
+  replacement?: string;
+  contextTokens: number;
+  maxOutputTokens: number;
+  /** The global-profile price. */
+  prices: ModelPrices;
+  regionalPricePremium: number;
+  minCacheTokens: number;
+  /** Empty when the model takes no cache points. */
+  cacheTtls: CacheTtl[];
+  /** Empty when the model has no extended thinking. */
+  thinkingTypes: ThinkingType[];
+  interleavedThinking: boolean;
+  prefill: boolean;
+  /** False where `temperature` and `topP` may not both be set (the 4.5 generation and later). */
+  temperatureWithTopP: boolean;
+  /** Served on demand only through an inference profile. */
+  profileOnly: boolean;
 }
 
 export interface ModelEntry {
@@ -18,16 +53,30 @@ export interface ModelEntry {
   profiles: Record<string, string>;
   contextTokens: number;
   maxOutputTokens: number;
+  /** The global-profile price; {@link ModelCatalogue.priceOf} adds the regional premium where it applies. */
   prices: ModelPrices;
+  /** Share added to `prices` for geographic profiles and in-region ids (AWS: about 10 % on the 4.5 generation). */
+  regionalPricePremium: number;
   /** Smallest prefix, in tokens, that a cache point may close. */
   minCacheTokens: number;
   /** Whether Bedrock accepts cache points for this model. */
   caching: boolean;
+  cacheTtls: CacheTtl[];
   thinking: boolean;
-  /** `adaptive` for models that refuse `type: "enabled"` (Opus 4.7). */
-  thinkingType: 'enabled' | 'adaptive';
+  /** What the client sends: `adaptive` for models that refuse `type: "enabled"` (Opus 4.7). */
+  thinkingType: ThinkingType;
   /** Whether the interleaved-thinking beta applies (Claude 4 generation). */
   interleavedThinking: boolean;
+  /** Whether a trailing assistant message (prefill) is accepted. */
+  prefill: boolean;
+  /** Every thinking type the model takes (`thinkingType` is the one the client sends). */
+  thinkingTypes: ThinkingType[];
+  temperatureWithTopP: boolean;
+  profileOnly: boolean;
+  lifecycle: ModelLifecycle;
+  /** `YYYY-MM-DD`, when Bedrock has announced one. */
+  eolDate?: string;
+  replacement?: string;
   tier: ModelTier;
 }
 
@@ -42,6 +91,12 @@ export interface ModelCatalogue {
   entries(): ModelEntry[];
   /** The current model of the next cheaper tier (opus → sonnet → haiku), or undefined from haiku. */
   cheaper(ref: string, region?: string): ResolvedModel | undefined;
+  /**
+   * Another model to try when this one is refused for itself (no access, retired): the next
+   * cheaper current model, else the current models of the other tiers, skipping `exclude`.
+   */
+  another(ref: string, region: string, exclude: (modelId: string) => boolean): ResolvedModel | undefined;
+  /** The price of the id actually sent: global profiles at the base price, others with the regional premium. */
   priceOf(modelId: string): ModelPrices;
 }
 
@@ -54,30 +109,8 @@ export class UnknownModelError extends Error {
 
 export const TIERS: readonly ModelTier[] = ['opus', 'sonnet', 'haiku'];
 
-type BuiltinEntry = Omit<ModelEntry, 'profiles' | 'thinkingType' | 'interleavedThinking'> & {
-  geos: string[];
-  interleavedThinking?: boolean;
-};
-
-const prices = (inputPerMTok: number, outputPerMTok: number, cacheWritePerMTok: number, cacheReadPerMTok: number): ModelPrices =>
-  ({ inputPerMTok, outputPerMTok, cacheWritePerMTok, cacheReadPerMTok });
-
-/**
- * The models of BEDROCK.md. Prices are defaults: `models.entries` in the configuration overrides
- * them and adds models. Minimum cache prefixes follow Anthropic's published minimums.
- */
-export const BUILTIN_MODELS: readonly BuiltinEntry[] = [
-  { alias: 'opus-4', id: 'anthropic.claude-opus-4-20250514-v1:0', geos: ['us', 'eu'], contextTokens: 200_000, maxOutputTokens: 32_000, prices: prices(15, 75, 18.75, 1.5), minCacheTokens: 1_024, caching: true, thinking: true, interleavedThinking: true, tier: 'opus' },
-  { alias: 'opus-4.1', id: 'anthropic.claude-opus-4-1-20250805-v1:0', geos: ['us'], contextTokens: 200_000, maxOutputTokens: 32_000, prices: prices(15, 75, 18.75, 1.5), minCacheTokens: 1_024, caching: true, thinking: true, interleavedThinking: true, tier: 'opus' },
-  { alias: 'opus-4.5', id: 'anthropic.claude-opus-4-5-20251101-v1:0', geos: ['global', 'us', 'eu'], contextTokens: 200_000, maxOutputTokens: 64_000, prices: prices(5, 25, 6.25, 0.5), minCacheTokens: 4_096, caching: true, thinking: true, interleavedThinking: true, tier: 'opus' },
-  { alias: 'sonnet-4', id: 'anthropic.claude-sonnet-4-20250514-v1:0', geos: ['global', 'us', 'eu', 'apac'], contextTokens: 200_000, maxOutputTokens: 64_000, prices: prices(3, 15, 3.75, 0.3), minCacheTokens: 1_024, caching: true, thinking: true, interleavedThinking: true, tier: 'sonnet' },
-  { alias: 'sonnet-4.5', id: 'anthropic.claude-sonnet-4-5-20250929-v1:0', geos: ['global', 'us', 'eu', 'jp', 'au'], contextTokens: 200_000, maxOutputTokens: 64_000, prices: prices(3, 15, 3.75, 0.3), minCacheTokens: 1_024, caching: true, thinking: true, interleavedThinking: true, tier: 'sonnet' },
-  { alias: 'haiku-4.5', id: 'anthropic.claude-haiku-4-5-20251001-v1:0', geos: ['global', 'us', 'eu', 'jp', 'au', 'apac'], contextTokens: 200_000, maxOutputTokens: 64_000, prices: prices(1, 5, 1.25, 0.1), minCacheTokens: 4_096, caching: true, thinking: true, interleavedThinking: true, tier: 'haiku' },
-  { alias: 'sonnet-3.7', id: 'anthropic.claude-3-7-sonnet-20250219-v1:0', geos: ['us', 'eu', 'apac'], contextTokens: 200_000, maxOutputTokens: 64_000, prices: prices(3, 15, 3.75, 0.3), minCacheTokens: 1_024, caching: true, thinking: true, tier: 'sonnet' },
-  // Prompt caching on 3.5 Sonnet v2 was a Bedrock preview only, so no cache points are sent to it.
-  { alias: 'sonnet-3.5-v2', id: 'anthropic.claude-3-5-sonnet-20241022-v2:0', geos: ['us', 'eu', 'apac'], contextTokens: 200_000, maxOutputTokens: 8_192, prices: prices(3, 15, 3.75, 0.3), minCacheTokens: 1_024, caching: false, thinking: false, tier: 'sonnet' },
-  { alias: 'haiku-3.5', id: 'anthropic.claude-3-5-haiku-20241022-v1:0', geos: ['us'], contextTokens: 200_000, maxOutputTokens: 8_192, prices: prices(0.8, 4, 1, 0.08), minCacheTokens: 2_048, caching: true, thinking: false, tier: 'haiku' },
-];
+/** The built-in models (src/config/bedrock-models.json); `models.entries` in the configuration overrides and extends them. */
+export const BUILTIN_MODELS: readonly ModelFacts[] = (builtinData as { models: ModelFacts[] }).models;
 
 export const DEFAULT_CURRENT: Readonly<Record<ModelTier, string>> = { opus: 'opus-4.5', sonnet: 'sonnet-4.5', haiku: 'haiku-4.5' };
 
@@ -94,18 +127,24 @@ export function geosOfRegion(region: string): string[] {
 /** Where the catalogue data is wrong: a path under `models`, the value and what was expected. */
 export interface CatalogueProblem { path: (string | number)[]; value: unknown; expected: string }
 
+const zeroPrices: ModelPrices = { inputPerMTok: 0, outputPerMTok: 0, cacheWritePerMTok: 0, cacheReadPerMTok: 0 };
+
+function entryOfFacts(facts: ModelFacts): ModelEntry {
+  const { geos, ...rest } = facts;
+  const { thinkingTypes } = facts;
+  return {
+    ...rest,
+    profiles: Object.fromEntries(geos.map((geo) => [geo, `${geo}.${facts.id}`])),
+    caching: facts.cacheTtls.length > 0,
+    thinking: thinkingTypes.length > 0,
+    thinkingType: thinkingTypes.includes('enabled') ? 'enabled' : 'adaptive',
+  };
+}
+
 /** The catalogue's entries after applying `models.entries`, plus problems found on the way. */
 export function buildEntries(models: ModelsConfig): { entries: ModelEntry[]; problems: CatalogueProblem[] } {
   const problems: CatalogueProblem[] = [];
-  const byAlias = new Map<string, ModelEntry>();
-  for (const { geos, ...builtin } of BUILTIN_MODELS) {
-    byAlias.set(builtin.alias, {
-      ...builtin,
-      profiles: Object.fromEntries(geos.map((geo) => [geo, `${geo}.${builtin.id}`])),
-      thinkingType: 'enabled',
-      interleavedThinking: builtin.interleavedThinking ?? false,
-    });
-  }
+  const byAlias = new Map<string, ModelEntry>(BUILTIN_MODELS.map((facts) => [facts.alias, entryOfFacts(facts)]));
   for (const [alias, override] of Object.entries(models.entries ?? {})) {
     const base = byAlias.get(alias);
     if (!base) {
@@ -122,18 +161,28 @@ export function buildEntries(models: ModelsConfig): { entries: ModelEntry[]; pro
         continue;
       }
     }
+    const caching = override.caching ?? (override.cacheTtls ? override.cacheTtls.length > 0 : base?.caching ?? false);
     const merged: ModelEntry = {
       alias,
       id: override.id ?? base?.id ?? '',
       profiles: override.profiles ?? base?.profiles ?? {},
       contextTokens: override.contextTokens ?? base?.contextTokens ?? 0,
       maxOutputTokens: override.maxOutputTokens ?? base?.maxOutputTokens ?? 0,
-      prices: { ...(base?.prices ?? prices(0, 0, 0, 0)), ...stripUndefined(override.prices ?? {}) },
+      prices: { ...(base?.prices ?? zeroPrices), ...stripUndefined(override.prices ?? {}) },
+      regionalPricePremium: override.regionalPricePremium ?? base?.regionalPricePremium ?? 0,
       minCacheTokens: override.minCacheTokens ?? base?.minCacheTokens ?? 1_024,
-      caching: override.caching ?? base?.caching ?? false,
+      caching,
+      cacheTtls: override.cacheTtls ?? base?.cacheTtls ?? (caching ? ['5m'] : []),
       thinking: override.thinking ?? base?.thinking ?? false,
       thinkingType: override.thinkingType ?? base?.thinkingType ?? 'enabled',
       interleavedThinking: override.interleavedThinking ?? base?.interleavedThinking ?? false,
+      prefill: override.prefill ?? base?.prefill ?? true,
+      thinkingTypes: thinkingTypesOf(override, base),
+      temperatureWithTopP: override.temperatureWithTopP ?? base?.temperatureWithTopP ?? false,
+      profileOnly: override.profileOnly ?? base?.profileOnly ?? Object.keys(override.profiles ?? base?.profiles ?? {}).length > 0,
+      lifecycle: override.lifecycle ?? base?.lifecycle ?? 'active',
+      ...optional('eolDate', override.eolDate ?? base?.eolDate),
+      ...optional('replacement', override.replacement ?? base?.replacement),
       tier: override.tier ?? base?.tier ?? 'sonnet',
     };
     byAlias.set(alias, merged);
@@ -145,8 +194,29 @@ export function buildEntries(models: ModelsConfig): { entries: ModelEntry[]; pro
     if (!target) problems.push({ path: ['current', tier], value: current[tier], expected: `one of ${entries.map((e) => e.alias).join(', ')}` });
     else if (target.tier !== tier) problems.push({ path: ['current', tier], value: current[tier], expected: `a model of the ${tier} tier (this one is ${target.tier})` });
   }
+  for (const entry of entries) {
+    if (entry.replacement !== undefined && !byAlias.has(entry.replacement)) {
+      problems.push({ path: ['entries', entry.alias, 'replacement'], value: entry.replacement, expected: `one of ${entries.map((e) => e.alias).join(', ')}` });
+    }
+  }
   return { entries, problems };
 }
+
+/** Where a model stands on a day: past its end of life, Legacy (with its EOL date when known) or Active. */
+export type LifecycleStanding =
+  | { state: 'active' }
+  | { state: 'legacy'; eolDate?: string; replacement?: string }
+  | { state: 'eol'; eolDate?: string; replacement?: string };
+
+/** `today` is `YYYY-MM-DD`; a Legacy model whose EOL date has come counts as end of life. */
+export function lifecycleOn(entry: ModelEntry, today: string): LifecycleStanding {
+  const dated = { ...optional('eolDate', entry.eolDate), ...optional('replacement', entry.replacement) };
+  if (entry.lifecycle === 'eol' || (entry.eolDate !== undefined && entry.eolDate <= today)) return { state: 'eol', ...dated };
+  if (entry.lifecycle === 'legacy') return { state: 'legacy', ...dated };
+  return { state: 'active' };
+}
+
+const isGlobalProfile = (modelId: string) => modelId.trim().toLowerCase().startsWith('global.');
 
 export function createCatalogue(models: ModelsConfig): ModelCatalogue {
   const { entries, problems } = buildEntries(models);
@@ -190,15 +260,49 @@ export function createCatalogue(models: ModelsConfig): ModelCatalogue {
     return { modelId: modelIdFor(entry, region ?? 'us-east-1'), entry };
   };
 
+  const cheaper = (ref: string, region?: string): ResolvedModel | undefined => {
+    const next = TIERS[TIERS.indexOf(entryOf(ref).tier) + 1];
+    return next ? resolve(current[next], region) : undefined;
+  };
+
   return {
     resolve,
     entries: () => [...entries],
-    cheaper: (ref, region) => {
-      const next = TIERS[TIERS.indexOf(entryOf(ref).tier) + 1];
-      return next ? resolve(current[next], region) : undefined;
+    cheaper,
+    another: (ref, region, exclude) => {
+      const own = entryOf(ref);
+      let down = cheaper(ref, region);
+      while (down && exclude(down.modelId)) down = cheaper(down.entry.alias, region);
+      if (down) return down;
+      return TIERS.map((tier) => resolve(current[tier], region))
+        .find((candidate) => candidate.entry.alias !== own.alias && !exclude(candidate.modelId));
     },
-    priceOf: (modelId) => entryOf(modelId).prices,
+    priceOf: (modelId) => {
+      const { prices, regionalPricePremium } = entryOf(modelId);
+      if (regionalPricePremium === 0 || isGlobalProfile(modelId)) return prices;
+      const factor = 1 + regionalPricePremium;
+      // Rounded to a hundredth of a cent per MTok, as AWS lists them ($3.30, $0.33).
+      const scaled = (value: number) => Math.round(value * factor * 10_000) / 10_000;
+      return {
+        inputPerMTok: scaled(prices.inputPerMTok),
+        outputPerMTok: scaled(prices.outputPerMTok),
+        cacheWritePerMTok: scaled(prices.cacheWritePerMTok),
+        cacheReadPerMTok: scaled(prices.cacheReadPerMTok),
+      };
+    },
   };
+}
+
+/** A configuration that turns thinking on or off, or names its type, redefines the types the model takes. */
+function thinkingTypesOf(override: NonNullable<ModelsConfig['entries']>[string], base: ModelEntry | undefined): ThinkingType[] {
+  if (override.thinking === false) return [];
+  if (override.thinkingType !== undefined) return base?.thinkingTypes.includes(override.thinkingType) ? base.thinkingTypes : [override.thinkingType];
+  if (override.thinking === true) return base?.thinkingTypes.length ? base.thinkingTypes : ['enabled'];
+  return base?.thinkingTypes ?? [];
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

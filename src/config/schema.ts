@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { buildEntries, createCatalogue, UnknownModelError } from './catalogue.js';
+import { epochMs } from '../clock.js';
+import { buildEntries, createCatalogue, lifecycleOn, UnknownModelError } from './catalogue.js';
+import { modelsSchema } from './models-config.js';
 
 const port = z.int().min(0).max(65_535);
 const positiveInt = z.int().min(1);
 const nonNegativeInt = z.int().min(0);
-const price = z.number().min(0);
 const url = z.url();
 
 /** `<repo>/scenarios/fixtures`, found from this file whether it runs from `src/` (tsx) or `dist/src/`. */
@@ -58,36 +59,6 @@ const bedrockSchema = z.strictObject({
   firstEventTimeoutMs: positiveInt.default(8_000),
 });
 
-const pricesSchema = z.strictObject({
-  inputPerMTok: price,
-  outputPerMTok: price,
-  cacheWritePerMTok: price,
-  cacheReadPerMTok: price,
-});
-
-const modelEntrySchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]+\.[a-z0-9.-]+(:\d+)?$/, 'a Bedrock model id such as anthropic.claude-…-v1:0').optional(),
-  tier: z.enum(['opus', 'sonnet', 'haiku']).optional(),
-  profiles: z.record(z.string(), z.string().min(1)).optional(),
-  contextTokens: positiveInt.optional(),
-  maxOutputTokens: positiveInt.optional(),
-  prices: pricesSchema.partial().optional(),
-  minCacheTokens: positiveInt.optional(),
-  caching: z.boolean().optional(),
-  thinking: z.boolean().optional(),
-  thinkingType: z.enum(['enabled', 'adaptive']).optional(),
-  interleavedThinking: z.boolean().optional(),
-});
-
-const modelsSchema = z.strictObject({
-  /** What the aliases `opus`, `sonnet` and `haiku` mean. */
-  current: z.strictObject({ opus: z.string().optional(), sonnet: z.string().optional(), haiku: z.string().optional() }).default({}),
-  /** Overrides of built-in models by alias (prices change), or new models under a new alias. */
-  entries: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'a lower-case alias'), modelEntrySchema).default({}),
-  /** Force one inference-profile geography (e.g. `global`) where a model has it. */
-  profileGeo: z.enum(['us', 'eu', 'apac', 'jp', 'au', 'global']).optional(),
-});
-
 export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
 
 const agentSchema = z.strictObject({
@@ -99,6 +70,13 @@ const agentSchema = z.strictObject({
     interleaved: z.boolean().default(false),
   }).optional(),
   maxTokens: positiveInt.default(1024),
+  /**
+   * Bedrock's service tier for this agent's requests (`priority` costs more and is served first,
+   * `flex` costs less and may wait); unset sends none, which Bedrock serves as `default`.
+   */
+  serviceTier: z.enum(['priority', 'default', 'flex']).optional(),
+  /** The tier of a call's first answer, where the caller waits longest in silence (e.g. `priority`). */
+  firstAnswerServiceTier: z.enum(['priority', 'default', 'flex']).optional(),
   /** Sent only when set and thinking is off (thinking refuses temperature). */
   temperature: z.number().min(0).max(1).optional(),
   windowMessages: positiveInt.default(20),
@@ -233,9 +211,16 @@ export const configSchema = z.strictObject({
     }
     if (problems.length > 0) return;
     const catalogue = createCatalogue(config.models);
+    const today = new Date(epochMs()).toISOString().slice(0, 10);
     const checkModel = (ref: string, path: (string | number)[]) => {
       try {
-        catalogue.resolve(ref);
+        const { entry } = catalogue.resolve(ref);
+        const standing = lifecycleOn(entry, today);
+        if (standing.state === 'eol') {
+          const since = standing.eolDate ? ` on ${standing.eolDate}` : '';
+          const instead = standing.replacement ? `; use ${standing.replacement} instead` : '';
+          ctx.addIssue({ code: 'custom', path, input: ref, message: `a model Bedrock still serves: ${entry.alias} (${entry.id}) reached end of life${since}${instead}` });
+        }
       } catch (error) {
         if (!(error instanceof UnknownModelError)) throw error;
         ctx.addIssue({ code: 'custom', path, input: ref, message: `a known model: ${error.known.join(', ')}, or 'auto' for agents` });
@@ -269,9 +254,35 @@ export const configSchema = z.strictObject({
 
 export type AybizaConfig = z.output<typeof configSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
-export type ModelsConfig = z.input<typeof modelsSchema>;
+export type { ModelsConfig } from './models-config.js';
 export type RouterConfig = z.output<typeof routerSchema>;
 export type MemoryConfig = AybizaConfig['memory'];
+
+/** Every model the configuration names (agents and router), by where it names it. */
+export function configuredModelRefs(config: AybizaConfig): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const [name, agent] of Object.entries(config.agents)) if (agent.model !== 'auto') refs.set(`agents.${name}.model`, agent.model);
+  for (const key of ['defaultModel', 'complexModel', 'simpleModel'] as const) refs.set(`router.${key}`, config.router[key]);
+  return refs;
+}
+
+/**
+ * One line per configured model that Bedrock has moved to Legacy, with its EOL date and replacement
+ * when known; serve logs them at start (models past their EOL are refused by the schema itself).
+ */
+export function modelLifecycleWarnings(config: AybizaConfig, today = new Date(epochMs()).toISOString().slice(0, 10)): string[] {
+  const catalogue = createCatalogue(config.models);
+  const warnings: string[] = [];
+  for (const [path, ref] of configuredModelRefs(config)) {
+    const { entry } = catalogue.resolve(ref);
+    const standing = lifecycleOn(entry, today);
+    if (standing.state !== 'legacy') continue;
+    const eol = standing.eolDate ? `its end of life on Bedrock is ${standing.eolDate}` : 'Bedrock has not announced its end-of-life date';
+    const instead = standing.replacement ? `; move to ${standing.replacement}` : '';
+    warnings.push(`${path}: ${entry.alias} (${entry.id}) is Legacy on Bedrock — ${eol}${instead}`);
+  }
+  return warnings;
+}
 
 function isRedisUrl(value: string): boolean {
   try {

@@ -13,8 +13,10 @@ export interface PlannedToolUse {
 
 /** What the emulated model says for one request, before it is timed and framed. */
 export interface PlannedAnswer {
-  /** Reasoning text, only when the request enables thinking and the rule has some. */
+  /** Reasoning text: always present when the request enables thinking, as Claude thinks first. */
   thinking?: string;
+  /** The reasoning goes out as a redacted blob rather than text. */
+  redacted?: boolean;
   /** The text still to be produced (after any prefill the request supplied). */
   text: string;
   toolUses: PlannedToolUse[];
@@ -29,6 +31,12 @@ export interface RuleInput {
   prefill: string;
 }
 
+/**
+ * A client asking a model that refuses prefill to go on from words already spoken, in the caller's
+ * message (the note src/llm/prompt.ts writes): read as a prefill, so the answer continues after them.
+ */
+const CONTINUATION_NOTE = /^\[You had already said this to the caller before the line broke: "([\s\S]*)" Continue from exactly there, without repeating any of it\.\]$/;
+
 export function ruleInputOf(request: ConverseRequest): RuleInput {
   const { messages } = request;
   const last = messages.at(-1);
@@ -39,11 +47,17 @@ export function ruleInputOf(request: ConverseRequest): RuleInput {
   const resultIds = new Set(user?.content.flatMap((block) => (block.toolResult ? [block.toolResult.toolUseId] : [])) ?? []);
   const answeredTools = previous?.content.flatMap((block) =>
     (block.toolUse && resultIds.has(block.toolUse.toolUseId) ? [block.toolUse.name] : [])) ?? [];
-  return { userText: textOf(user), answeredTools, prefill: textOf(prefillMessage) };
+  const texts = user?.content.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])) ?? [];
+  const noted = texts.map((text) => CONTINUATION_NOTE.exec(text)?.[1]).find((said) => said !== undefined);
+  const userText = texts.filter((text) => !CONTINUATION_NOTE.test(text)).join(' ');
+  return { userText, answeredTools, prefill: textOf(prefillMessage) || (noted ?? '') };
 }
 
 const textOf = (message: Message | undefined): string =>
   message?.content.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])).join(' ') ?? '';
+
+/** What the emulated model thinks when a rule says nothing: it still thinks first, as Claude does. */
+const DEFAULT_THINKING = 'The caller said: "{{text}}". I should answer briefly and helpfully.';
 
 /**
  * The first rule that matches. A `when` rule never matches a message that carries tool results,
@@ -86,9 +100,10 @@ export function planAnswer(script: ParsedModelScript, request: ConverseRequest, 
   const input = ruleInputOf(request);
   const rule = matchRule(script.rules, input);
   const variables = { ...request.requestMetadata, text: input.userText };
-  const thinking = options.thinkingEnabled && rule?.thinking ? fillTemplate(rule.thinking, variables) : undefined;
-  const reply = rule ? (rule.reply !== undefined ? fillTemplate(rule.reply, variables) : '') : FALLBACK_REPLY;
-  const uses = rule?.toolUses ?? (rule?.toolUse ? [rule.toolUse] : []);
+  const thinking = options.thinkingEnabled ? fillTemplate(rule?.thinking ?? DEFAULT_THINKING, variables) : undefined;
+  // Claude never answers with a tool use when the request declares no tools.
+  const uses = request.toolConfig ? rule?.toolUses ?? (rule?.toolUse ? [rule.toolUse] : []) : [];
+  const reply = rule?.reply !== undefined ? fillTemplate(rule.reply, variables) : uses.length > 0 ? '' : FALLBACK_REPLY;
   let toolUses = uses.map((use) => ({ toolUseId: randomId('tooluse_', options.random), name: use.name, input: fillDeep(use.input, variables) }));
 
   let text = input.prefill && reply.startsWith(input.prefill) ? reply.slice(input.prefill.length) : reply;
@@ -111,7 +126,7 @@ export function planAnswer(script: ParsedModelScript, request: ConverseRequest, 
     stopReason = 'max_tokens';
     outputTokens = maxTokens;
   }
-  return { ...(thinking ? { thinking } : {}), text, toolUses, stopReason, outputTokens };
+  return { ...(thinking ? { thinking, ...(rule?.redactedThinking ? { redacted: true } : {}) } : {}), text, toolUses, stopReason, outputTokens };
 }
 
 function firstStopSequence(text: string, sequences: string[]): number | undefined {

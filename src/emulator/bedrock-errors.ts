@@ -35,7 +35,27 @@ export const validation = (message: string): BedrockError => new BedrockError('V
 /** What the real service says for each fault the script can inject. */
 export const FAULT_MESSAGES = {
   throttle: 'Too many requests, please wait before trying again.',
+  accessDenied: "You don't have access to the model with the specified model ID.",
+  resourceNotFound: 'Model not found. The model may have reached its end of life; check the model lifecycle.',
+  modelTimeout: 'Model has timed out in processing the request. Try your request again.',
+  modelError: 'The model returned an error while processing the request.',
+  serviceQuotaExceeded: "Your request exceeds the service quota for your account. You can view your quotas at https://docs.aws.amazon.com/servicequotas/latest/userguide/gs-request-quota.html. You can modify your quotas at https://console.aws.amazon.com/servicequotas/.",
   notReady: 'Model is not ready to serve inference requests. The AWS SDK will automatically retry the operation up to 5 times. For information about configuring automatic retries, see Retry behavior in the AWS SDKs and Tools reference guide.',
   serviceUnavailable: 'Bedrock is unable to process your request.',
   midStreamError: 'An error occurred while processing the model stream.',
+  inStreamInternalError: 'The server encountered an internal error while processing the request.',
+  inStreamUnavailable: 'The service is temporarily unable to handle the request.',
+  inStreamValidation: 'The model produced output that could not be validated.',
 } as const;
+
+/** The exception each pre-stream fault is answered with. */
+export const PRE_STREAM_FAULT_ERRORS = {
+  throttle: 'ThrottlingException',
+  notReady: 'ModelNotReadyException',
+  serviceUnavailable: 'ServiceUnavailableException',
+  accessDenied: 'AccessDeniedException',
+  resourceNotFound: 'ResourceNotFoundException',
+  modelTimeout: 'ModelTimeoutException',
+  modelError: 'ModelErrorException',
+  serviceQuotaExceeded: 'ServiceQuotaExceededException',
+} as const satisfies Record<string, BedrockErrorName>;

@@ -1,4 +1,6 @@
 import { validation } from './bedrock-errors.js';
+import type { EmulatedModel } from './model-facts.js';
+import { verifyReasoning, verifyRedacted } from './reasoning-signature.js';
 
 /** The parts of a Converse request body the emulator reads; validated by {@link validateConverseRequest}. */
 export interface ContentBlock {
@@ -22,6 +24,7 @@ export interface ConverseRequest {
   toolConfig?: { tools: Array<{ toolSpec?: { name: string; inputSchema?: { json?: unknown } }; cachePoint?: unknown }>; toolChoice?: Record<string, unknown> };
   additionalModelRequestFields?: Record<string, unknown>;
   requestMetadata?: Record<string, string>;
+  serviceTier?: { type?: string };
 }
 
 export interface ThinkingSettings {
@@ -54,17 +57,33 @@ export function thinkingOf(request: ConverseRequest): ThinkingSettings | undefin
  * Checks a Converse request the way Bedrock does and returns it typed, or throws the
  * ValidationException Bedrock would answer with.
  */
-export function validateConverseRequest(body: unknown): ConverseRequest {
+export function validateConverseRequest(body: unknown, model: EmulatedModel): ConverseRequest {
   if (!isObject(body)) throw validation('Malformed input request, please reformat your input and try again.');
   const request = body as unknown as ConverseRequest;
   validateMessagesShape(body.messages);
   validateToolConfig(request);
   validateConversation(request);
-  validateInference(request);
-  validateThinking(request);
-  validateCachePoints(request);
+  if (!model.prefill && request.messages.at(-1)?.role === 'assistant') {
+    throw modelError('This model does not support assistant message prefill. The conversation must end with a user message.');
+  }
+  validateInference(request, model);
+  validateModelFields(request);
+  validateThinking(request, model);
+  validateCachePoints(request, model);
   validateMetadata(body.requestMetadata);
+  validateServiceTier(body.serviceTier);
   return request;
+}
+
+/** The `additionalModelRequestFields` Claude on Bedrock takes; Anthropic refuses any other key. */
+const MODEL_FIELDS = new Set(['thinking', 'anthropic_beta', 'top_k', 'output_config', 'tool_choice', 'anthropic_version']);
+
+function validateModelFields(request: ConverseRequest): void {
+  const fields = request.additionalModelRequestFields;
+  if (fields === undefined) return;
+  if (!isObject(fields)) throw constraint('additionalModelRequestFields', fields, 'Member must be a JSON object');
+  const unknown = Object.keys(fields).find((key) => !MODEL_FIELDS.has(key));
+  if (unknown !== undefined) throw modelError(`${unknown}: Extra inputs are not permitted`);
 }
 
 function validateMessagesShape(messages: unknown): void {
@@ -181,13 +200,16 @@ function validateConversation(request: ConverseRequest): void {
 const toolUseIds = (message: Message | undefined): string[] =>
   message?.role === 'assistant' ? message.content.flatMap((block) => (block.toolUse ? [block.toolUse.toolUseId] : [])) : [];
 
-function validateInference(request: ConverseRequest): void {
+function validateInference(request: ConverseRequest, model: EmulatedModel): void {
   const config: unknown = request.inferenceConfig;
   if (config === undefined) return;
   if (!isObject(config)) throw constraint('inferenceConfig', config, 'Member must be an object');
   const { maxTokens, temperature, topP, stopSequences } = config;
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || (maxTokens as number) < 1)) {
     throw constraint('inferenceConfig.maxTokens', maxTokens, 'Member must have value greater than or equal to 1');
+  }
+  if (typeof maxTokens === 'number' && maxTokens > model.maxOutputTokens) {
+    throw validation(`The maximum tokens you requested exceeds the model limit of ${model.maxOutputTokens}. Try again with a maximum tokens value that is lower than ${model.maxOutputTokens}.`);
   }
   for (const [name, value] of [['temperature', temperature], ['topP', topP]] as const) {
     if (value !== undefined && (typeof value !== 'number' || value < 0 || value > 1)) {
@@ -197,36 +219,47 @@ function validateInference(request: ConverseRequest): void {
   if (stopSequences !== undefined && (!Array.isArray(stopSequences) || stopSequences.length > 4 || stopSequences.some((s) => typeof s !== 'string' || s === ''))) {
     throw constraint('inferenceConfig.stopSequences', stopSequences, 'Member must have length less than or equal to 4');
   }
+  if (temperature !== undefined && topP !== undefined && !model.temperatureWithTopP) {
+    throw modelError('`temperature` and `top_p` cannot both be specified for this model. Please use only one.');
+  }
 }
 
-function validateThinking(request: ConverseRequest): void {
+const THINKING_DOCS = 'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking';
+
+function validateThinking(request: ConverseRequest, model: EmulatedModel): void {
   const fields = request.additionalModelRequestFields;
-  if (fields === undefined) return;
-  if (!isObject(fields)) throw constraint('additionalModelRequestFields', fields, 'Member must be a JSON object');
-  const thinking = fields.thinking;
-  if (thinking === undefined) return;
+  const thinking = fields?.thinking;
+  if (fields === undefined || thinking === undefined) return;
   if (!isObject(thinking) || (thinking.type !== 'enabled' && thinking.type !== 'disabled' && thinking.type !== 'adaptive')) {
     throw modelError("thinking.type: Input should be 'enabled', 'disabled' or 'adaptive'");
   }
-  if (thinking.type !== 'enabled') return;
-  const budget = thinking.budget_tokens;
-  if (!Number.isInteger(budget)) throw modelError('thinking.enabled.budget_tokens: Field required');
-  if ((budget as number) < 1_024) throw modelError('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
-  const interleaved = Array.isArray(fields.anthropic_beta) && fields.anthropic_beta.includes('interleaved-thinking-2025-05-14');
-  const maxTokens = request.inferenceConfig?.maxTokens;
-  if (!interleaved && maxTokens !== undefined && maxTokens <= (budget as number)) {
-    throw modelError('`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size');
+  if (thinking.type === 'disabled') return;
+  if (model.thinkingTypes.length === 0) throw modelError('thinking: Extra inputs are not permitted');
+  if (!model.thinkingTypes.includes(thinking.type)) {
+    throw modelError(thinking.type === 'adaptive'
+      ? "thinking.type: Input tag 'adaptive' found using 'type' does not match any of the expected tags: 'disabled', 'enabled'"
+      : `thinking.type.enabled is not supported for this model. Use thinking.type.adaptive and output_config.effort to control thinking behavior.`);
   }
-  // BEDROCK.md: temperature, topP and topK are incompatible with thinking; omit them.
-  if (request.inferenceConfig?.temperature !== undefined) {
-    throw modelError('`temperature` must be unset when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility');
+  if (thinking.type === 'enabled') {
+    const budget = thinking.budget_tokens;
+    if (!Number.isInteger(budget)) throw modelError('thinking.enabled.budget_tokens: Field required');
+    if ((budget as number) < 1_024) throw modelError('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+    const interleaved = Array.isArray(fields.anthropic_beta) && fields.anthropic_beta.includes('interleaved-thinking-2025-05-14');
+    const maxTokens = request.inferenceConfig?.maxTokens;
+    if (!interleaved && maxTokens !== undefined && maxTokens <= (budget as number)) {
+      throw modelError('`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size');
+    }
   }
-  if (request.inferenceConfig?.topP !== undefined) {
-    throw modelError('`top_p` must be unset when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility');
+  // BEDROCK.md (December 2026): with thinking, temperature may be 1 and topP 0.95 to 1; topK never.
+  const temperature = request.inferenceConfig?.temperature;
+  if (temperature !== undefined && temperature !== 1) {
+    throw modelError(`\`temperature\` may only be set to 1 when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
   }
-  if (fields.top_k !== undefined) {
-    throw modelError('`top_k` must be unset when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility');
+  const topP = request.inferenceConfig?.topP;
+  if (topP !== undefined && topP < 0.95) {
+    throw modelError(`\`top_p\` must be greater than or equal to 0.95 or unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
   }
+  if (fields.top_k !== undefined) throw modelError(`\`top_k\` must be unset when thinking is enabled. ${THINKING_DOCS}#feature-compatibility`);
   const choice = request.toolConfig?.toolChoice;
   if (choice && ('any' in choice || 'tool' in choice)) {
     throw modelError('Thinking may not be enabled when tool_choice forces tool use.');
@@ -234,22 +267,87 @@ function validateThinking(request: ConverseRequest): void {
   if (request.messages.at(-1)?.role === 'assistant') {
     throw modelError('This model does not support assistant message prefill when thinking is enabled. The conversation must end with a user message.');
   }
+  validateReasoningBlocks(request.messages);
 }
 
-function validateCachePoints(request: ConverseRequest): void {
-  const blocks = [
-    ...(request.system ?? []),
-    ...(request.toolConfig?.tools ?? []),
-    ...request.messages.flatMap((message) => message.content),
-  ] as Array<{ cachePoint?: unknown }>;
-  const points = blocks.filter((block) => isObject(block) && block.cachePoint !== undefined);
-  for (const { cachePoint } of points) {
-    if (!isObject(cachePoint) || cachePoint.type !== 'default') throw constraint('cachePoint.type', isObject(cachePoint) ? cachePoint.type : cachePoint, 'Member must satisfy enum value set: [default]');
-    if (cachePoint.ttl !== undefined && cachePoint.ttl !== '5m' && cachePoint.ttl !== '1h') {
-      throw constraint('cachePoint.ttl', cachePoint.ttl, 'Member must satisfy enum value set: [5m, 1h]');
-    }
+const blockType = (block: ContentBlock): string =>
+  block.reasoningContent ? (block.reasoningContent.redactedContent !== undefined ? 'redacted_thinking' : 'thinking')
+    : block.toolUse ? 'tool_use' : block.toolResult ? 'tool_result' : 'text';
+
+/**
+ * With thinking on: reasoning blocks come first in an assistant message and carry a signature
+ * this emulator issued, and the assistant message of the tool loop in progress starts with one.
+ */
+function validateReasoningBlocks(messages: Message[]): void {
+  messages.forEach((message, index) => {
+    if (message.role !== 'assistant') return;
+    let answered = false;
+    message.content.forEach((block, blockIndex) => {
+      const path = `messages.${index}.content.${blockIndex}`;
+      const reasoning = block.reasoningContent;
+      if (!reasoning) {
+        if (block.cachePoint === undefined) answered = true;
+        return;
+      }
+      if (answered) throw modelError(`${path}.type: \`thinking\` blocks must come before any \`text\` or \`tool_use\` block of an \`assistant\` message.`);
+      if (reasoning.redactedContent !== undefined) {
+        if (!verifyRedacted(reasoning.redactedContent)) throw modelError(`${path}: Invalid \`data\` in \`redacted_thinking\` block`);
+      } else if (!reasoning.reasoningText || !verifyReasoning(reasoning.reasoningText.text, reasoning.reasoningText.signature)) {
+        throw modelError(`${path}: Invalid \`signature\` in \`thinking\` block`);
+      }
+    });
+  });
+  const last = messages.at(-1);
+  const loop = messages.at(-2);
+  if (last?.role !== 'user' || !last.content.some((block) => block.toolResult) || loop?.role !== 'assistant') return;
+  const first = loop.content[0];
+  if (first && !first.reasoningContent) {
+    throw modelError(`messages.${messages.length - 2}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${blockType(first)}\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`. ${THINKING_DOCS}`);
   }
-  if (points.length > MAX_CACHE_POINTS) throw modelError(`A maximum of ${MAX_CACHE_POINTS} blocks with cache_control may be provided. Found ${points.length}.`);
+}
+
+function validateCachePoints(request: ConverseRequest, model: EmulatedModel): void {
+  const sections: Array<[string, Array<{ cachePoint?: unknown; reasoningContent?: unknown }>]> = [
+    ['toolConfig.tools', (request.toolConfig?.tools ?? []) as Array<{ cachePoint?: unknown }>],
+    ['system', request.system ?? []],
+    ...request.messages.map((message, index): [string, ContentBlock[]] => [`messages.${index}.content`, message.content]),
+  ];
+  let points = 0;
+  let before = 0;
+  for (const [path, blocks] of sections) {
+    if (blocks.length > 0 && blocks.every((block) => isObject(block) && block.cachePoint !== undefined)) {
+      throw validation(`The ${path} field holds only a cachePoint block. Add content before the cachePoint and try again.`);
+    }
+    blocks.forEach((block, index) => {
+      if (!isObject(block) || block.cachePoint === undefined) {
+        before += 1;
+        return;
+      }
+      const { cachePoint } = block;
+      if (!isObject(cachePoint) || cachePoint.type !== 'default') throw constraint(`${path}.${index}.cachePoint.type`, isObject(cachePoint) ? cachePoint.type : cachePoint, 'Member must satisfy enum value set: [default]');
+      if (cachePoint.ttl !== undefined && cachePoint.ttl !== '5m' && cachePoint.ttl !== '1h') {
+        throw constraint(`${path}.${index}.cachePoint.ttl`, cachePoint.ttl, 'Member must satisfy enum value set: [5m, 1h]');
+      }
+      if (model.cacheTtls.length === 0) throw validation(`The model ${model.id} does not support prompt caching. Remove the cachePoint blocks and try again.`);
+      if (cachePoint.ttl !== undefined && !model.cacheTtls.includes(cachePoint.ttl as string)) {
+        throw validation(`The cache TTL ${String(cachePoint.ttl)} at ${path}.${index}.cachePoint is not supported by this model. Supported TTLs: ${model.cacheTtls.join(', ')}.`);
+      }
+      if (before === 0) throw validation(`The cachePoint at ${path}.${index} has no content before it. Place a cachePoint after the content to cache and try again.`);
+      if (isObject(blocks[index - 1]) && (blocks[index - 1] as { reasoningContent?: unknown }).reasoningContent !== undefined) {
+        throw modelError(`${path}.${index}: cache_control cannot be set directly after a thinking block.`);
+      }
+      points += 1;
+    });
+  }
+  if (points > MAX_CACHE_POINTS) throw modelError(`A maximum of ${MAX_CACHE_POINTS} blocks with cache_control may be provided. Found ${points}.`);
+}
+
+function validateServiceTier(tier: unknown): void {
+  if (tier === undefined) return;
+  const type = isObject(tier) ? tier.type : undefined;
+  if (type !== 'priority' && type !== 'default' && type !== 'flex' && type !== 'reserved') {
+    throw constraint('serviceTier.type', type, 'Member must satisfy enum value set: [priority, default, flex, reserved]');
+  }
 }
 
 function validateMetadata(metadata: unknown): void {

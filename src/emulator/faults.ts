@@ -1,7 +1,9 @@
 import type { FaultRates, Faults } from './script.js';
 
-export type PreStreamFault = 'throttle' | 'notReady' | 'serviceUnavailable';
-export type StreamFault = 'midStreamError' | 'inStreamThrottle' | 'stall' | 'corrupt';
+export type PreStreamFault =
+  | 'throttle' | 'notReady' | 'serviceUnavailable' | 'accessDenied' | 'resourceNotFound' | 'modelTimeout' | 'modelError' | 'serviceQuotaExceeded';
+export type StreamFault =
+  | 'midStreamError' | 'inStreamThrottle' | 'inStreamInternalError' | 'inStreamUnavailable' | 'inStreamValidation' | 'stall' | 'corrupt';
 export type Fault = PreStreamFault | StreamFault;
 
 export const DEFAULT_STALL_MS = 10_000;
@@ -23,11 +25,21 @@ const PRE_STREAM: Array<[PreStreamFault, keyof FaultRates]> = [
   ['throttle', 'throttleRate'],
   ['notReady', 'notReadyRate'],
   ['serviceUnavailable', 'serviceUnavailableRate'],
+  ['accessDenied', 'accessDeniedRate'],
+  ['resourceNotFound', 'resourceNotFoundRate'],
+  ['modelTimeout', 'modelTimeoutRate'],
+  ['modelError', 'modelErrorRate'],
+  ['serviceQuotaExceeded', 'serviceQuotaExceededRate'],
 ];
+
+export const isPreStreamFault = (fault: Fault): fault is PreStreamFault => PRE_STREAM.some(([name]) => name === fault);
 
 const IN_STREAM: Array<[StreamFault, keyof FaultRates]> = [
   ['midStreamError', 'midStreamErrorRate'],
   ['inStreamThrottle', 'inStreamThrottleRate'],
+  ['inStreamInternalError', 'inStreamInternalErrorRate'],
+  ['inStreamUnavailable', 'inStreamUnavailableRate'],
+  ['inStreamValidation', 'inStreamValidationRate'],
   ['corrupt', 'corruptRate'],
   ['stall', 'stallRate'],
 ];

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ConverseRequest } from './converse-request.js';
-import { minimumCacheTokens } from './model-ids.js';
 import { estimateTokens } from './token-pieces.js';
 
 export interface CacheUsage {
@@ -22,7 +21,8 @@ export class PromptCache {
   }
 
   /** Undefined when the request has no cache point (Bedrock then omits the cache fields). */
-  account(modelId: string, request: ConverseRequest): CacheUsage | undefined {
+  /** `minimumTokens` is the model's smallest cacheable prefix (bedrock-models.json). */
+  account(modelId: string, minimumTokens: number, request: ConverseRequest): CacheUsage | undefined {
     const blocks = [
       ...(request.toolConfig?.tools ?? []),
       ...(request.system ?? []),
@@ -30,7 +30,7 @@ export class PromptCache {
     ] as Array<Record<string, unknown>>;
     if (!blocks.some((block) => block.cachePoint !== undefined)) return undefined;
 
-    const minimum = minimumCacheTokens(modelId);
+    const minimum = minimumTokens;
     const hash = createHash('sha256').update(modelId);
     let chars = 0;
     let read = 0;

@@ -30,6 +30,16 @@ const faultRatesSchema = z.strictObject({
   stallRate: rate.optional(),
   stallMs: z.number().int().min(0).max(600_000).optional(),
   corruptRate: rate.optional(),
+  /** Refusals before the stream, each with the status and `{message}` body of the SDK's service model. */
+  accessDeniedRate: rate.optional(),
+  resourceNotFoundRate: rate.optional(),
+  modelTimeoutRate: rate.optional(),
+  modelErrorRate: rate.optional(),
+  serviceQuotaExceededRate: rate.optional(),
+  /** Exception events half-way through the stream. */
+  inStreamInternalErrorRate: rate.optional(),
+  inStreamUnavailableRate: rate.optional(),
+  inStreamValidationRate: rate.optional(),
 });
 
 const faultsSchema = faultRatesSchema.extend({
@@ -44,6 +54,8 @@ const ruleSchema = z
     when: regexSource.optional(),
     after: toolName.optional(),
     thinking: z.string().min(1).optional(),
+    /** Answer the reasoning as a redacted blob instead of text (when thinking is on). */
+    redactedThinking: z.boolean().optional(),
     reply: z.string().min(1).optional(),
     toolUse: toolUseSchema.optional(),
     toolUses: z.array(toolUseSchema).min(1).optional(),
@@ -63,6 +75,12 @@ const ttftRange = z
 
 export const modelScriptSchema = z.strictObject({
   ttftMs: z.union([z.number().min(0).max(120_000), ttftRange]).default({ min: 150, max: 400 }),
+  /**
+   * How parallel tool uses stream: `sequential` (each block start → deltas → stop before the next,
+   * as Claude on Bedrock appears to) or `interleaved` (all starts, then deltas by turns), which
+   * clients must survive too.
+   */
+  toolUseStreaming: z.enum(['sequential', 'interleaved']).default('sequential'),
   /** Streaming speed of the answer; a very large value streams as fast as the sockets allow. */
   tokensPerSecond: z.number().positive().default(80),
   rules: z.array(ruleSchema).min(1),

@@ -4,16 +4,18 @@ import { performance } from 'node:perf_hooks';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { planAnswer, type PlannedAnswer } from './answer.js';
-import { BedrockError, FAULT_MESSAGES, validation } from './bedrock-errors.js';
+import { BedrockError, FAULT_MESSAGES, PRE_STREAM_FAULT_ERRORS, validation } from './bedrock-errors.js';
 import { thinkingOf, validateConverseRequest, type ConverseRequest } from './converse-request.js';
 import { createDualProtocolServer, type AnyRequest, type AnyResponse } from './dual-protocol.js';
+import { answerControlPlane, isControlPlanePath } from './control-plane.js';
 import { EventFrames } from './event-frames.js';
-import { DEFAULT_STALL_MS, drawFault, faultRatesFor, type StreamFault } from './faults.js';
-import { isKnownModelId, needsInferenceProfile } from './model-ids.js';
+import { DEFAULT_STALL_MS, drawFault, faultRatesFor, isPreStreamFault, type StreamFault } from './faults.js';
+import { BUILTIN_EMULATED_MODELS, isRetired, modelLookup, type EmulatedModel, type ModelLookup } from './model-facts.js';
 import { PromptCache } from './prompt-cache.js';
 import { RequestLog, type EmulatorOperation, type EmulatorRequestRecord } from './request-log.js';
 import { demoScript, parseModelScript, type ModelScript, type ParsedModelScript } from './script.js';
-import { randomId, seededRandom } from './seeded-random.js';
+import { redactedBlob, signReasoning } from './reasoning-signature.js';
+import { seededRandom } from './seeded-random.js';
 import { planStream, type StreamStep } from './stream-plan.js';
 import { estimateTokens } from './token-pieces.js';
 
@@ -28,6 +30,10 @@ export interface EmulatorOptions {
   scripts?: Record<string, ModelScript>;
   /** Seeds TTFT draws, fault draws and generated ids, so a run can be repeated. */
   seed?: number;
+  /** Models served besides (or instead of, by id) those of src/config/bedrock-models.json, e.g. a configuration's additions. */
+  models?: EmulatedModel[];
+  /** Model or inference-profile ids whose control-plane reads answer AccessDeniedException, as for a role without the IAM action. */
+  deniedControlPlaneIds?: string[];
   /** How many recent requests `requests()` keeps. Default 10,000. */
   requestLogSize?: number;
   log?: Logger;
@@ -55,6 +61,8 @@ interface EmulatorState {
   frames: EventFrames;
   defaultScript: ParsedModelScript;
   scripts: Map<string, ParsedModelScript>;
+  models: ModelLookup;
+  deniedControlPlaneIds: string[];
   listeners: Set<(record: EmulatorRequestRecord) => void>;
   logger?: Logger;
 }
@@ -68,6 +76,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     frames: new EventFrames(),
     defaultScript: parseModelScript(options.script ?? demoScript, 'script'),
     scripts: new Map(Object.entries(options.scripts ?? {}).map(([agent, script]) => [agent, parseModelScript(script, `scripts.${agent}`)])),
+    models: modelLookup([...BUILTIN_EMULATED_MODELS.filter((model) => !options.models?.some((extra) => extra.id === model.id)), ...(options.models ?? [])]),
+    deniedControlPlaneIds: options.deniedControlPlaneIds ?? [],
     listeners: new Set(),
     ...(options.log ? { logger: options.log } : {}),
   };
@@ -115,6 +125,14 @@ function handle(state: EmulatorState, request: AnyRequest, response: AnyResponse
   if (request.method === 'GET' && url.pathname === '/_emulator/requests') {
     const callId = url.searchParams.get('callId') ?? undefined;
     return sendJson(response, 200, state.log.list(callId === undefined ? {} : { callId }));
+  }
+  if (request.method === 'GET' && isControlPlanePath(url.pathname)) {
+    const region = CREDENTIAL_REGION.exec(String(request.headers.authorization ?? ''))?.[1] ?? 'us-east-1';
+    try {
+      return answerControlPlane(state.models, url.pathname, region, new Date(epochMs()).toISOString().slice(0, 10), (body) => sendJson(response, 200, body), state.deniedControlPlaneIds);
+    } catch (error) {
+      return sendError(response, error instanceof BedrockError ? error : new BedrockError('InternalServerException', 'The server encountered an internal error.'));
+    }
   }
   const route = MODEL_PATH.exec(url.pathname);
   if (request.method !== 'POST' || !route) {
@@ -166,12 +184,16 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
   describeCall(record, body);
   state.log.add(record);
   let request: ConverseRequest;
+  let model: EmulatedModel;
   try {
-    if (!isKnownModelId(record.modelId)) throw validation('The provided model identifier is invalid.');
-    if (needsInferenceProfile(record.modelId)) {
+    const found = state.models.find(record.modelId);
+    // Bedrock answers a retired model's id as it answers an id it never had (reported for 3.7 Sonnet).
+    if (!found || isRetired(found.model, new Date(epochMs()).toISOString().slice(0, 10))) throw validation('The provided model identifier is invalid.');
+    model = found.model;
+    if (model.profileOnly && found.profile === undefined) {
       throw validation(`Invocation of model ID ${record.modelId} with on-demand throughput isn\u2019t supported. Retry your request with the ID or ARN of an inference profile that contains this model.`);
     }
-    request = validateConverseRequest(body);
+    request = validateConverseRequest(body, model);
   } catch (error) {
     return refuse(state, record, response, error);
   }
@@ -179,15 +201,14 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
   const script = (record.agent !== undefined ? state.scripts.get(record.agent) : undefined) ?? state.defaultScript;
   const rates = faultRatesFor(script.faults, record.modelId, record.region);
   const fault = drawFault(rates, state.random, record.operation === 'ConverseStream');
-  if (fault === 'throttle' || fault === 'notReady' || fault === 'serviceUnavailable') {
+  if (fault !== undefined && isPreStreamFault(fault)) {
     record.fault = fault;
-    const name = fault === 'throttle' ? 'ThrottlingException' : fault === 'notReady' ? 'ModelNotReadyException' : 'ServiceUnavailableException';
-    return refuse(state, record, response, new BedrockError(name, FAULT_MESSAGES[fault]));
+    return refuse(state, record, response, new BedrockError(PRE_STREAM_FAULT_ERRORS[fault], FAULT_MESSAGES[fault]));
   }
 
   const ttftMs = drawTtft(script, state.random);
   const planned = planAnswer(script, request, { thinkingEnabled: thinkingOf(request) !== undefined, random: state.random });
-  const usage = usageOf(state, record.modelId, exchange.text, request, planned);
+  const usage = usageOf(state, record.modelId, model.minCacheTokens, exchange.text, request, planned);
   record.status = 200;
   record.stopReason = planned.stopReason;
   if (record.operation === 'Converse') return answerWhole(state, exchange, response, { planned, usage, ttftMs, tokensPerSecond: script.tokensPerSecond });
@@ -200,7 +221,9 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
     ...(streamFault ? { fault: streamFault } : {}),
     stallMs: rates.stallMs ?? DEFAULT_STALL_MS,
     usage,
-    signature: randomId('', state.random, 88),
+    signature: signReasoning(planned.thinking ?? ''),
+    ...(planned.redacted ? { redactedContent: Buffer.from(redactedBlob(state.random)).toString('base64') } : {}),
+    toolUseStreaming: script.toolUseStreaming,
   });
   streamSteps(state, exchange, response, steps);
 }
@@ -288,7 +311,9 @@ function answerWhole(state: EmulatorState, exchange: Exchange, response: AnyResp
     record.lastTokenAt = now;
     if (planned.text) record.firstSentenceEndAt = now;
     const content = [
-      ...(planned.thinking ? [{ reasoningContent: { reasoningText: { text: planned.thinking, signature: randomId('', state.random, 88) } } }] : []),
+      ...(planned.thinking ? [planned.redacted
+        ? { reasoningContent: { redactedContent: Buffer.from(redactedBlob(state.random)).toString('base64') } }
+        : { reasoningContent: { reasoningText: { text: planned.thinking, signature: signReasoning(planned.thinking) } } }] : []),
       ...(planned.text ? [{ text: planned.text }] : []),
       ...planned.toolUses.map((use) => ({ toolUse: use })),
     ];
@@ -309,9 +334,9 @@ function answerWhole(state: EmulatorState, exchange: Exchange, response: AnyResp
   });
 }
 
-function usageOf(state: EmulatorState, modelId: string, bodyText: string, request: ConverseRequest, planned: PlannedAnswer): Record<string, number> {
+function usageOf(state: EmulatorState, modelId: string, minCacheTokens: number, bodyText: string, request: ConverseRequest, planned: PlannedAnswer): Record<string, number> {
   const promptTokens = estimateTokens(bodyText.length);
-  const cache = state.cache.account(modelId, request);
+  const cache = state.cache.account(modelId, minCacheTokens, request);
   const cached = cache ? cache.cacheReadInputTokens + cache.cacheWriteInputTokens : 0;
   const inputTokens = Math.max(1, promptTokens - cached);
   return {

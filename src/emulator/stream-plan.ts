@@ -1,5 +1,6 @@
 import type { PlannedAnswer } from './answer.js';
 import type { StreamEventName, StreamExceptionName } from './event-frames.js';
+import { FAULT_MESSAGES } from './bedrock-errors.js';
 import type { StreamFault } from './faults.js';
 import { firstSentenceEnd, jsonPieces, textPieces } from './token-pieces.js';
 
@@ -28,12 +29,15 @@ export interface StreamTiming {
   usage: Record<string, number>;
   /** The reasoning block's signature (opaque to clients, sent back with the block). */
   signature: string;
+  /** Base64 of the redacted blob, when the reasoning goes out redacted. */
+  redactedContent?: string;
+  toolUseStreaming: 'sequential' | 'interleaved';
 }
 
 /**
  * Lays an answer out as timed frames: `messageStart` at the TTFT, then reasoning, text and tool
  * input deltas one token interval apart, then `messageStop` and `metadata`. Parallel tool uses
- * interleave their input deltas, so a client must key partial input by block index.
+ * stream one block after another, or interleaved when the script asks (clients must survive both).
  */
 export function planStream(answer: PlannedAnswer, timing: StreamTiming): StreamStep[] {
   const interval = 1_000 / timing.tokensPerSecond;
@@ -45,7 +49,11 @@ export function planStream(answer: PlannedAnswer, timing: StreamTiming): StreamS
 
   event('messageStart', { role: 'assistant' });
 
-  if (answer.thinking) {
+  if (answer.thinking && timing.redactedContent) {
+    event('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: timing.redactedContent } } }, { delta: true });
+    event('contentBlockStop', { contentBlockIndex: index });
+    index += 1;
+  } else if (answer.thinking) {
     for (const text of textPieces(answer.thinking)) {
       event('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } }, { delta: true });
       at += interval;
@@ -69,18 +77,31 @@ export function planStream(answer: PlannedAnswer, timing: StreamTiming): StreamS
   }
 
   const tools = answer.toolUses.map((use, offset) => ({ use, blockIndex: index + offset, pieces: jsonPieces(JSON.stringify(use.input)) }));
-  for (const { use, blockIndex } of tools) {
+  const start = ({ use, blockIndex }: (typeof tools)[number]) =>
     event('contentBlockStart', { contentBlockIndex: blockIndex, start: { toolUse: { toolUseId: use.toolUseId, name: use.name } } });
-  }
-  const longest = Math.max(0, ...tools.map((tool) => tool.pieces.length));
-  for (let piece = 0; piece < longest; piece++) {
-    for (const { blockIndex, pieces } of tools) {
-      const input = pieces[piece];
-      if (input !== undefined) event('contentBlockDelta', { contentBlockIndex: blockIndex, delta: { toolUse: { input } } }, { delta: true });
+  const delta = (blockIndex: number, input: string) =>
+    event('contentBlockDelta', { contentBlockIndex: blockIndex, delta: { toolUse: { input } } }, { delta: true });
+  if (timing.toolUseStreaming === 'interleaved') {
+    tools.forEach(start);
+    const longest = Math.max(0, ...tools.map((tool) => tool.pieces.length));
+    for (let piece = 0; piece < longest; piece++) {
+      for (const { blockIndex, pieces } of tools) {
+        const input = pieces[piece];
+        if (input !== undefined) delta(blockIndex, input);
+      }
+      at += interval;
     }
-    at += interval;
+    for (const { blockIndex } of tools) event('contentBlockStop', { contentBlockIndex: blockIndex });
+  } else {
+    for (const tool of tools) {
+      start(tool);
+      for (const input of tool.pieces) {
+        delta(tool.blockIndex, input);
+        at += interval;
+      }
+      event('contentBlockStop', { contentBlockIndex: tool.blockIndex });
+    }
   }
-  for (const { blockIndex } of tools) event('contentBlockStop', { contentBlockIndex: blockIndex });
 
   event('messageStop', { stopReason: answer.stopReason });
   steps.push({ atMs: at, frame: { type: 'metadata', usage: timing.usage } });
@@ -89,6 +110,21 @@ export function planStream(answer: PlannedAnswer, timing: StreamTiming): StreamS
 
 const MID_STREAM_MESSAGE = 'The system encountered an unexpected error during processing. Try your request again.';
 
+function midStreamException(fault: 'midStreamError' | 'inStreamThrottle' | 'inStreamInternalError' | 'inStreamUnavailable' | 'inStreamValidation'): StepFrame {
+  switch (fault) {
+    case 'inStreamThrottle':
+      return { type: 'exception', name: 'throttlingException', payload: { message: 'Too many requests, please wait before trying again.' } };
+    case 'inStreamInternalError':
+      return { type: 'exception', name: 'internalServerException', payload: { message: FAULT_MESSAGES.inStreamInternalError } };
+    case 'inStreamUnavailable':
+      return { type: 'exception', name: 'serviceUnavailableException', payload: { message: FAULT_MESSAGES.inStreamUnavailable } };
+    case 'inStreamValidation':
+      return { type: 'exception', name: 'validationException', payload: { message: FAULT_MESSAGES.inStreamValidation } };
+    case 'midStreamError':
+      return { type: 'exception', name: 'modelStreamErrorException', payload: { message: MID_STREAM_MESSAGE, originalStatusCode: 500, originalMessage: MID_STREAM_MESSAGE } };
+  }
+}
+
 function applyStreamFault(steps: StreamStep[], timing: StreamTiming): StreamStep[] {
   const deltas = steps.flatMap((step, position) => (step.delta ? [position] : []));
   const firstDelta = deltas[0] ?? 0;
@@ -96,12 +132,12 @@ function applyStreamFault(steps: StreamStep[], timing: StreamTiming): StreamStep
     case 'stall':
       return steps.map((step, position) => (position > firstDelta ? { ...step, atMs: step.atMs + timing.stallMs } : step));
     case 'midStreamError':
-    case 'inStreamThrottle': {
+    case 'inStreamThrottle':
+    case 'inStreamInternalError':
+    case 'inStreamUnavailable':
+    case 'inStreamValidation': {
       const cut = (deltas[Math.ceil(deltas.length / 2) - 1] ?? 0) + 1;
-      const frame: StepFrame = timing.fault === 'inStreamThrottle'
-        ? { type: 'exception', name: 'throttlingException', payload: { message: 'Too many requests, please wait before trying again.' } }
-        : { type: 'exception', name: 'modelStreamErrorException', payload: { message: MID_STREAM_MESSAGE, originalStatusCode: 500, originalMessage: MID_STREAM_MESSAGE } };
-      return [...steps.slice(0, cut), { atMs: steps[cut]?.atMs ?? steps.at(-1)!.atMs, frame }];
+      return [...steps.slice(0, cut), { atMs: steps[cut]?.atMs ?? steps.at(-1)!.atMs, frame: midStreamException(timing.fault) }];
     }
     case 'corrupt': {
       const next = steps[firstDelta + 1] ?? steps.at(-1)!;

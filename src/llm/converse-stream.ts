@@ -78,7 +78,8 @@ export class ModelEventMapper {
       if (reasoning.text !== undefined) return [{ type: 'reasoning', index, text: reasoning.text }];
       if (reasoning.signature !== undefined) return [{ type: 'reasoning', index, signature: reasoning.signature }];
       if (reasoning.redactedContent !== undefined) {
-        return [{ type: 'reasoning', index, redactedContent: Buffer.from(reasoning.redactedContent).toString('base64') }];
+        // A blob: kept as the bytes, since the SDK base64-encodes whatever it is handed on the way back.
+        return [{ type: 'reasoning', index, redactedContent: Uint8Array.from(reasoning.redactedContent) }];
       }
     }
     return [];

@@ -32,9 +32,13 @@ const RECOVERY_BY_ERROR_NAME: Readonly<Record<string, Recovery>> = {
   ModelTimeoutException: 'retry-region',
   ModelErrorException: 'retry-region',
   ValidationException: 'none',
-  AccessDeniedException: 'none',
-  ResourceNotFoundException: 'none',
+  // Per model: access is granted model by model, and a retired model is gone while others answer.
+  AccessDeniedException: 'other-model',
+  ResourceNotFoundException: 'other-model',
 };
+
+/** Bedrock's answer for a model id it does not serve, e.g. one past its end of life (a ValidationException). */
+const INVALID_MODEL_ID = /provided model identifier is invalid/i;
 
 /** Transport failures: the connection or the stream broke, not the request. */
 const SOCKET_ERROR_CODES = new Set([
@@ -84,6 +88,7 @@ function factsOf(error: unknown): ErrorFacts {
 }
 
 function classify(facts: ErrorFacts): { code: string; recovery: Recovery } {
+  if (facts.name === 'ValidationException' && INVALID_MODEL_ID.test(facts.message)) return { code: 'InvalidModelId', recovery: 'other-model' };
   const byName = RECOVERY_BY_ERROR_NAME[facts.name];
   if (byName) return { code: facts.name, recovery: byName };
   if (facts.name === 'StreamTimeoutError' || facts.name === 'TimeoutError') {

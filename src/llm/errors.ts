@@ -3,9 +3,10 @@
  * error names or messages.
  * - `retry-region`: the model is sick where we asked (not ready, 5xx, stream broke); another region may answer.
  * - `cheaper-model`: we are throttled or over quota for this model; a different model may answer.
- * - `none`: the request itself is wrong (validation, access, not found); retrying anywhere repeats it.
+ * - `other-model`: this model is refused to us (no access in this account, retired, id invalid); another model may answer.
+ * - `none`: the request itself is wrong (validation); retrying anywhere repeats it.
  */
-export type Recovery = 'retry-region' | 'cheaper-model' | 'none';
+export type Recovery = 'retry-region' | 'cheaper-model' | 'other-model' | 'none';
 
 export class ModelCallError extends Error {
   override readonly name = 'ModelCallError';

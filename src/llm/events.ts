@@ -7,7 +7,7 @@ import type { StopReason, TokenUsage } from './messages.js';
  */
 export type ModelEvent =
   | { type: 'text'; index: number; text: string }
-  | { type: 'reasoning'; index: number; text?: string; signature?: string; redactedContent?: string }
+  | { type: 'reasoning'; index: number; text?: string; signature?: string; redactedContent?: Uint8Array }
   | { type: 'toolUseStart'; index: number; toolUseId: string; name: string }
   | { type: 'toolUse'; index: number; toolUseId: string; name: string; input: unknown }
   | { type: 'stop'; stopReason: StopReason }

@@ -28,6 +28,8 @@ export const MAX_HOPS = 3;
  * The next place to send a failed turn, decided from the error's `recovery` alone:
  * `retry-region` tries the same model in the other region, then a cheaper model;
  * `cheaper-model` (throttled, over quota) tries a cheaper model here, then the other region;
+ * `other-model` (no access to this model, model retired) tries another model here (cheaper first),
+ * then this model in the other region, where access may differ;
  * `none`, or nothing left untried, or too many hops, ends in the canned answer.
  */
 export function planFallback(state: FallbackState, error: ModelCallError, ctx: FallbackContext): FallbackHop {
@@ -54,6 +56,15 @@ export function planFallback(state: FallbackState, error: ModelCallError, ctx: F
       : undefined;
   };
 
+  const otherModelHop = (reason: string): FallbackHop | undefined => {
+    const other = catalogue.another(state.modelRef, state.region, (modelId) => !untried(modelId, state.region));
+    return other ? { kind: 'model', modelRef: other.entry.alias, modelId: other.modelId, region: state.region, reason } : undefined;
+  };
+
+  if (error.recovery === 'other-model') {
+    const reason = error.code === 'AccessDeniedException' ? 'access_denied' : 'model_unavailable';
+    return otherModelHop(reason) ?? regionHop(reason) ?? { kind: 'canned', reason: 'exhausted' };
+  }
   const hop = error.recovery === 'retry-region'
     ? regionHop('region_unavailable') ?? modelHop('region_unavailable')
     : modelHop('throttled') ?? regionHop('throttled');

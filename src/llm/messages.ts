@@ -1,6 +1,6 @@
 /**
- * Conversation messages in the Bedrock Converse shape, restricted to what is JSON-serialisable,
- * so one type serves the model request, the Redis window and the DynamoDB history.
+ * Conversation messages in the Bedrock Converse shape, restricted to JSON plus the bytes of redacted
+ * reasoning (serialised by message-json.ts), so one type serves the model request, the Redis window and the DynamoDB history.
  */
 export type Role = 'user' | 'assistant';
 
@@ -10,9 +10,12 @@ export type ToolResultContent = { json: unknown } | { text: string };
 export interface ToolResultBlock {
   toolResult: { toolUseId: string; content: ToolResultContent[]; status: 'success' | 'error' };
 }
-/** Thinking must be sent back, signature included, before the toolUse it led to. */
+/**
+ * Thinking must be sent back, signature included, before the toolUse it led to. A redacted block is
+ * a blob: the bytes Bedrock sent, sent back unchanged (src/llm/message-json.ts stores them).
+ */
 export interface ReasoningBlock {
-  reasoningContent: { reasoningText: { text: string; signature?: string } } | { redactedContent: string };
+  reasoningContent: { reasoningText: { text: string; signature?: string } } | { redactedContent: Uint8Array };
 }
 
 export type ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | ReasoningBlock;

@@ -57,7 +57,8 @@ export function buildConverseRequest(input: BuildRequestInput): ConverseStreamCo
 
   const maxTokens = Math.max(1, Math.min(agent.maxTokens, entry.maxOutputTokens));
   const thinking = thinkingFields(input, maxTokens);
-  const history = thinking ? input.history : withoutReasoning(input.history);
+  const spoken = entry.prefill ? input.history : withoutPrefill(input.history);
+  const history = thinking ? spoken : withoutReasoning(spoken);
 
   const request: ConverseStreamCommandInput = {
     modelId: model.modelId,
@@ -76,6 +77,8 @@ export function buildConverseRequest(input: BuildRequestInput): ConverseStreamCo
     };
   }
   if (thinking) request.additionalModelRequestFields = thinking;
+  const tier = (call.turn <= 1 ? agent.firstAnswerServiceTier : undefined) ?? agent.serviceTier;
+  if (tier) request.serviceTier = { type: tier };
   return request;
 }
 
@@ -109,6 +112,26 @@ function toolLoopHasReasoning(history: ChatMessage[]): boolean {
   }
   return true;
 }
+
+/**
+ * For models that refuse a trailing assistant message (prefill): the words already spoken move into
+ * the caller's message as a note, and the model is asked to go on from them without repeating them.
+ */
+function withoutPrefill(history: ChatMessage[]): ChatMessage[] {
+  const last = history.at(-1);
+  const user = history.at(-2);
+  if (last?.role !== 'assistant' || user?.role !== 'user') return history;
+  const said = last.content.flatMap((block) => ('text' in block ? [block.text] : [])).join(' ').trim();
+  const note = said
+    ? `${CONTINUATION_NOTE_START}${said}${CONTINUATION_NOTE_END}`
+    : undefined;
+  const continued: ChatMessage = { role: 'user', content: note ? [...user.content, { text: note }] : user.content };
+  return [...history.slice(0, -2), continued];
+}
+
+/** Words of the note; the emulator reads the same words to continue after them (src/emulator/answer.ts). */
+export const CONTINUATION_NOTE_START = '[You had already said this to the caller before the line broke: "';
+export const CONTINUATION_NOTE_END = '" Continue from exactly there, without repeating any of it.]';
 
 function withoutReasoning(history: ChatMessage[]): ChatMessage[] {
   return history.map((message) => {

@@ -6,6 +6,7 @@ import type { HotStore } from './hot-store.js';
 import { isCompleteWindow, type DurableRecord } from './records.js';
 import type { CallSummary, ConversationStore, StoredMessage } from './store.js';
 import type { WriteBehindQueue } from './write-behind.js';
+import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
 export interface MemoryStats {
   /** Hot-store operations that failed and were served another way. */
@@ -153,7 +154,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     },
 
     async saveSnapshot(callId: string, snapshot: unknown): Promise<void> {
-      const snapshotJson = JSON.stringify(snapshot);
+      const snapshotJson = stringifyMessages(snapshot);
       try {
         await hot.saveSnapshot(callId, snapshotJson);
       } catch (error) {
@@ -177,7 +178,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       }
       if (json === undefined) return undefined;
       try {
-        return JSON.parse(json);
+        return parseMessages(json);
       } catch (error) {
         log.warn({ event: 'memory.malformed_entry', callId, source: 'snapshot', reason: (error as Error).message });
         return undefined;

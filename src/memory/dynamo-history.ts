@@ -5,6 +5,7 @@ import {
 import type { Logger } from '../log.js';
 import { SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
 import type { StoredMessage } from './store.js';
+import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -125,7 +126,7 @@ function toWriteRequest(record: DurableRecord): WriteRequest {
   switch (record.kind) {
     case 'message': {
       const { seq, ts, role, content } = record.message;
-      return { PutRequest: { Item: { ...key, seq: { N: String(seq) }, ts: { N: String(ts) }, role: { S: role }, content: { S: JSON.stringify(content) } } } };
+      return { PutRequest: { Item: { ...key, seq: { N: String(seq) }, ts: { N: String(ts) }, role: { S: role }, content: { S: stringifyMessages(content) } } } };
     }
     case 'snapshot':
       return { PutRequest: { Item: {
@@ -150,7 +151,7 @@ function toWriteRequest(record: DurableRecord): WriteRequest {
 function itemToMessage(item: Item): StoredMessage | string {
   let content: unknown;
   try {
-    content = JSON.parse(item.content?.S ?? '');
+    content = parseMessages(item.content?.S ?? '');
   } catch (error) {
     return `content: not JSON: ${(error as Error).message}`;
   }

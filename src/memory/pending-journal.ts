@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { DurableRecord } from './records.js';
+import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
 /** One journal file; deleted once every record in it is confirmed written and no more are added. */
 export interface JournalSegment {
@@ -56,7 +57,7 @@ export class PendingJournal {
     if (!this.active || this.appended >= SEGMENT_RECORDS) this.rotate();
     const segment = this.active!;
     let lines = '';
-    for (const record of records) lines += `${JSON.stringify(record)}\n`;
+    for (const record of records) lines += `${stringifyMessages(record)}\n`;
     writeSync(segment.fd, lines);
     segment.outstanding += records.length;
     this.appended += records.length;
@@ -106,7 +107,7 @@ function removeFile(path: string): void {
 function parseRecord(line: string): DurableRecord | string {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = parseMessages(line);
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../llm/messages.js';
 import type { CallSummary, StoredMessage } from './store.js';
+import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
 /**
  * What the write-behind queue carries to DynamoDB. Snapshots and summaries live beside the messages
@@ -29,7 +30,7 @@ export const recordKey = (record: DurableRecord): string => `${record.callId}\u0
 
 /** The JSON a hot window stores for a message, `seq` first so a Redis script can prepend it. */
 export const messageBody = (message: ChatMessage, ts: number): string =>
-  JSON.stringify({ ts, role: message.role, content: message.content });
+  stringifyMessages({ ts, role: message.role, content: message.content });
 
 /**
  * Checks a stored message read back from Redis, a journal or DynamoDB. Returns a reason instead of
@@ -51,7 +52,7 @@ export function toStoredMessage(value: unknown): StoredMessage | string {
 export function parseStoredMessage(json: string): StoredMessage | string {
   let value: unknown;
   try {
-    value = JSON.parse(json);
+    value = parseMessages(json);
   } catch (error) {
     return `not JSON: ${(error as Error).message}`;
   }

@@ -5,6 +5,7 @@ import type { HotStore, HotStoreOptions, WindowRead } from './hot-store.js';
 import { messageBody, parseStoredMessage } from './records.js';
 import { callKeys } from './redis-keys.js';
 import type { StoredMessage } from './store.js';
+import { stringifyMessages } from '../llm/message-json.js';
 
 /**
  * Appends the messages ARGV[4..] in one atomic round trip: their seqs come from INCRBY (the first
@@ -83,7 +84,7 @@ export function createRedisHotStore(redis: Redis, options: HotStoreOptions & { k
       const k = keys(callId);
       const window = messages.slice(-options.windowMessages);
       const lastSeq = window.at(-1)?.seq ?? 0;
-      await scripts.aybizaRewarm(k.seq, k.msgs, options.windowMessages, options.ttlSeconds, lastSeq, ...window.map((m) => JSON.stringify(m)));
+      await scripts.aybizaRewarm(k.seq, k.msgs, options.windowMessages, options.ttlSeconds, lastSeq, ...window.map((m) => stringifyMessages(m)));
     },
     async saveSnapshot(callId: string, json: string): Promise<void> {
       await redis.set(keys(callId).snap, json, 'EX', options.ttlSeconds);

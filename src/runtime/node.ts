@@ -5,10 +5,12 @@ import type { CallEffects } from '../call/machine.js';
 import { createCallPolicy } from '../call/policy.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
-import type { AybizaConfig } from '../config/schema.js';
+import { configuredModelRefs, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
+import { emulatedModelsOf } from '../emulator/model-facts.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import type { ModelScript } from '../emulator/script.js';
 import { createBedrockClient } from '../llm/bedrock-client.js';
+import { verifyModelAccess } from '../llm/model-access.js';
 import type { Logger } from '../log.js';
 import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
@@ -65,6 +67,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { config, log } = options;
   const metrics = createMetrics();
   const catalogue = createCatalogue(config.models);
+  for (const warning of modelLifecycleWarnings(config)) log.warn({ event: 'model.legacy' }, warning);
+  if (config.bedrock.mode === 'aws') {
+    const models = [...configuredModelRefs(config)].map(([path, ref]) => {
+      const { modelId, entry } = catalogue.resolve(ref, config.bedrock.region);
+      return { path, modelId, baseModelId: entry.id };
+    });
+    const warnings = await verifyModelAccess({ region: config.bedrock.region, endpoint: config.bedrock.endpoint, models });
+    for (const warning of warnings) log.warn({ event: 'model.legacy' }, warning);
+  }
   const services: Services = {};
   const clients = new Map<string, BedrockRuntimeClient>();
   const embeddedEmulator = config.bedrock.mode === 'emulator' && !config.bedrock.endpoint;
@@ -92,7 +103,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       restart: 'permanent' as const,
       shutdownMs: 2_000,
       start: async () => {
-        const emulator = await startEmulator({ ...options.emulator });
+        const emulator = await startEmulator({ models: emulatedModelsOf(catalogue.entries()), ...options.emulator });
         services.emulator = emulator;
         bedrockEndpoint = emulator.url;
         log.info({ event: 'node.bedrock_emulator', url: emulator.url }, 'no AWS Bedrock configured: answering with the embedded emulator');

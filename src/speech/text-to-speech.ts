@@ -21,6 +21,7 @@ export interface Synthesis {
 }
 
 /** Characters Polly refuses or reads aloud badly in plain text: control characters, and angle brackets it would take for markup. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNSPEAKABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f<>]/g;
 
 /** Polly's `format` names. */

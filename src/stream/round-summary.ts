@@ -17,7 +17,7 @@ export interface RoundSummary {
 export const roundSummary = (): OperatorFunction<ModelEvent, RoundSummary> =>
   (source) =>
     new Observable<RoundSummary>((out) => {
-      const reasoning = new Map<number, { text: string; signature?: string; redacted?: string }>();
+      const reasoning = new Map<number, { text: string; signature?: string; redacted?: Uint8Array }>();
       const toolUses: RoundSummary['toolUses'] = [];
       let stopReason: StopReason = 'end_turn';
       let usage: TokenUsage = emptyUsage();

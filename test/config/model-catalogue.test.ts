@@ -24,11 +24,21 @@ describe('model catalogue', () => {
     expect(entry.contextTokens).toBe(context);
     expect(entry.maxOutputTokens).toBe(maxOut);
     expect(entry.prices).toEqual({ inputPerMTok: input, outputPerMTok: output, cacheWritePerMTok: write, cacheReadPerMTok: read });
-    expect(catalogue.priceOf(id)).toEqual(entry.prices);
+    expect(catalogue.priceOf(geos.includes('global' as never) ? `global.${id}` : id)).toEqual(entry.prices);
   });
 
-  it('covers exactly the models of BEDROCK.md', () => {
-    expect(catalogue.entries().map((entry) => entry.id).sort()).toEqual(BEDROCK_TABLE.map(([, id]) => id).sort());
+  it('covers the models of BEDROCK.md and the undated ids Bedrock serves in December 2026', () => {
+    expect(catalogue.entries().map((entry) => entry.id).sort()).toEqual([
+      ...BEDROCK_TABLE.map(([, id]) => id), 'anthropic.claude-sonnet-4-6', 'anthropic.claude-opus-4-6-v1', 'anthropic.claude-opus-4-7',
+    ].sort());
+  });
+
+  it('prices the profile actually used: global at the list price, geographic and in-region 10 % above on the 4.5 generation', () => {
+    expect(catalogue.priceOf('global.anthropic.claude-sonnet-4-5-20250929-v1:0')).toEqual({ inputPerMTok: 3, outputPerMTok: 15, cacheWritePerMTok: 3.75, cacheReadPerMTok: 0.3 });
+    expect(catalogue.priceOf('us.anthropic.claude-sonnet-4-5-20250929-v1:0')).toEqual({ inputPerMTok: 3.3, outputPerMTok: 16.5, cacheWritePerMTok: 4.125, cacheReadPerMTok: 0.33 });
+    expect(catalogue.priceOf('eu.anthropic.claude-haiku-4-5-20251001-v1:0').inputPerMTok).toBe(1.1);
+    // Earlier models have one price whatever the profile.
+    expect(catalogue.priceOf('us.anthropic.claude-opus-4-1-20250805-v1:0').inputPerMTok).toBe(15);
   });
 
   it('resolves the tier aliases to the newest models through the region geography profile', () => {
@@ -49,7 +59,7 @@ describe('model catalogue', () => {
     const profile = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
     expect(catalogue.resolve(profile)).toMatchObject({ modelId: profile, entry: { alias: 'haiku-4.5' } });
     expect(catalogue.resolve('anthropic.claude-haiku-4-5-20251001-v1:0', 'eu-west-1').modelId).toBe('eu.anthropic.claude-haiku-4-5-20251001-v1:0');
-    expect(catalogue.priceOf(profile).inputPerMTok).toBe(1);
+    expect(catalogue.priceOf(`global.${profile.slice(3)}`).inputPerMTok).toBe(1);
   });
 
   it('refuses an unknown model, listing the known aliases and ids', () => {

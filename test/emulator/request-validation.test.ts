@@ -36,12 +36,11 @@ const badRequests: Array<[string, ConverseStreamCommandInput, RegExp]> = [
   ['a tool name with spaces', { ...userSays('Hi'), toolConfig: { tools: [{ toolSpec: { name: 'look up', inputSchema: { json: {} } } }] } }, /toolSpec\.name/],
   ['a thinking budget under 1024', { ...userSays('Hi'), ...thinking(512) }, /budget_tokens: Input should be greater than or equal to 1024/],
   ['maxTokens not above the thinking budget', { ...userSays('Hi'), ...thinking(2_048), inferenceConfig: { maxTokens: 2_048 } }, /`max_tokens` must be greater than `thinking.budget_tokens`/],
-  ['temperature with thinking', { ...userSays('Hi'), ...thinking(2_048), inferenceConfig: { maxTokens: 4_000, temperature: 0.5 } }, /`temperature` must be unset when thinking is enabled/],
-  ['temperature 1 with thinking', { ...userSays('Hi'), ...thinking(2_048), inferenceConfig: { maxTokens: 4_000, temperature: 1 } }, /`temperature` must be unset/],
+  ['temperature with thinking', { ...userSays('Hi'), ...thinking(2_048), inferenceConfig: { maxTokens: 4_000, temperature: 0.5 } }, /`temperature` may only be set to 1 when thinking is enabled/],
   ['a forced tool choice with thinking', { ...userSays('Hi'), ...thinking(2_048), toolConfig: { ...tools, toolChoice: { any: {} } } }, /tool_choice forces tool use/],
   ['a prefill with thinking', { ...conversation(user('Hi'), assistant('Sure')), ...thinking(2_048) }, /prefill/],
   ['a temperature above 1', { ...userSays('Hi'), inferenceConfig: { temperature: 1.5 } }, /inferenceConfig\.temperature/],
-  ['five cache points', { ...userSays('Hi'), system: Array.from({ length: 5 }, () => ({ cachePoint: { type: 'default' as const } })) }, /maximum of 4 blocks/],
+  ['five cache points', { ...userSays('Hi'), system: Array.from({ length: 5 }, (_, n) => [{ text: `part ${n}` }, { cachePoint: { type: 'default' as const } }]).flat() }, /maximum of 4 blocks/],
 ];
 
 describe('request validation', () => {

@@ -41,7 +41,10 @@ async function synthesize(outputFormat: 'pcm' | 'mulaw' | 'alaw', sampleRate: st
 /** 20 ms frames cut at a jittered boundary (±40 % of a frame) and sent with random pauses, as a network delivers them. */
 async function* jitteredFrames(audio: Uint8Array, bytesPerFrame: number, seed: number): AsyncGenerator<AudioStream> {
   let state = seed;
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
   for (let at = 0; at < audio.length; ) {
     const size = Math.max(1, Math.round(bytesPerFrame * (0.6 + 0.8 * random())));
     yield { AudioEvent: { AudioChunk: audio.subarray(at, at + size) } };

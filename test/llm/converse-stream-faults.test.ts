@@ -89,11 +89,11 @@ describe('converseStream failures become ModelCallErrors that say what to do nex
     expect(error).toMatchObject({ code: 'ValidationException', recovery: 'none', httpStatus: 400, midStream: false });
   });
 
-  it('an unknown model is not retried anywhere', async () => {
+  it('an unknown model is not retried in another region but hands over to another model', async () => {
     withFaults({});
     const { error } = await streamOutcome(client, { ...userTurn('hello', 'unknown-1'), modelId: 'anthropic.claude-4-opus-20250120' });
-    expect(error?.recovery).toBe('none');
-    expect(['ResourceNotFoundException', 'ValidationException']).toContain(error?.code);
+    expect(error?.recovery).toBe('other-model');
+    expect(['ResourceNotFoundException', 'InvalidModelId']).toContain(error?.code);
   });
 
   it('an unreachable endpoint is retryable in another region', async () => {

@@ -24,8 +24,10 @@ describe('toModelCallError', () => {
     [new InternalServerException(metadata(500)), 'InternalServerException', 'retry-region', 500],
     [new ModelStreamErrorException(metadata(424)), 'ModelStreamErrorException', 'retry-region', 424],
     [new ValidationException(metadata(400)), 'ValidationException', 'none', 400],
-    [new AccessDeniedException(metadata(403)), 'AccessDeniedException', 'none', 403],
-    [new ResourceNotFoundException(metadata(404)), 'ResourceNotFoundException', 'none', 404],
+    // Per model (issue 12): no access to this model, or the model retired; another model can answer.
+    [new AccessDeniedException(metadata(403)), 'AccessDeniedException', 'other-model', 403],
+    [new ResourceNotFoundException(metadata(404)), 'ResourceNotFoundException', 'other-model', 404],
+    [new ValidationException({ $metadata: { httpStatusCode: 400 }, message: 'The provided model identifier is invalid.' }), 'InvalidModelId', 'other-model', 400],
   ])('maps %s to its code, recovery and HTTP status', (error, code, recovery, httpStatus) => {
     const mapped = toModelCallError(error, false);
     expect(mapped).toBeInstanceOf(ModelCallError);

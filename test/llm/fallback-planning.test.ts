@@ -15,6 +15,8 @@ const errors: Record<string, ModelCallError> = {
   throttled: new ModelCallError('too many requests', 'ThrottlingException', 'cheaper-model', false, 429),
   invalid: new ModelCallError('bad request', 'ValidationException', 'none', false, 400),
 };
+const accessDenied = new ModelCallError('no access', 'AccessDeniedException', 'other-model', false, 403);
+const retired = new ModelCallError('The provided model identifier is invalid.', 'InvalidModelId', 'other-model', false, 400);
 const error = (recovery: Recovery) => Object.values(errors).find((e) => e.recovery === recovery)!;
 const tried = (...attempts: Array<[string, string]>) => attempts.map(([modelId, region]) => ({ modelId, region, code: 'x' }));
 
@@ -49,6 +51,19 @@ describe('fallback planning', () => {
       { kind: 'canned', reason: 'exhausted' }],
   ])('%s', (_name, state, recovery, hop) => {
     expect(planFallback(state, error(recovery), ctx)).toEqual(hop);
+  });
+
+  it.each([
+    ['no access to the model → the next cheaper model here, counted as access_denied', accessDenied, 'access_denied'],
+    ['a retired or invalid model id → the next cheaper model here, counted as model_unavailable', retired, 'model_unavailable'],
+  ] as const)('%s', (_name, failure, reason) => {
+    expect(planFallback({ modelRef: 'sonnet', region: 'us-east-1', tried: [] }, failure, ctx))
+      .toEqual({ kind: 'model', modelRef: 'haiku-4.5', modelId: HAIKU, region: 'us-east-1', reason });
+  });
+
+  it('a refused cheapest model → the current model of another tier, not the canned answer', () => {
+    expect(planFallback({ modelRef: 'haiku', region: 'us-east-1', tried: [] }, accessDenied, ctx))
+      .toEqual({ kind: 'model', modelRef: 'opus-4.5', modelId: OPUS, region: 'us-east-1', reason: 'access_denied' });
   });
 
   it('without a fallback region, a sick region goes straight to a cheaper model', () => {

@@ -172,3 +172,36 @@ describe('Converse request building', () => {
     });
   });
 });
+
+describe('continuing words already spoken', () => {
+  const spoken: ChatMessage[] = [user('Can I book a cleaning?'), { role: 'assistant', content: [{ text: 'Sure, I can book that.' }] }];
+
+  it('sends them as an assistant prefill to a model that accepts it', () => {
+    const request = build({ history: spoken });
+    expect(request.messages?.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'Sure, I can book that.' }] });
+  });
+
+  it('puts them in the prompt for a model flagged as refusing prefill, ending on the user', () => {
+    const model = catalogue.resolve('sonnet-4.6', 'us-east-1');
+    expect(model.entry.prefill).toBe(false);
+    const request = build({ model, history: spoken });
+    expect(request.messages).toHaveLength(1);
+    const last = request.messages!.at(-1)!;
+    expect(last.role).toBe('user');
+    expect(last.content?.map((block) => block.text).join(' ')).toMatch(/Can I book a cleaning\?.*already said.*"Sure, I can book that\.".*without repeating/s);
+  });
+});
+
+describe('service tier', () => {
+  it('sends none unless the agent chooses one', () => {
+    expect(build().serviceTier).toBeUndefined();
+    expect(build({ agent: agent({ serviceTier: 'flex' }) }).serviceTier).toEqual({ type: 'flex' });
+  });
+
+  it('uses the first-answer tier on the first turn only', () => {
+    const chosen = agent({ serviceTier: 'default', firstAnswerServiceTier: 'priority' });
+    const call = { callId: 'call-1', agent: 'default' };
+    expect(build({ agent: chosen, call: { ...call, turn: 1 } }).serviceTier).toEqual({ type: 'priority' });
+    expect(build({ agent: chosen, call: { ...call, turn: 2 } }).serviceTier).toEqual({ type: 'default' });
+  });
+});

@@ -9,7 +9,7 @@ beforeAll(async () => {
 
 describe('fault injection during live calls', () => {
   it('covers every fault of the matrix', () => {
-    expect(outcomes.map((outcome) => outcome.fault)).toHaveLength(12);
+    expect(outcomes.map((outcome) => outcome.fault)).toHaveLength(14);
     for (const outcome of outcomes) expect(outcome.injected, outcome.fault).toBeGreaterThan(0);
   });
 

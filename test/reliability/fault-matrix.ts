@@ -39,6 +39,8 @@ const agents = {
   midstream: agent(),
   streamthrottled: agent(),
   stalled: agent(),
+  accessdenied: agent(),
+  retired: agent(),
   tools: agent({ tools: ['hanging_tool', 'throwing_tool', 'huge_tool'] }),
 };
 
@@ -51,6 +53,8 @@ const scripts = {
   midstream: { ttftMs: 5, tokensPerSecond: 200, rules: [{ reply: LONG_REPLY }], faults: { byModel: { 'claude-sonnet': { midStreamErrorRate: 1 } } } },
   streamthrottled: { ttftMs: 5, tokensPerSecond: 200, rules: [{ reply: LONG_REPLY }], faults: { byModel: { 'claude-sonnet': { inStreamThrottleRate: 1 } } } },
   stalled: { ...fast, rules: [{ reply: REPLY }], faults: { byModel: { 'claude-sonnet': { stallRate: 1, stallMs: 60_000 } } } },
+  accessdenied: { ...fast, rules: [{ reply: REPLY }], faults: { byModel: { 'claude-sonnet': { accessDeniedRate: 1 } } } },
+  retired: { ...fast, rules: [{ reply: REPLY }], faults: { byModel: { 'claude-sonnet': { resourceNotFoundRate: 1 } } } },
   tools: {
     ...fast,
     rules: [
@@ -177,6 +181,24 @@ export async function runFaultMatrix(): Promise<FaultOutcome[]> {
         const calls = await Promise.all([0, 1].map(() => runCall(url, 'streamthrottled', [plainTurn('Book me a cleaning'), plainTurn('Thanks')])));
         const injected = (await metricValue(test, 'aybiza_model_requests_total', { outcome: 'ThrottlingException' })) - before;
         return { calls, injected, ok: heardOnce(calls, LONG_REPLY) };
+      },
+    },
+    {
+      fault: 'No access to the model in this account (HTTP 403 AccessDeniedException)',
+      callerExperience: 'the answer, from the next model in the chain',
+      metric: 'aybiza_fallback_hops_total{reason="access_denied"}',
+      run: async () => {
+        const calls = await Promise.all([0, 1].map(() => runCall(url, 'accessdenied', [plainTurn('Hello'), plainTurn('Again')])));
+        return { calls, injected: await hops('access_denied'), ok: sameEveryTurn(calls, REPLY) };
+      },
+    },
+    {
+      fault: 'Model retired (HTTP 404 ResourceNotFoundException)',
+      callerExperience: 'the answer, from the next model in the chain',
+      metric: 'aybiza_fallback_hops_total{reason="model_unavailable"}',
+      run: async () => {
+        const calls = await Promise.all([0, 1].map(() => runCall(url, 'retired', [plainTurn('Hello'), plainTurn('Again')])));
+        return { calls, injected: await hops('model_unavailable'), ok: sameEveryTurn(calls, REPLY) };
       },
     },
     {
@@ -334,7 +356,14 @@ export async function runEmulatorRestart(): Promise<FaultOutcome> {
       if (index === 2) emulator = await startEmulatorProcess(script, dir.dir, emulator.port);
     });
     await drained(test);
-    const stored = await countStoredMessages(dynalite.endpoint, tableName, call.callId);
+    // The last turn's record is enqueued as the call ends, which can be after the queue read empty:
+    // wait for it (bounded), so only a message that never arrives counts as lost.
+    let stored = await countStoredMessages(dynalite.endpoint, tableName, call.callId);
+    for (let attempt = 0; attempt < 50 && stored < call.expectedMessages; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await drained(test);
+      stored = await countStoredMessages(dynalite.endpoint, tableName, call.callId);
+    }
     return {
       fault: 'Bedrock emulator process killed, then restarted',
       callerExperience: "the agent's canned answer while it is down, normal answers after",

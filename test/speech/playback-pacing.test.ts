@@ -43,7 +43,10 @@ describe('playback pacing', () => {
     const { transport, marks, sentAt } = recordingTransport(() => performance.now());
     const pacer = new PlaybackPacer(transport, { format: FORMAT });
     let settled = false;
-    const played = pacer.play('s1', pieces(330, 330)).then((outcome) => ((settled = true), outcome));
+    const played = pacer.play('s1', pieces(330, 330)).then((outcome) => {
+      settled = true;
+      return outcome;
+    });
     await until(() => marks.length === 1);
     expect(marks[0]!.framesBefore).toBe(3);
     expect(sentAt).toHaveLength(3);

@@ -1,0 +1,26 @@
+/**
+ * JSON for conversation messages, which hold one binary field: a redacted reasoning block's
+ * `redactedContent` is a blob that must go back to Bedrock as the same bytes. Plain JSON would turn
+ * a Uint8Array into an object of indices; these write it as `{"$bytes": "<base64>"}` and read that
+ * back as a Uint8Array, so Redis, DynamoDB and snapshots round-trip the bytes unchanged.
+ */
+const BYTES_TAG = '$bytes';
+
+/** A `JSON.stringify` replacer; reads the holder's raw value, since a Buffer's toJSON runs first. */
+export function messageJsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown> | undefined)?.[key];
+  if (raw instanceof Uint8Array) return { [BYTES_TAG]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
+  return value;
+}
+
+/** A `JSON.parse` reviver that turns `{"$bytes": "<base64>"}` back into a Uint8Array. */
+export function messageJsonReviver(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const tagged = (value as Record<string, unknown>)[BYTES_TAG];
+    if (typeof tagged === 'string' && Object.keys(value).length === 1) return Uint8Array.from(Buffer.from(tagged, 'base64'));
+  }
+  return value;
+}
+
+export const stringifyMessages = (value: unknown): string => JSON.stringify(value, messageJsonReplacer);
+export const parseMessages = (json: string): unknown => JSON.parse(json, messageJsonReviver);
