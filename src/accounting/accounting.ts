@@ -68,6 +68,8 @@ export interface Accounting {
   price(usage: TokenUsage, prices: ModelPrices): number;
   /** Resolves once a worker has loaded the tokenizer, so the first calls are not trimmed by the fallback. */
   ready(): Promise<void>;
+  /** Settles when the pool reports an error no task caught (a worker died outside a task); never after `close`. */
+  failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,10 @@ export function createAccounting(options: AccountingOptions): Accounting {
     maxQueue: options.poolSize + options.queueMax,
     idleTimeout: 60_000,
   });
+  let closing = false;
+  const failed = new Promise<Error>((resolve) => pool.on('error', (error: unknown) => {
+    if (!closing) resolve(error instanceof Error ? error : new Error(String(error)));
+  }));
   const ledgers = new CallLedgers();
   const calibration = new TokenCalibration();
   let inFlight = 0;
@@ -197,6 +203,11 @@ export function createAccounting(options: AccountingOptions): Accounting {
 
     ready: async () => { await pool.run({ system: '', toolsJson: '', history: [] }); },
 
-    close: () => pool.destroy(),
+    failed,
+
+    close: () => {
+      closing = true;
+      return pool.destroy();
+    },
   };
 }

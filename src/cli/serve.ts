@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { integerFlag } from './flags.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { startNode } from '../runtime/node.js';
+import { DataDirInUseError } from '../runtime/data-dir-lock.js';
+import { startNode, type RunningNode } from '../runtime/node.js';
 
 const USAGE = 'usage: aybiza serve [--host H] [--port P] [--metrics-port M] [--config FILE]';
 
@@ -36,7 +37,23 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   if (Number(process.versions.node.split('.')[0]) < 22) {
     log.warn({ event: 'serve.node_version', node: process.versions.node }, 'AWS SDK releases after the first week of January 2027 require Node 22 or later');
   }
-  const node = await startNode({ config, log });
+  let node: RunningNode;
+  try {
+    node = await startNode({ config, log });
+  } catch (error) {
+    // Not a fault of this program: say what to do, without a stack trace.
+    if (!(error instanceof DataDirInUseError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  void node.exited.then((reason) => {
+    if (reason.kind !== 'crash') return;
+    // The tree gave up after too many restarts: one line saying why, and a status a service manager acts on.
+    log.error({ event: 'serve.gave_up', error: reason.error.message });
+    log.flush();
+    process.stderr.write(`aybiza serve: the supervision tree gave up: ${reason.error.message.replace(/\s+/g, ' ')}\n`);
+    process.exit(1);
+  });
   // One line a launcher or test can wait for.
   process.stdout.write(`${JSON.stringify({ event: 'serve.ready', telephony: node.telephonyUrl, metrics: node.metricsUrl, bedrock: node.bedrockEndpoint ?? 'aws' })}\n`);
 

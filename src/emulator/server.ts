@@ -46,6 +46,8 @@ export interface RunningEmulator {
   setScript(script: ModelScript, agent?: string): void;
   /** Called once per model request when it is answered, refused, fails or is aborted by the client. */
   onRequestClosed(listener: (record: EmulatorRequestRecord) => void): () => void;
+  /** Settles when the listener fails or closes without `close` being called; never after `close`. */
+  failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     dual.server.listen({ port: options.port ?? 0, host, backlog: 8_192 }, () => resolve());
   });
   const port = (dual.server.address() as AddressInfo).port;
+  let closing = false;
+  const failed = new Promise<Error>((resolve) => {
+    dual.server.on('error', (error) => !closing && resolve(error));
+    dual.server.once('close', () => !closing && resolve(new Error(`the emulator on port ${port} stopped listening`)));
+  });
 
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -111,7 +118,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       state.listeners.add(listener);
       return () => state.listeners.delete(listener);
     },
-    close: () => dual.close(),
+    failed,
+    close: () => {
+      closing = true;
+      return dual.close();
+    },
   };
 }
 

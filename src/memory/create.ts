@@ -34,6 +34,11 @@ export interface OpenedMemory {
   writeQueueDepth(): number;
   /** Counters for metrics: hot-store failures served another way, hits, durable reads. */
   stats(): MemoryStats & { written: number };
+  /**
+   * Settles when memory fails on its own: the embedded dynalite process exits or the Redis connection
+   * ends for good. Never settles after `close`.
+   */
+  failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -77,14 +82,26 @@ export async function openMemory(options: MemoryConfig & { region: string; windo
 
   const store = createConversationStore({ hot, durable, writer, windowMessages: options.windowMessages, ttlSeconds: options.hotTtlSeconds, log });
   const responseCache = createResponseCache({ ...options.responseCache, redis, keyPrefix: options.keyPrefix, log });
-  log.info({ event: 'memory.opened', hot: hot.kind, durable: options.durable, table: options.tableName });
+  log.info({ event: 'memory.opened', hot: hot.kind, durable: options.durable, table: options.tableName, ...(embedded ? { dynalitePid: embedded.pid } : {}) });
+
+  let closing = false;
+  const failed = new Promise<Error>((resolve) => {
+    embedded?.failed.then(resolve);
+    // ioredis ends a connection only when told to or when its retry strategy gives up.
+    redis?.once('end', () => resolve(new Error('the Redis connection ended')));
+  }).then((error) => {
+    if (!closing) return error;
+    return new Promise<Error>(() => undefined);
+  });
 
   return {
     store,
     responseCache,
     writeQueueDepth: () => writer?.depth() ?? 0,
     stats: () => ({ ...store.stats(), written: writer?.written() ?? 0 }),
+    failed,
     async close() {
+      closing = true;
       await store.close();
       await embedded?.close();
       await redis?.quit().catch(() => redis.disconnect());

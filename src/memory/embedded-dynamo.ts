@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 export interface EmbeddedDynamo {
   endpoint: string;
+  /** The dynalite child process. */
+  pid: number;
+  /** Settles when the child process exits without being asked to: its history is unreachable from then on. */
+  failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -20,7 +24,11 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
   const typescript = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(typescript ? './dynalite-process.ts' : './dynalite-process.js', import.meta.url));
   const child = fork(entry, [path], { execArgv: typescript ? ['--import', import.meta.resolve('tsx')] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let closing = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const failed = new Promise<Error>((resolve) => child.once('exit', (code, signal) => {
+    if (!closing) resolve(new Error(`embedded DynamoDB (dynalite, pid ${child.pid}) exited (${signal ?? `code ${code}`})`));
+  }));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { type: string; port?: number; message?: string }) => {
       if (message.type === 'listening' && message.port) resolve(message.port);
@@ -30,7 +38,10 @@ export async function startEmbeddedDynamo(dataDir: string): Promise<EmbeddedDyna
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    failed,
     close: async () => {
+      closing = true;
       if (child.exitCode === null && child.connected) child.send({ type: 'close' });
       await exited;
     },

@@ -13,6 +13,8 @@ export interface MetricsServerOptions {
 
 export interface MetricsServer {
   url: string;
+  /** Settles when the listener fails after it started (an `error` event); never after `close`. */
+  failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -57,10 +59,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     });
   });
   const { port } = server.address() as AddressInfo;
+  let closing = false;
+  const failed = new Promise<Error>((resolve) => server.on('error', (error) => !closing && resolve(error)));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}`,
+    failed,
     close: () => new Promise<void>((resolve, reject) => {
+      closing = true;
       server.closeIdleConnections();
       server.close((error) => (error ? reject(error) : resolve()));
     }),

@@ -1,8 +1,8 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { createAccounting, type Accounting } from '../accounting/accounting.js';
 import { createCallEffects } from '../call/effects.js';
-import type { CallEffects } from '../call/machine.js';
 import { createCallPolicy } from '../call/policy.js';
+import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
 import { configuredModelRefs, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
 import { callSummary } from '../metrics/call-summary.js';
-import { startMetricsServer } from '../metrics/server.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
@@ -23,7 +23,8 @@ import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { eventLoopGuard } from './overload-guard.js';
 import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
-import { supervisor, type ChildHandle, type ChildSpec, type ExitReason } from './supervisor.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { supervisor, type ChildHandle, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
 
 export interface NodeOptions {
   config: AybizaConfig;
@@ -40,28 +41,37 @@ export interface RunningNode {
   telephonyUrl: string;
   metricsUrl: string;
   bedrockEndpoint: string | undefined;
-  emulator: RunningEmulator | undefined;
-  calls: CallSupervisor;
+  /** The running incarnations: each getter answers with the one started last (a restart replaces it). */
+  readonly emulator: RunningEmulator | undefined;
+  readonly calls: CallSupervisor;
+  readonly memory: OpenedMemory;
   metrics: RuntimeMetrics;
-  memory: OpenedMemory;
+  /** The root supervisor's exit: a crash when it gave up after too many restarts. */
+  exited: Promise<ExitReason>;
   /** Stops accepting calls, lets active ones finish up to `drainTimeoutMs`, ends the rest politely, flushes, closes. */
   shutdown(): Promise<void>;
 }
 
-/** What the children of the node hand to the ones started after them. */
-interface Services {
-  emulator?: RunningEmulator;
-  memory?: OpenedMemory;
-  accounting?: Accounting;
-  tools?: ToolRegistry;
-  calls?: CallSupervisor;
-  telephony?: TelephonyServer;
-  metricsUrl?: string;
-}
+/** Restarts of one subtree within this period, past the intensity, make its supervisor give up. */
+const RESTART_LIMITS = { intensity: 3, periodMs: 60_000 };
+/** First restart after 100 ms, doubling within the period: a crash loop does not spin the CPU. */
+const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
 
 /**
- * Starts one AYBIZA node: the supervision tree of DESIGN.md, declared as data. Children start in
- * list order, each handing what it made to the next, and stop in reverse order.
+ * Starts one AYBIZA node, its supervision tree declared as data (README, "Supervision"):
+ *
+ *     root (one_for_one)
+ *     ├── bedrock-emulator            (embedded emulator only)
+ *     ├── call-path (rest_for_one)
+ *     │   ├── accounting
+ *     │   ├── memory
+ *     │   ├── calls                   holds accounting and memory
+ *     │   └── telephony               holds calls
+ *     └── metrics                     reads the call path's current incarnations
+ *
+ * A child hands what it started to later ones through a {@link Provided} cell that it empties when
+ * it stops or fails; `rest_for_one` restarts every later child after it, so no child keeps a
+ * closed earlier one. Servers started on port 0 keep the port their first incarnation got.
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { config, log } = options;
@@ -76,10 +86,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const warnings = await verifyModelAccess({ region: config.bedrock.region, endpoint: config.bedrock.endpoint, models });
     for (const warning of warnings) log.warn({ event: 'model.legacy' }, warning);
   }
-  const services: Services = {};
   const clients = new Map<string, BedrockRuntimeClient>();
   const embeddedEmulator = config.bedrock.mode === 'emulator' && !config.bedrock.endpoint;
   let bedrockEndpoint = config.bedrock.endpoint;
+  const emulator = provided<RunningEmulator>('bedrock-emulator');
+  const accounting = provided<Accounting>('accounting');
+  const memory = provided<OpenedMemory>('memory');
+  const calls = provided<CallSupervisor>('calls');
+  const telephony = provided<TelephonyServer>('telephony');
+  const metricsServer = provided<MetricsServer>('metrics');
+  const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
 
   const bedrock = (region: string): BedrockRuntimeClient => {
     let client = clients.get(region);
@@ -97,45 +113,41 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     return client;
   };
 
-  const children: ChildSpec[] = [
-    ...(embeddedEmulator ? [{
-      id: 'bedrock-emulator',
-      restart: 'permanent' as const,
-      shutdownMs: 2_000,
-      start: async () => {
-        const emulator = await startEmulator({ models: emulatedModelsOf(catalogue.entries()), ...options.emulator });
-        services.emulator = emulator;
-        bedrockEndpoint = emulator.url;
-        log.info({ event: 'node.bedrock_emulator', url: emulator.url }, 'no AWS Bedrock configured: answering with the embedded emulator');
-        return handle(() => emulator.close());
-      },
-    }] : []),
-    {
-      id: 'memory',
-      restart: 'permanent',
-      shutdownMs: 10_000,
-      start: async () => {
-        const memory = await openMemory({
-          ...config.memory,
-          region: config.bedrock.region,
-          windowMessages: Math.max(...Object.values(config.agents).map((agent) => agent.windowMessages)),
-        }, log);
-        services.memory = memory;
-        metrics.setWriteQueueSource(() => memory.writeQueueDepth());
-        metrics.setHotStoreErrorsSource(() => memory.stats().hotErrors);
-        return handle(() => memory.close());
-      },
-    },
+  const countRestarts = (tree: Supervisor): Supervisor => {
+    tree.on('restart', (id, attempt, error) => {
+      metrics.actorRestarts.inc({ kind: 'service' });
+      log.warn({ event: 'node.child_restart', child: id, attempt, error: error.message });
+    });
+    return tree;
+  };
+
+  const callPath: ChildSpec[] = [
     {
       id: 'accounting',
       restart: 'permanent',
       shutdownMs: 5_000,
+      backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
-        const accounting = createAccounting({ ...config.accounting, metrics, log });
+        const started = createAccounting({ ...config.accounting, metrics, log });
         // The first trims would otherwise time out while the worker loads the tokenizer.
-        await accounting.ready();
-        services.accounting = accounting;
-        return handle(() => accounting.close());
+        await started.ready();
+        return accounting.provide(started, () => started.close(), started.failed);
+      },
+    },
+    {
+      id: 'memory',
+      restart: 'permanent',
+      shutdownMs: 10_000,
+      backoffMs: SERVICE_BACKOFF_MS,
+      start: async () => {
+        const opened = await openMemory({
+          ...config.memory,
+          region: config.bedrock.region,
+          windowMessages: Math.max(...Object.values(config.agents).map((agent) => agent.windowMessages)),
+        }, log);
+        metrics.setWriteQueueSource(() => opened.writeQueueDepth());
+        metrics.setHotStoreErrorsSource(() => opened.stats().hotErrors);
+        return memory.provide(opened, () => opened.close(), opened.failed);
       },
     },
     {
@@ -147,18 +159,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const webhooks = config.tools.webhooks.map((webhook) => createWebhookTool(webhook));
         const tools = createToolRegistry([...builtins, ...webhooks, ...(options.extraTools ?? [])]);
         refuseUnknownTools(config, tools);
-        services.tools = tools;
-        const accounting = required(services.accounting, 'accounting');
-        const effects = createCallEffects({
-          config, catalogue, bedrock, tools, metrics, log, accounting,
-          store: required(services.memory, 'memory').store,
-          responseCache: required(services.memory, 'memory').responseCache,
-        });
+        const ledgers = accounting.get();
+        const { store, responseCache } = memory.get();
+        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache });
         const overload = eventLoopGuard({ maxLagMs: config.server.maxEventLoopLagMs });
-        const calls = createCallSupervisor({
-          policy: createCallPolicy({ config, catalogue, tools, accounting }),
+        const supervisorOfCalls = createCallSupervisor({
+          policy: createCallPolicy({ config, catalogue, tools, accounting: ledgers }),
           effects: { ...effects, ...options.effectOverrides?.(effects) },
-          store: required(services.memory, 'memory').store,
+          store,
           log,
           knownAgents: new Set(Object.keys(config.agents)),
           maxCalls: config.server.maxCalls,
@@ -174,19 +182,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
                 callId: summary.callId,
                 outcome: summary.outcome,
                 turnLatenciesSeconds: (context?.latenciesMs ?? []).map((ms) => ms / 1000),
-                ledger: accounting.ledger(summary.callId),
+                ledger: ledgers.ledger(summary.callId),
               }),
               agent: summary.agent,
               durationMs: summary.endedAt - summary.startedAt,
             });
-            accounting.forget(summary.callId);
+            ledgers.forget(summary.callId);
           },
         });
-        services.calls = calls;
-        metrics.setActiveCallsSource(() => calls.active());
-        return handle(async () => {
+        metrics.setActiveCallsSource(() => supervisorOfCalls.active());
+        return calls.provide(supervisorOfCalls, async () => {
           overload.stop();
-          await calls.stop();
+          await supervisorOfCalls.stop();
         });
       },
     },
@@ -194,60 +201,102 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       id: 'telephony',
       restart: 'permanent',
       shutdownMs: 5_000,
+      backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
-        const telephony = await startTelephonyServer({
+        const server = await startTelephonyServer({
           host: config.server.host,
-          port: config.server.port,
+          port: ports.telephony,
           backlog: config.server.backlog,
           apiKeys: config.server.apiKeys,
           limits: config.server,
-          calls: required(services.calls, 'calls'),
+          calls: calls.get(),
           log,
           onFrame: (direction) => metrics.frames.inc({ direction }),
           onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
         });
-        services.telephony = telephony;
-        return handle(() => telephony.close());
+        ports.telephony = server.port;
+        return telephony.provide(server, () => server.close(), server.failed);
+      },
+    },
+  ];
+
+  const children: ChildSpec[] = [
+    ...(embeddedEmulator ? [{
+      // one_for_one: clients reach it by URL on every request and the restarted one keeps the port,
+      // so nothing holds the old one; calls in the gap get the fallback answer.
+      id: 'bedrock-emulator',
+      restart: 'permanent' as const,
+      shutdownMs: 2_000,
+      backoffMs: SERVICE_BACKOFF_MS,
+      start: async () => {
+        const started = await startEmulator({ models: emulatedModelsOf(catalogue.entries()), ...options.emulator, port: ports.emulator });
+        ports.emulator = started.port;
+        bedrockEndpoint = started.url;
+        log.info({ event: 'node.bedrock_emulator', url: started.url }, 'no AWS Bedrock configured: answering with the embedded emulator');
+        return emulator.provide(started, () => started.close(), started.failed);
+      },
+    }] : []),
+    {
+      id: 'call-path',
+      restart: 'permanent',
+      shutdownMs: config.server.drainTimeoutMs + 30_000,
+      start: async () => {
+        const tree = countRestarts(supervisor({ strategy: 'rest_for_one', ...RESTART_LIMITS }, callPath));
+        await tree.start();
+        return tree;
       },
     },
     {
       id: 'metrics',
       restart: 'permanent',
       shutdownMs: 2_000,
+      backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
         const server = await startMetricsServer({
           host: config.server.host,
-          port: config.server.metricsPort,
+          port: ports.metrics,
           metrics,
-          ready: async () => services.telephony !== undefined && (await required(services.memory, 'memory').store.healthy()),
+          // Not ready while the call path restarts: its cells are empty until it is back.
+          ready: async () => telephony.current() !== undefined && (await memory.current()?.store.healthy()) === true,
         });
-        services.metricsUrl = server.url;
-        return handle(() => server.close());
+        ports.metrics = Number(new URL(server.url).port);
+        return metricsServer.provide(server, () => server.close(), server.failed);
       },
     },
   ];
 
-  const root = supervisor({ strategy: 'one_for_one', intensity: 5, periodMs: 60_000 }, children);
-  await root.start();
-  const calls = required(services.calls, 'calls');
-  const telephony = required(services.telephony, 'telephony');
-  log.info({ event: 'node.started', telephony: telephony.url, metrics: services.metricsUrl });
+  const lock = lockDataDir(config.memory.dataDir);
+  const root = countRestarts(supervisor({ strategy: 'one_for_one', ...RESTART_LIMITS }, children));
+  void root.exited.then(() => lock.release());
+  try {
+    await root.start();
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const telephonyUrl = telephony.get().url;
+  const metricsUrl = metricsServer.get().url;
+  log.info({ event: 'node.started', telephony: telephonyUrl, metrics: metricsUrl });
 
   let stopping: Promise<void> | undefined;
   return {
-    telephonyUrl: telephony.url,
-    metricsUrl: required(services.metricsUrl, 'metrics'),
+    telephonyUrl,
+    metricsUrl,
     bedrockEndpoint,
-    emulator: services.emulator,
-    calls,
+    get emulator() { return emulator.current(); },
+    get calls() { return calls.get(); },
+    get memory() { return memory.get(); },
     metrics,
-    memory: required(services.memory, 'memory'),
+    exited: root.exited,
     shutdown: () => {
       stopping ??= (async () => {
-        telephony.stopAccepting();
-        log.info({ event: 'node.draining', activeCalls: calls.active(), drainTimeoutMs: config.server.drainTimeoutMs });
-        const drained = await calls.idle(config.server.drainTimeoutMs);
-        if (!drained) await calls.endAll(5_000);
+        telephony.current()?.stopAccepting();
+        const active = calls.current();
+        log.info({ event: 'node.draining', activeCalls: active?.active() ?? 0, drainTimeoutMs: config.server.drainTimeoutMs });
+        if (active) {
+          const drained = await active.idle(config.server.drainTimeoutMs);
+          if (!drained) await active.endAll(5_000);
+        }
         await root.stop();
         for (const client of clients.values()) client.destroy();
         log.info({ event: 'node.stopped' });
@@ -266,20 +315,49 @@ function refuseUnknownTools(config: AybizaConfig, tools: ToolRegistry): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-/** A service child whose only lifecycle is start and close. */
-function handle(close: () => Promise<void>): ChildHandle {
-  let settle!: (reason: ExitReason) => void;
-  const exited = new Promise<ExitReason>((resolve) => (settle = resolve));
-  return {
-    exited,
-    stop: async () => {
-      await close();
-      settle({ kind: 'shutdown' });
-    },
-  };
+/**
+ * What a child hands to the children after it: set when the child started, emptied as soon as it
+ * stops or fails, so a later child started afterwards never gets a closed one.
+ */
+interface Provided<T> {
+  /** Publishes `value` and returns the child's handle; `exited` is a crash when `failed` settles first. */
+  provide(value: T, close: () => Promise<void>, failed?: Promise<Error>): ChildHandle;
+  /** The running value; throws when the child providing it is not running. */
+  get(): T;
+  current(): T | undefined;
 }
 
-function required<T>(value: T | undefined, name: string): T {
-  if (value === undefined) throw new Error(`${name} is not running`);
-  return value;
+function provided<T>(name: string): Provided<T> {
+  let value: T | undefined;
+  return {
+    provide(started, close, failed) {
+      value = started;
+      let settle!: (reason: ExitReason) => void;
+      const exited = new Promise<ExitReason>((resolve) => (settle = resolve));
+      let stopping = false;
+      void failed?.then(async (error) => {
+        if (stopping) return;
+        stopping = true;
+        if (value === started) value = undefined;
+        // Release what still works (sockets, connections, the journal) before the restart opens it again.
+        await close().catch(() => undefined);
+        settle({ kind: 'crash', error });
+      });
+      return {
+        exited,
+        stop: async () => {
+          if (stopping) return;
+          stopping = true;
+          if (value === started) value = undefined;
+          await close();
+          settle({ kind: 'shutdown' });
+        },
+      };
+    },
+    get() {
+      if (value === undefined) throw new Error(`${name} is not running`);
+      return value;
+    },
+    current: () => value,
+  };
 }

@@ -5,7 +5,7 @@ import {
 import { listeners } from './listeners.js';
 import { mailbox } from './mailbox.js';
 import {
-  backoffDelayMs, recordRestart, restartCause, restartsAfter, waitBeforeRestart,
+  backoffDelayMs, monotonicMs, recordRestart, restartCause, restartsAfter, waitBeforeRestart,
   type PendingRestart, type RestartIntensity,
 } from './restart-policy.js';
 
@@ -119,7 +119,7 @@ export function supervisor(flags: SupervisorFlags, specs: ReadonlyArray<ChildSpe
     let slot = failed;
     let cause = error;
     for (;;) {
-      const now = Date.now();
+      const now = monotonicMs();
       const recorded = recordRestart(restarts, now, flags);
       restarts = recorded.restarts;
       if (recorded.exceeded) return giveUp(slot, cause);

@@ -24,6 +24,8 @@ export interface TelephonyServer {
   readonly url: string;
   /** Refuses new upgrades; calls already connected go on. */
   stopAccepting(): void;
+  /** Settles when the listener fails after it started (an `error` event); never after `close`. */
+  failed: Promise<Error>;
   /** Closes every socket and the listener. */
   close(): Promise<void>;
   connections(): number;
@@ -84,6 +86,8 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     });
   });
   const port = (http.address() as AddressInfo).port;
+  let closing = false;
+  const failed = new Promise<Error>((resolve) => http.on('error', (error) => !closing && resolve(error)));
   log.info({ event: 'telephony.listening', url: `ws://${host}:${port}${CALLS_PATH}`, authenticated: options.apiKeys.length > 0 });
 
   return {
@@ -93,7 +97,9 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
       accepting = false;
     },
     connections: () => sockets.size,
+    failed,
     close: async () => {
+      closing = true;
       accepting = false;
       for (const ws of sockets) ws.terminate();
       wss.close();

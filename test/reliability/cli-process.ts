@@ -72,3 +72,15 @@ export async function stopChild(service: ChildService, signal: NodeJS.Signals = 
   if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill(signal);
   return service.exited;
 }
+
+/** Runs `tsx src/cli.ts ...args` to its end, for commands expected to stop on their own. */
+export function runCliToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), ...args], {
+    cwd: REPO,
+    env: { ...process.env, AYBIZA_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}

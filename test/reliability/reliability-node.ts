@@ -45,8 +45,13 @@ export async function countStoredMessages(endpoint: string, tableName: string, c
 }
 
 /** The sum of a metric's samples on the node's /metrics whose labels include `labels`. */
-export async function metricValue(test: ReliabilityNode, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${test.node.metricsUrl}/metrics`)).text();
+export function metricValue(test: ReliabilityNode, name: string, labels: Record<string, string> = {}): Promise<number> {
+  return scrapeMetric(test.node.metricsUrl, name, labels);
+}
+
+/** The sum of a metric's samples on a /metrics page whose labels include `labels`. */
+export async function scrapeMetric(metricsUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
