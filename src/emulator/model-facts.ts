@@ -45,20 +45,7 @@ export const isRetired = (model: EmulatedModel, today: string): boolean =>
   model.lifecycle === 'eol' || (model.eolDate !== undefined && model.eolDate <= today);
 
 /** The facts of a model as a configuration states them (the catalogue's entries fit this shape). */
-export interface ConfiguredModel {
-  alias: string;
-  id: string;
-  profiles: Record<string, string>;
-  lifecycle: EmulatedModel['lifecycle'];
-  eolDate?: string;
-  maxOutputTokens: number;
-  minCacheTokens: number;
-  cacheTtls: string[];
-  thinkingTypes: string[];
-  prefill: boolean;
-  temperatureWithTopP: boolean;
-  profileOnly: boolean;
-}
+export type ConfiguredModel = Omit<EmulatedModel, 'geos'> & { profiles: Record<string, string> };
 
 /** Models a configuration adds or changes, for an embedded emulator to serve as the catalogue describes them. */
 export const emulatedModelsOf = (models: readonly ConfiguredModel[]): EmulatedModel[] =>
