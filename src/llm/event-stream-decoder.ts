@@ -31,30 +31,39 @@ type SdkDeserializer = (input: Record<string, Message>) => Promise<Record<string
  */
 export const leanEventStreamSerdeProvider: SerdeProvider = (options) => {
   const sdk = eventStreamSerdeProvider(options) as Marshaller;
-  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const codec = new EventStreamCodec(headerUtf8, fromUtf8);
   return {
-    deserialize: (body: unknown, deserializer: SdkDeserializer) => decodeEvents(messagesOf(body as AsyncIterable<Uint8Array>), codec, deserializer),
+    deserialize: (body: unknown, deserializer: SdkDeserializer) => decodeEvents(body as AsyncIterable<Uint8Array>, codec, deserializer),
     // Only the request side of bidirectional operations serializes; the runtime has none, and the SDK's is kept.
     serialize: sdk.serialize.bind(sdk),
   } as Marshaller;
 };
 
-/** Splits the body's chunks into whole event-stream messages (a 4-byte big-endian total length leads each). */
-async function* messagesOf(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/**
+ * Splits the body's chunks into whole event-stream messages (a 4-byte big-endian total length leads
+ * each) and decodes them, in one generator: each async generator between the body and the caller
+ * is a promise and a microtask per event.
+ */
+async function* decodeEvents(body: AsyncIterable<Uint8Array>, codec: EventStreamCodec, deserializer: SdkDeserializer): AsyncGenerator<Record<string, unknown>> {
   let pending: Uint8Array = new Uint8Array(0);
   for await (const chunk of body) {
-    let buffer = pending.length === 0 ? chunk : concat(pending, chunk);
+    const buffer = pending.length === 0 ? chunk : concat(pending, chunk);
     let offset = 0;
     while (buffer.length - offset >= 4) {
       const total = new DataView(buffer.buffer, buffer.byteOffset + offset, 4).getUint32(0, false);
       // Prelude (12 bytes) and message CRC (4): a shorter length is corrupt and would never advance.
       if (total < 16) throw new Error(`Event stream message of ${total} bytes is shorter than its prelude`);
       if (buffer.length - offset < total) break;
-      yield buffer.subarray(offset, offset + total);
+      const message = codec.decode(buffer.subarray(offset, offset + total));
       offset += total;
+      const eventType = message.headers[':event-type']?.value;
+      const lean = message.headers[':message-type']?.value === 'event' && typeof eventType === 'string'
+        ? leanEvent(eventType, message.body)
+        : undefined;
+      const event = lean ?? await sdkEvent(message, deserializer);
+      if (event !== undefined) yield event;
     }
-    buffer = buffer.subarray(offset);
-    pending = buffer;
+    pending = buffer.subarray(offset);
   }
   if (pending.length > 0) throw new Error('Truncated event message received.');
 }
@@ -66,20 +75,23 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return joined;
 }
 
-async function* decodeEvents(messages: AsyncIterable<Uint8Array>, codec: EventStreamCodec, deserializer: SdkDeserializer): AsyncGenerator<Record<string, unknown>> {
-  for await (const bytes of messages) {
-    const message = codec.decode(bytes);
-    const eventType = message.headers[':event-type']?.value;
-    if (message.headers[':message-type']?.value === 'event' && typeof eventType === 'string') {
-      const event = leanEvent(eventType, message.body);
-      if (event !== undefined) {
-        yield event;
-        continue;
-      }
-    }
-    const event = await sdkEvent(message, deserializer);
-    if (event !== undefined) yield event;
+/**
+ * The header names and values of ConverseStream messages. The codec decodes every header name and
+ * string value to a new string (a fifth of the decoding); these come back as the same interned
+ * strings after a byte comparison, and any other header is decoded as before.
+ */
+const KNOWN_HEADER_STRINGS = [
+  ':event-type', ':content-type', ':message-type', ':exception-type', 'event', 'exception', 'application/json',
+  'messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata',
+].map((text) => ({ text, bytes: fromUtf8(text) }));
+
+function headerUtf8(bytes: Uint8Array): string {
+  candidates: for (const known of KNOWN_HEADER_STRINGS) {
+    if (known.bytes.length !== bytes.length) continue;
+    for (let i = 0; i < bytes.length; i += 1) if (known.bytes[i] !== bytes[i]) continue candidates;
+    return known.text;
   }
+  return toUtf8(bytes);
 }
 
 /**
@@ -162,17 +174,20 @@ function leanEvent(eventType: string, body: Uint8Array): Record<string, unknown>
     return undefined;
   }
   if (!isRecord(json)) return undefined;
-  const { [PADDING_MEMBER]: _padding, ...fields } = json;
-  const value = copyShape(fields, shape);
+  const value = copyShape(json, shape, PADDING_MEMBER);
   return value === undefined ? undefined : { [eventType]: value };
 }
 
-function copyShape(json: Record<string, unknown>, shape: Shape): Record<string, unknown> | undefined {
+/** A copy of `json` with the shape's members, or undefined if it holds another; `skip` is dropped (the padding, at the top). */
+function copyShape(json: Record<string, unknown>, shape: Shape, skip?: string): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   let count = 0;
   for (const key in json) {
     const field = shape.members[key];
-    if (field === undefined) return undefined;
+    if (field === undefined) {
+      if (key === skip) continue;
+      return undefined;
+    }
     const value = copyField(json[key], field);
     if (value === undefined) return undefined;
     out[key] = value;
