@@ -24,7 +24,7 @@ function pieces(text: string): string[] {
   return text.match(/.{1,4}/gs) ?? [];
 }
 
-export function streamBytes(): Uint8Array[] {
+function streamBytes(): Uint8Array[] {
   const codec = new EventStreamCodec(toUtf8, fromUtf8);
   const header = (value: string) => ({ type: 'string' as const, value });
   const event = (eventType: string, payload: Record<string, unknown>, padding: number): Uint8Array => codec.encode({
@@ -45,7 +45,7 @@ interface EventStreamProtocol {
   deserializeEventStream(input: { response: { body: unknown }; responseSchema: NormalizedSchema; initialResponseContainer: object }): Promise<AsyncIterable<unknown>>;
 }
 
-export async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<number> {
+async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<number> {
   const protocol = client.config.protocol as unknown as EventStreamProtocol;
   const responseSchema = NormalizedSchema.of(ConverseStreamResponse$);
   let events = 0;

@@ -120,7 +120,11 @@ function reuseEventStreamSerde(client: BedrockRuntimeClient): void {
   };
 }
 
-/** One client per region and process: it owns the connections that every call in the region shares. */
+/**
+ * One client per region and process: it owns the connections that every call in the region shares.
+ * Endpoint and credentials are then resolved once per region already: the SDK caches the endpoint
+ * per parameter set (EndpointCache) and memoizes the credential provider until the keys expire.
+ */
 export function createBedrockClient(options: BedrockClientOptions): BedrockRuntimeClient {
   assertOptions(options);
   const client = new BedrockRuntimeClient({
