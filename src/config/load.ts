@@ -34,6 +34,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AWS_REGION', path: ['bedrock', 'region'], kind: 'string' },
   { name: 'AYBIZA_FALLBACK_REGION', path: ['bedrock', 'fallbackRegion'], kind: 'string' },
   { name: 'AYBIZA_REQUEST_HANDLER', path: ['bedrock', 'requestHandler'], kind: 'string' },
+  { name: 'AYBIZA_BEDROCK_DECODER', path: ['bedrock', 'decoder'], kind: 'string' },
   { name: 'AYBIZA_MODEL', path: ['agents', 'default', 'model'], kind: 'string' },
   { name: 'AYBIZA_HOT_MEMORY', path: ['memory', 'hot'], kind: 'string' },
   { name: 'AYBIZA_REDIS_URL', path: ['memory', 'redisUrl'], kind: 'string' },

@@ -55,6 +55,8 @@ const bedrockSchema = z.strictObject({
   requestHandler: z.enum(['h2-session', 'h2-shared', 'http1']).default('h2-shared'),
   maxSockets: positiveInt.default(256),
   maxAttempts: positiveInt.max(10).default(1),
+  // The SDK's own per-event deserializer stays selectable for comparison and debugging (src/llm/event-stream-decoder.ts).
+  decoder: z.enum(['lean', 'sdk']).default('lean'),
   idleTimeoutMs: positiveInt.default(10_000),
   firstEventTimeoutMs: positiveInt.default(8_000),
 });

@@ -2,6 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import { BEDROCK_DECODER_KINDS, leanEventStreamSerdeProvider, type BedrockDecoderKind } from './event-stream-decoder.js';
 
 /**
  * How the SDK carries requests:
@@ -25,6 +26,8 @@ export interface BedrockClientOptions {
   maxSockets: number;
   /** SDK attempts per call, retries included (the SDK's standard mode). */
   maxAttempts: number;
+  /** How response events are decoded (event-stream-decoder.ts); `lean` unless given. */
+  decoder?: BedrockDecoderKind;
 }
 
 export const REQUEST_HANDLER_KINDS: readonly RequestHandlerKind[] = ['h2-session', 'h2-shared', 'http1'];
@@ -79,6 +82,9 @@ function assertOptions(options: BedrockClientOptions): void {
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
     throw new Error(`createBedrockClient: maxAttempts is ${options.maxAttempts}; expected an integer >= 1`);
   }
+  if (options.decoder !== undefined && !BEDROCK_DECODER_KINDS.includes(options.decoder)) {
+    throw new Error(`createBedrockClient: decoder is ${JSON.stringify(options.decoder)}; expected one of ${BEDROCK_DECODER_KINDS.join(', ')}`);
+  }
   if (options.endpoint !== undefined && !/^https?:\/\/[^/]+/.test(options.endpoint)) {
     throw new Error(`createBedrockClient: endpoint is ${JSON.stringify(options.endpoint)}; expected an http:// or https:// URL`);
   }
@@ -114,7 +120,11 @@ function reuseEventStreamSerde(client: BedrockRuntimeClient): void {
   };
 }
 
-/** One client per region and process: it owns the connections that every call in the region shares. */
+/**
+ * One client per region and process: it owns the connections that every call in the region shares.
+ * Endpoint and credentials are then resolved once per region already: the SDK caches the endpoint
+ * per parameter set (EndpointCache) and memoizes the credential provider until the keys expire.
+ */
 export function createBedrockClient(options: BedrockClientOptions): BedrockRuntimeClient {
   assertOptions(options);
   const client = new BedrockRuntimeClient({
@@ -122,6 +132,7 @@ export function createBedrockClient(options: BedrockClientOptions): BedrockRunti
     maxAttempts: options.maxAttempts,
     requestHandler: requestHandlerFor(options.handler, options.maxSockets),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...((options.decoder ?? 'lean') === 'lean' ? { eventStreamSerdeProvider: leanEventStreamSerdeProvider } : {}),
     // With AWS_BEARER_TOKEN_BEDROCK set the SDK prefers bearer auth and would send that real token
     // to the emulator; pinning SigV4 with dummy keys keeps every real secret on this side.
     ...(options.credentials === 'emulator'

@@ -107,6 +107,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         handler: config.bedrock.requestHandler,
         maxSockets: config.bedrock.maxSockets,
         maxAttempts: config.bedrock.maxAttempts,
+        decoder: config.bedrock.decoder,
       });
       clients.set(region, client);
     }

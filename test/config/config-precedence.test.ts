@@ -19,7 +19,7 @@ describe('configuration precedence', () => {
   it('runs on defaults alone in emulator mode with an empty environment', () => {
     const config = loadConfig({ env: {} });
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, metricsPort: 9464, apiKeys: [], maxCalls: 5000 });
-    expect(config.bedrock).toMatchObject({ mode: 'emulator', region: 'us-east-1', fallbackRegion: 'us-west-2', requestHandler: 'h2-shared' });
+    expect(config.bedrock).toMatchObject({ mode: 'emulator', region: 'us-east-1', fallbackRegion: 'us-west-2', requestHandler: 'h2-shared', decoder: 'lean' });
     expect(config.memory).toMatchObject({ hot: 'auto', durable: 'embedded', redisUrl: 'redis://127.0.0.1:6379', writeBehind: { maxBatch: 25 } });
     expect(config.log.level).toBe('info');
     expect(isAbsolute(config.tools.fixturesDir) && config.tools.fixturesDir.endsWith(join('scenarios', 'fixtures'))).toBe(true);
@@ -58,11 +58,11 @@ describe('configuration precedence', () => {
         AYBIZA_HOST: '0.0.0.0', AYBIZA_API_KEYS: ' key-one-123, key-two-456 ,', AYBIZA_MAX_CALLS: '12',
         AYBIZA_BEDROCK_MODE: 'emulator', AYBIZA_BEDROCK_ENDPOINT: 'http://127.0.0.1:4000', AWS_DEFAULT_REGION: 'eu-west-1',
         AYBIZA_FALLBACK_REGION: 'eu-central-1', AYBIZA_MODEL: 'haiku', AYBIZA_REDIS_URL: 'redis://:pw@10.0.0.1:6380',
-        AYBIZA_DATA_DIR: '/var/lib/aybiza', AYBIZA_LOG_LEVEL: 'silent',
+        AYBIZA_DATA_DIR: '/var/lib/aybiza', AYBIZA_LOG_LEVEL: 'silent', AYBIZA_BEDROCK_DECODER: 'sdk',
       },
     });
     expect(config.server).toMatchObject({ host: '0.0.0.0', apiKeys: ['key-one-123', 'key-two-456'], maxCalls: 12 });
-    expect(config.bedrock).toMatchObject({ mode: 'emulator', endpoint: 'http://127.0.0.1:4000', region: 'eu-west-1', fallbackRegion: 'eu-central-1' });
+    expect(config.bedrock).toMatchObject({ mode: 'emulator', endpoint: 'http://127.0.0.1:4000', region: 'eu-west-1', fallbackRegion: 'eu-central-1', decoder: 'sdk' });
     expect(config.agents.default).toMatchObject({ model: 'haiku', tools: ['lookup_customer', 'book_appointment', 'search_knowledge', 'transfer_call'] });
     expect(config.memory).toMatchObject({ redisUrl: 'redis://:pw@10.0.0.1:6380', dataDir: '/var/lib/aybiza' });
     expect(config.log.level).toBe('silent');

@@ -1,5 +1,6 @@
 import { BedrockRuntimeClient, ConverseStreamCommand, type ConverseStreamCommandInput, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { leanEventStreamSerdeProvider } from '../../src/llm/event-stream-decoder.js';
 
 export const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 export const HAIKU = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
@@ -15,6 +16,8 @@ export function sdkClient(url: string, transport: Transport, options: { region?:
     credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' },
     maxAttempts: options.maxAttempts ?? 1,
     ...(transport === 'http1' ? { requestHandler: new NodeHttpHandler() } : {}),
+    // AYBIZA_BEDROCK_DECODER=lean runs these on the runtime's decoder; the SDK's own is the default here.
+    ...(process.env.AYBIZA_BEDROCK_DECODER === 'lean' ? { eventStreamSerdeProvider: leanEventStreamSerdeProvider } : {}),
   });
 }
 

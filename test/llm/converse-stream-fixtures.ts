@@ -4,6 +4,7 @@ import { createBedrockClient, type RequestHandlerKind } from '../../src/llm/bedr
 import { converseStream, type ConverseStreamOptions } from '../../src/llm/converse-stream.js';
 import type { ModelCallError } from '../../src/llm/errors.js';
 import type { ModelEvent } from '../../src/llm/events.js';
+import { BEDROCK_DECODER_KINDS, type BedrockDecoderKind } from '../../src/llm/event-stream-decoder.js';
 
 export const MODEL_ID = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 
@@ -13,8 +14,15 @@ export const TOOLS = ['lookup_customer', 'search_knowledge', 'transfer_call'].ma
 
 export const STREAM_OPTIONS: ConverseStreamOptions = { idleTimeoutMs: 5_000, firstEventTimeoutMs: 10_000 };
 
+/** The suites run on either decoder: `AYBIZA_BEDROCK_DECODER=sdk npx vitest run test/llm` (lean by default). */
+export function decoderUnderTest(): BedrockDecoderKind {
+  const decoder = process.env.AYBIZA_BEDROCK_DECODER ?? 'lean';
+  if (!BEDROCK_DECODER_KINDS.includes(decoder as BedrockDecoderKind)) throw new Error(`AYBIZA_BEDROCK_DECODER is ${decoder}; expected lean or sdk`);
+  return decoder as BedrockDecoderKind;
+}
+
 export function emulatorClient(url: string, handler: RequestHandlerKind = 'h2-session', maxAttempts = 1): BedrockRuntimeClient {
-  return createBedrockClient({ region: 'us-east-1', endpoint: url, credentials: 'emulator', handler, maxSockets: 64, maxAttempts });
+  return createBedrockClient({ region: 'us-east-1', endpoint: url, credentials: 'emulator', handler, maxSockets: 64, maxAttempts, decoder: decoderUnderTest() });
 }
 
 export function userTurn(text: string, callId: string, extra: Partial<ConverseStreamCommandInput> = {}): ConverseStreamCommandInput {

@@ -90,6 +90,7 @@ describe('createBedrockClient options', () => {
     [{ maxAttempts: 1.5 }, 'maxAttempts'],
     [{ endpoint: '127.0.0.1:4000' }, 'endpoint'],
     [{ credentials: 'default' }, 'credentials'],
+    [{ decoder: 'fast' }, 'decoder'],
   ])('refuses %o naming %s', (override, field) => {
     expect(() => createBedrockClient({ ...valid, ...override } as never)).toThrow(field);
   });

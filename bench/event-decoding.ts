@@ -1,0 +1,98 @@
+import { ConverseStreamResponse$, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { NormalizedSchema } from '@smithy/core/schema';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { createBedrockClient } from '../src/llm/bedrock-client.js';
+import { BEDROCK_DECODER_KINDS, type BedrockDecoderKind } from '../src/llm/event-stream-decoder.js';
+
+/**
+ * CPU per ConverseStream event for each decoder, on the same bytes: the response body of a spoken
+ * turn as Claude on Bedrock streams it (a delta per token-sized piece, each padded with `p`), one
+ * chunk per event, through the client protocol's deserializeEventStream, which is what the SDK runs
+ * on a response's body after HTTP. Request, signing and HTTP are the same on both paths and left out.
+ *
+ *   npx tsx bench/event-decoding.ts [streams per round]                    (default 2000)
+ *   npx tsc -p tsconfig.json --noEmit false --outDir dist && node dist/bench/event-decoding.js   (compiled)
+ */
+const ROUNDS = 5;
+const BASELINE: BedrockDecoderKind = 'sdk';
+const REPLY = 'Thanks for calling Harbor Dental. We are open Monday to Friday from eight to six, and on Saturday '
+  + 'mornings from nine to one. What would you like to do today?';
+
+/** Token-sized pieces (about four characters), as the emulator and Bedrock cut them. */
+function pieces(text: string): string[] {
+  return text.match(/.{1,4}/gs) ?? [];
+}
+
+function streamBytes(): Uint8Array[] {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const header = (value: string) => ({ type: 'string' as const, value });
+  const event = (eventType: string, payload: Record<string, unknown>, padding: number): Uint8Array => codec.encode({
+    headers: { ':event-type': header(eventType), ':content-type': header('application/json'), ':message-type': header('event') },
+    body: fromUtf8(JSON.stringify({ ...payload, p: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456'.slice(0, padding) })),
+  });
+  return [
+    event('messageStart', { role: 'assistant' }, 40),
+    ...pieces(REPLY).map((piece, i) => event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: piece } }, (i * 7) % 50)),
+    event('contentBlockStop', { contentBlockIndex: 0 }, 30),
+    event('messageStop', { stopReason: 'end_turn' }, 20),
+    event('metadata', { usage: { inputTokens: 812, outputTokens: 36, totalTokens: 848 }, metrics: { latencyMs: 412 } }, 10),
+  ];
+}
+
+/** The part of the client's protocol that turns a response body into its event stream. */
+interface EventStreamProtocol {
+  deserializeEventStream(input: { response: { body: unknown }; responseSchema: NormalizedSchema; initialResponseContainer: object }): Promise<AsyncIterable<unknown>>;
+}
+
+async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<number> {
+  const protocol = client.config.protocol as unknown as EventStreamProtocol;
+  const responseSchema = NormalizedSchema.of(ConverseStreamResponse$);
+  let events = 0;
+  for (let i = 0; i < streams; i += 1) {
+    async function* body(): AsyncGenerator<Uint8Array> { yield* chunks; }
+    const stream = await protocol.deserializeEventStream({ response: { body: body() }, responseSchema, initialResponseContainer: {} });
+    for await (const _event of stream) events += 1;
+  }
+  return events;
+}
+
+interface Round { cpuUsPerEvent: number; events: number }
+
+async function round(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<Round> {
+  const before = process.cpuUsage();
+  const events = await decodeStreams(client, chunks, streams);
+  const cpu = process.cpuUsage(before);
+  return { cpuUsPerEvent: (cpu.user + cpu.system) / events, events };
+}
+
+export async function run(streams = 2_000, only?: BedrockDecoderKind): Promise<void> {
+  const chunks = streamBytes();
+  const clients = new Map(BEDROCK_DECODER_KINDS.filter((d) => !only || d === only || d === BASELINE).map((decoder) => [decoder, createBedrockClient({
+    region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: 'emulator', handler: 'http1', maxSockets: 1, maxAttempts: 1, decoder,
+  })]));
+  try {
+    const rounds = new Map<BedrockDecoderKind, Round[]>();
+    for (const client of clients.values()) await decodeStreams(client, chunks, streams / 4);
+    // Rounds alternate the decoders so drift of the machine (JIT, other load) hits both alike.
+    for (let r = 0; r < ROUNDS; r += 1) {
+      for (const [decoder, client] of clients) rounds.set(decoder, [...(rounds.get(decoder) ?? []), await round(client, chunks, streams)]);
+    }
+    const median = (runs: Round[]) => [...runs].sort((a, b) => a.cpuUsPerEvent - b.cpuUsPerEvent)[Math.floor(runs.length / 2)]!;
+    const base = median(rounds.get(BASELINE)!).cpuUsPerEvent;
+    process.stdout.write(`${chunks.length} events per stream, ${streams} streams per round, median of ${ROUNDS} rounds\n`);
+    process.stdout.write(`${'decoder'.padEnd(8)}${'cpu µs/event'.padStart(14)}${'events/s of one core'.padStart(22)}${'vs sdk'.padStart(9)}\n`);
+    for (const [decoder, runs] of rounds) {
+      const { cpuUsPerEvent } = median(runs);
+      process.stdout.write(`${decoder.padEnd(8)}${cpuUsPerEvent.toFixed(2).padStart(14)}${(1e6 / cpuUsPerEvent).toFixed(0).padStart(22)}`
+        + `${`${(base / cpuUsPerEvent).toFixed(1)}x`.padStart(9)}\n`);
+    }
+  } finally {
+    for (const client of clients.values()) client.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const streams = Number(process.argv[2]);
+  await run(streams > 0 ? streams : undefined);
+}
