@@ -33,7 +33,7 @@ export interface OpenedMemory {
   responseCache: ResponseCache;
   writeQueueDepth(): number;
   /** Counters for metrics: hot-store failures served another way, hits, durable reads. */
-  stats(): MemoryStats & { written: number };
+  stats(): MemoryStats & { written: number; unjournaled: number };
   close(): Promise<void>;
 }
 
@@ -83,7 +83,7 @@ export async function openMemory(options: MemoryConfig & { region: string; windo
     store,
     responseCache,
     writeQueueDepth: () => writer?.depth() ?? 0,
-    stats: () => ({ ...store.stats(), written: writer?.written() ?? 0 }),
+    stats: () => ({ ...store.stats(), written: writer?.written() ?? 0, unjournaled: writer?.unjournaled() ?? 0 }),
     async close() {
       await store.close();
       await embedded?.close();
