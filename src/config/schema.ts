@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { DEFAULT_TOOL_POLICY } from '../tools/policy.js';
 import { buildEntries, createCatalogue, UnknownModelError } from './catalogue.js';
 
 const port = z.int().min(0).max(65_535);
@@ -112,6 +113,15 @@ const agentSchema = z.strictObject({
    */
   cacheFirstAnswers: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
+  /** What tools may do for the caller whatever the model asks (src/tools/policy.ts). */
+  toolPolicy: z.strictObject({
+    /** Team names, E.164 numbers or SIP URIs `transfer_call` may use; `*` matches any run of characters. */
+    transferTargets: z.array(z.string().min(1).max(256)).default(DEFAULT_TOOL_POLICY.transferTargets),
+    /** Let `lookup_customer` read any record, not only the calling number's. */
+    lookupAnyCustomer: z.boolean().default(DEFAULT_TOOL_POLICY.lookupAnyCustomer),
+    /** Addresses `send_email` may use besides the caller's own record's; `*` matches any run of characters. */
+    emailRecipients: z.array(z.string().min(1).max(254)).default(DEFAULT_TOOL_POLICY.emailRecipients),
+  }).prefault({}),
 });
 
 const routerSchema = z.strictObject({

@@ -111,6 +111,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         services.memory = memory;
         metrics.setWriteQueueSource(() => memory.writeQueueDepth());
         metrics.setHotStoreErrorsSource(() => memory.stats().hotErrors);
+        metrics.setUnjournaledSource(() => memory.stats().unjournaled);
         return handle(() => memory.close());
       },
     },
