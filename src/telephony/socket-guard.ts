@@ -50,6 +50,7 @@ export class SocketGuard {
   private sweepTimer: NodeJS.Timeout | undefined;
   private reapedCount = 0;
   private readonly maxConnections: number;
+  private readonly handshakeTimers = new WeakMap<Socket, NodeJS.Timeout>();
 
   constructor(private readonly limits: SocketGuardLimits, private readonly log: Logger) {
     const fdLimit = descriptorLimit();
@@ -88,13 +89,13 @@ export class SocketGuard {
       else this.perAddress.set(address, left);
     });
     const handshake = setTimeout(() => this.reap(socket, 'handshake_timeout'), this.limits.handshakeTimeoutMs);
-    (socket as Socket & { handshakeTimer?: NodeJS.Timeout }).handshakeTimer = handshake;
+    this.handshakeTimers.set(socket, handshake);
     socket.once('close', () => clearTimeout(handshake));
   }
 
   /** Called once the upgrade is done: the deadline for `start`, keepalive and assembly bounds take over. */
   upgraded(socket: Socket, ws: WebSocket, awaitingStart: () => boolean): void {
-    clearTimeout((socket as Socket & { handshakeTimer?: NodeJS.Timeout }).handshakeTimer);
+    clearTimeout(this.handshakeTimers.get(socket));
     const start = setTimeout(() => {
       if (awaitingStart()) this.reap(socket, 'start_timeout', ws);
     }, this.limits.startTimeoutMs);
