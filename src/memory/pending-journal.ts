@@ -41,6 +41,13 @@ export class PendingJournal {
     let quarantined = 0;
     for (const name of readdirSync(dir).filter((file) => file.endsWith('.jsonl')).sort()) {
       const path = join(dir, name);
+      const owner = ownerPid(name);
+      if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+        // Another live process on this host is still writing and confirming it: taking it would
+        // delete records that process has not stored yet. Left for a start after that process ends.
+        log.warn({ event: 'memory.journal_live_owner', file: name, pid: owner }, 'segment of a running process left alone');
+        continue;
+      }
       const segment: JournalSegment = { path, outstanding: 0, sealed: true };
       const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0);
       lines.forEach((line, index) => {
@@ -151,6 +158,22 @@ export class PendingJournal {
     if (this.failure === undefined) return;
     this.log.info({ event: 'memory.journal_recovered_from_failure', previous: this.failure });
     this.failure = undefined;
+  }
+}
+
+/** The pid in a segment name (`<ms>-<pid>-<random>.jsonl`), if it has one. */
+function ownerPid(name: string): number | undefined {
+  const pid = Number(name.split('-')[1]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** A reused pid only delays recovery to a later start; nothing is deleted on its account. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
