@@ -30,13 +30,13 @@ describe('recovered journal records are validated before they are queued', () =>
       [1, 2, 3],
       null,
     ];
-    writeFileSync(join(pending, '000000000000001-1-deadbeef.jsonl'), [good, ...bad].map((value) => JSON.stringify(value)).join('\n') + '\n');
+    writeFileSync(join(pending, '000000000000001-crashed-deadbeef.jsonl'), [good, ...bad].map((value) => JSON.stringify(value)).join('\n') + '\n');
 
     const { log, lines } = capturingLogger();
     const memory = await openMemory(memoryOptions({ ...space, hot: 'memory', dynamoEndpoint: dynamo.endpoint, writeBehind: { maxBatch: 25, flushMs: 10, maxQueue: 100 } }), log);
     expect(lines().find((line) => line.event === 'memory.journal_recovered')).toMatchObject({ records: 1 });
     expect(lines().find((line) => line.event === 'memory.journal_quarantined')).toMatchObject({ records: bad.length });
-    const quarantined = readFileSync(join(pending, 'quarantine', '000000000000001-1-deadbeef.jsonl'), 'utf8').trim().split('\n');
+    const quarantined = readFileSync(join(pending, 'quarantine', '000000000000001-crashed-deadbeef.jsonl'), 'utf8').trim().split('\n');
     expect(quarantined.map((line) => JSON.parse(line))).toEqual(bad);
 
     // The good record is written and nothing is left retrying.
