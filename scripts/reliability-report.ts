@@ -4,6 +4,7 @@
  * AYBIZA_SOAK=1 raises the counts.
  */
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
+import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
 import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const attempts = soak ? 5_000 : 1_000;
   const burst = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
   const slow = await runSlowReader({ sendBufferBytes: 64 * 1024, maxFrames: 400_000 });
+  const killed = await runKillUnderFullQueue({ calls: soak ? 2_000 : 300, maxQueue: 25 });
 
   const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
   const lines = [
@@ -46,6 +48,8 @@ async function main(): Promise<void> {
         `${burst.unanswered} unanswered`, `${burst.accepted} accepted, ${burst.refusedCleanly} refused cleanly; all answered in ${Math.round(burst.allAnsweredMs)} ms; first turns: ${burst.modelAnswered} by the model, ${burst.accepted - burst.modelAnswered - burst.acceptedAndStarved} canned`],
       ['overload: slow reader', `${slow.framesUntilCut} frames not read`, slow.slowCallEnded ? 'its call ended' : 'its call NOT ended',
         '-', `neighbour call ${slow.healthyTurns.completed}/${slow.healthyTurns.asked} turns`],
+      ['SIGKILL under a full write-behind queue', `${killed.heard} turns heard, DynamoDB away, queue of 25`, '-',
+        `${killed.heard - killed.stored} turns lost`, `${killed.recovered} journalled and recovered, ${killed.stored} stored after the restart`],
     ]),
     '',
     table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
   if (fuzz.mismatches.length > 0) lines.push('', 'First mismatches:', ...fuzz.mismatches.slice(0, 10).map((m) => `- ${m.kind}: expected ${m.expected}, got ${m.got}`));
   process.stdout.write(`${lines.join('\n')}\n`);
   const failed = !fuzz.survived || fuzz.mismatches.length > 0 || faults.some((row) => !row.ok || row.silentCalls > 0 || row.itemsLost > 0)
-    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded;
+    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard;
   process.exitCode = failed ? 1 : 0;
 }
 

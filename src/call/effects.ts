@@ -149,12 +149,13 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
     generate,
 
     runTools: (input, signal) =>
-      executeToolUses(deps.tools, input.uses, { callId: input.callId, agent: input.agent, from: input.from, to: input.to }, {
+      executeToolUses(deps.tools, input.uses, { callId: input.callId, agent: input.agent, from: input.from, to: input.to, policy: agentOf(input.agent).toolPolicy }, {
         signal,
         defaultTimeoutMs: config.tools.defaultTimeoutMs,
         maxResultBytes: config.tools.maxResultBytes,
         onResult: (result) => {
           metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome }, result.durationMs / 1000);
+          if (result.outcome === 'refused') metrics.toolRefusals.inc({ tool: result.name });
           log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, outcome: result.outcome, durationMs: Math.round(result.durationMs) });
         },
       }),

@@ -43,6 +43,21 @@ const serverSchema = z.strictObject({
   maxTranscriptChars: positiveInt.default(4_000),
   framesPerSecond: positiveInt.default(50),
   sendBufferBytes: positiveInt.default(1_048_576),
+  // Connection bounds (src/telephony/socket-guard.ts): what a peer that never finishes can hold.
+  /** From TCP accept to a completed WebSocket upgrade. */
+  handshakeTimeoutMs: positiveInt.default(10_000),
+  /** From the upgrade to the `start` frame. */
+  startTimeoutMs: positiveInt.default(10_000),
+  /** WebSocket ping interval; a peer that missed the previous pong is closed (half-open). 0 = off. */
+  pingIntervalMs: nonNegativeInt.default(15_000),
+  /** Open connections to the calls port; keep below `ulimit -n` minus the descriptors Redis, DynamoDB and Bedrock clients need. */
+  maxConnections: positiveInt.default(10_000),
+  /** Open connections from one remote address (a gateway behind one address needs as many as its calls). */
+  maxConnectionsPerAddress: positiveInt.default(5_000),
+  /** How long one socket may hold an unfinished (fragmented) message. */
+  messageAssemblyTimeoutMs: positiveInt.default(5_000),
+  /** Bytes of unfinished messages all sockets together may hold. */
+  maxAssemblyBytes: positiveInt.default(67_108_864),
 });
 
 const bedrockSchema = z.strictObject({
@@ -92,6 +107,15 @@ const agentSchema = z.strictObject({
    */
   cacheFirstAnswers: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
+  /** What tools may do for the caller whatever the model asks (src/tools/policy.ts); by default the demo's teams, the caller's own record and address. */
+  toolPolicy: z.strictObject({
+    /** Team names, E.164 numbers or SIP URIs `transfer_call` may use; `*` matches any run of characters. */
+    transferTargets: z.array(z.string().min(1).max(256)).default(['front-desk', 'billing', 'on-call-dentist']),
+    /** Let `lookup_customer` read any record, not only the calling number's. */
+    lookupAnyCustomer: z.boolean().default(false),
+    /** Addresses `send_email` may use besides the caller's own record's; `*` matches any run of characters. */
+    emailRecipients: z.array(z.string().min(1).max(254)).default([]),
+  }).prefault({}),
 });
 
 const routerSchema = z.strictObject({

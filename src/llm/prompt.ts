@@ -163,8 +163,9 @@ function placeholderTools(history: ChatMessage[]): Tool[] {
 
 function callDetails(call: CallIdentity): string | undefined {
   const parts = [
-    call.from ? `The caller's phone number is ${call.from}.` : undefined,
-    call.to ? `They dialled ${call.to}.` : undefined,
+    // Quoted as data (JSON strings), never as instructions; the gateway layer admits only E.164 or SIP URIs.
+    call.from ? `The caller's phone number is ${JSON.stringify(call.from)}.` : undefined,
+    call.to ? `They dialled ${JSON.stringify(call.to)}.` : undefined,
   ].filter((part): part is string => part !== undefined);
   return parts.length > 0 ? `Call details: ${parts.join(' ')}` : undefined;
 }

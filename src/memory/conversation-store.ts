@@ -197,7 +197,9 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
 
     async healthy(): Promise<boolean> {
       const [hotOk, durableOk] = await Promise.all([hot.ping(), durable ? durable.ping() : Promise.resolve(true)]);
-      return hotOk && durableOk;
+      // A failing journal keeps calls up but must take the node out of rotation: what it accepts
+      // now is in memory only (test/reliability/journal-failure-degrades.test.ts).
+      return hotOk && durableOk && writer?.journalFailure() === undefined;
     },
 
     async close(): Promise<void> {

@@ -33,7 +33,7 @@ export interface OpenedMemory {
   responseCache: ResponseCache;
   writeQueueDepth(): number;
   /** Counters for metrics: hot-store failures served another way, hits, durable reads. */
-  stats(): MemoryStats & { written: number };
+  stats(): MemoryStats & { written: number; unjournaled: number };
   /**
    * Settles when memory fails on its own: the embedded dynalite process exits or the Redis connection
    * ends for good. Never settles after `close`.
@@ -98,7 +98,7 @@ export async function openMemory(options: MemoryConfig & { region: string; windo
     store,
     responseCache,
     writeQueueDepth: () => writer?.depth() ?? 0,
-    stats: () => ({ ...store.stats(), written: writer?.written() ?? 0 }),
+    stats: () => ({ ...store.stats(), written: writer?.written() ?? 0, unjournaled: writer?.unjournaled() ?? 0 }),
     failed,
     async close() {
       closing = true;

@@ -1,5 +1,6 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
-  BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand,
+  BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand,
   waitUntilTableExists, type AttributeValue, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.js';
@@ -8,6 +9,17 @@ import type { StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
 type Item = Record<string, AttributeValue>;
+
+/**
+ * Message content above this many bytes is not stored inline: it is gzipped, and what is still
+ * larger goes in chunks of this size to continuation items. DynamoDB refuses items over 400 KB
+ * (names and the other attributes included), so no message is ever refused for size
+ * (test/reliability/large-items.test.ts).
+ */
+const INLINE_CONTENT_BYTES = 300_000;
+/** Continuation items of message seq N sort at N * this + part index, under `<callId>#content`. */
+const PARTS_PER_MESSAGE = 100_000;
+const contentPartition = (callId: string) => `${callId}#content`;
 
 /** The DynamoDB side of memory: one table, `call_id` (S) + `seq` (N); messages from seq 1. */
 export interface DurableHistory {
@@ -59,7 +71,7 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
       }));
       const messages: StoredMessage[] = [];
       for (const item of result.Items ?? []) {
-        const parsed = itemToMessage(item);
+        const parsed = itemToMessage(await withContent(client, table, callId, item));
         if (typeof parsed === 'string') log.warn({ event: 'memory.malformed_entry', callId, source: 'dynamodb', seq: item.seq?.N, reason: parsed });
         else messages.push(parsed);
       }
@@ -78,7 +90,14 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
     },
     async write(records) {
       const byKey = new Map(records.map((record) => [recordKey(record), record]));
-      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: records.map(toWriteRequest) } }));
+      const requests: WriteRequest[] = [];
+      for (const record of records) {
+        const request = toWriteRequest(record);
+        // Continuation items first: the head item that points at them is written only once they exist.
+        if (record.kind === 'message') await writeLargeContent(client, table, record.callId, record.message.seq, request);
+        requests.push(request);
+      }
+      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
       const unprocessed = result.UnprocessedItems?.[table] ?? [];
       return unprocessed.map((request) => {
         const key = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
@@ -146,6 +165,57 @@ function toWriteRequest(record: DurableRecord): WriteRequest {
       return { PutRequest: { Item: item } };
     }
   }
+}
+
+/**
+ * Rewrites a message's put request when its content is too large to store inline: gzipped in the
+ * item when that fits, else in continuation items (written here, one PutItem each) the item counts.
+ */
+async function writeLargeContent(client: DynamoDBClient, table: string, callId: string, seq: number, request: WriteRequest): Promise<void> {
+  const item = request.PutRequest!.Item!;
+  const json = item.content!.S!;
+  if (Buffer.byteLength(json) <= INLINE_CONTENT_BYTES) return;
+  const packed = gzipSync(json);
+  delete item.content;
+  if (packed.length <= INLINE_CONTENT_BYTES) {
+    item.content_gz = { B: packed };
+    return;
+  }
+  const parts = Math.ceil(packed.length / INLINE_CONTENT_BYTES);
+  for (let index = 0; index < parts; index += 1) {
+    await client.send(new PutItemCommand({
+      TableName: table,
+      Item: {
+        call_id: { S: contentPartition(callId) },
+        seq: { N: String(seq * PARTS_PER_MESSAGE + index) },
+        chunk: { B: packed.subarray(index * INLINE_CONTENT_BYTES, (index + 1) * INLINE_CONTENT_BYTES) },
+      },
+    }));
+  }
+  item.content_parts = { N: String(parts) };
+}
+
+/** The item with its content back inline as JSON text, however it was stored. */
+async function withContent(client: DynamoDBClient, table: string, callId: string, item: Item): Promise<Item> {
+  if (item.content_gz?.B) return { ...item, content: { S: gunzipSync(item.content_gz.B).toString('utf8') } };
+  if (!item.content_parts?.N) return item;
+  const seq = Number(item.seq?.N);
+  const parts = Number(item.content_parts.N);
+  const chunks: Uint8Array[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await client.send(new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'call_id = :c AND seq BETWEEN :first AND :last',
+      ExpressionAttributeValues: { ':c': { S: contentPartition(callId) }, ':first': { N: String(seq * PARTS_PER_MESSAGE) }, ':last': { N: String(seq * PARTS_PER_MESSAGE + parts - 1) } },
+      ConsistentRead: true,
+      ExclusiveStartKey: start,
+    }));
+    for (const part of page.Items ?? []) if (part.chunk?.B) chunks.push(part.chunk.B);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  if (chunks.length !== parts) return { ...item, content: { S: '' } };
+  return { ...item, content: { S: gunzipSync(Buffer.concat(chunks)).toString('utf8') } };
 }
 
 function itemToMessage(item: Item): StoredMessage | string {

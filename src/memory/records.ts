@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ChatMessage } from '../llm/messages.js';
 import type { CallSummary, StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
@@ -11,6 +12,35 @@ export type DurableRecord =
   | { kind: 'snapshot'; callId: string; snapshotJson: string; ts: number; expiresAtSeconds: number }
   | { kind: 'snapshot-delete'; callId: string }
   | { kind: 'summary'; callId: string; summary: CallSummary };
+
+const storedMessageSchema = z.object({
+  seq: z.number().int().min(1),
+  ts: z.number(),
+  role: z.enum(['user', 'assistant']),
+  content: z.array(z.record(z.string(), z.unknown())),
+});
+
+const summarySchema = z.object({
+  callId: z.string(),
+  agent: z.string(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  startedAt: z.number(),
+  endedAt: z.number(),
+  outcome: z.enum(['completed', 'hangup', 'transferred', 'dropped', 'error', 'budget', 'shutdown']),
+  turns: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+});
+
+/** What a journal line must be to be re-queued: anything else would fail in DynamoDB or be retried forever. */
+export const durableRecordSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('message'), callId: z.string().min(1), message: storedMessageSchema }),
+  z.object({ kind: z.literal('snapshot'), callId: z.string().min(1), snapshotJson: z.string(), ts: z.number(), expiresAtSeconds: z.number() }),
+  z.object({ kind: z.literal('snapshot-delete'), callId: z.string().min(1) }),
+  z.object({ kind: z.literal('summary'), callId: z.string().min(1), summary: summarySchema }),
+]);
 
 /** Sort keys below 1 are reserved: messages count from 1. */
 export const SNAPSHOT_SEQ = -1;

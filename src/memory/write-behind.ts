@@ -32,8 +32,9 @@ const PERMANENT_ERRORS = new Set(['ValidationException', 'ItemCollectionSizeLimi
  * The write-behind queue to DynamoDB. Records are journaled before `enqueue` resolves, batched up to
  * `maxBatch` or `flushMs`, and retried with exponential back-off and full jitter on throttling and
  * `UnprocessedItems`. Keys are unique in the queue: a newer snapshot of a call replaces the queued one.
- * When full it applies back-pressure rather than spilling: the journal already bounds loss, and
- * waiting keeps memory bounded while DynamoDB is away.
+ * When full it applies back-pressure (after journaling) rather than spilling: waiting keeps memory
+ * bounded while DynamoDB is away. While the journal is failing the queue is the only copy, still
+ * bounded by `maxQueue`; `unjournaled()` counts what a crash would lose.
  */
 export class WriteBehindQueue {
   private queue = new Map<string, Queued>();
@@ -48,6 +49,7 @@ export class WriteBehindQueue {
   /** After `close`: nothing more is sent; what is left stays in the journal. */
   private stopped = false;
   private writtenCount = 0;
+  private unjournaledCount = 0;
 
   constructor(private readonly options: WriteBehindOptions) {
     if (options.maxBatch < 1 || options.maxBatch > 25) throw new Error(`memory.writeBehind.maxBatch: expected 1..25 (the BatchWriteItem limit), got ${options.maxBatch}`);
@@ -60,16 +62,30 @@ export class WriteBehindQueue {
   }
 
   /**
-   * Resolves once the records (a turn's, at most a few) are journaled in one write and queued,
-   * waiting first while the queue is full.
+   * Journals the records (a turn's, at most a few) in one write and queues them, then resolves once
+   * the queue is back under `maxQueue`. Journal first, back-pressure after: the hot window already
+   * holds the turn and the caller may have heard it, so it must be durable before anything waits
+   * (test/reliability/journal-before-back-pressure.test.ts). The queue can exceed `maxQueue` by the
+   * turns waiting here, at most a few records per live call.
    */
   async enqueue(...records: DurableRecord[]): Promise<void> {
-    while (this.depth() >= this.options.maxQueue && !this.closing) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-    }
     const segment = this.options.journal?.append(records);
+    if (this.options.journal && !segment) this.unjournaledCount += records.length;
     for (const record of records) this.put({ record, segment });
     this.schedule();
+    while (this.depth() > this.options.maxQueue && !this.closing) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+  }
+
+  /** Why the journal cannot take records now (the node reports not-ready), or undefined. */
+  journalFailure(): string | undefined {
+    return this.options.journal?.failing();
+  }
+
+  /** Records queued while the journal could not take them: lost if the process dies before DynamoDB has them. */
+  unjournaled(): number {
+    return this.unjournaledCount;
   }
 
   /** Queued records of one call not yet confirmed, oldest first: reads merge them with DynamoDB's. */
@@ -216,10 +232,11 @@ export class WriteBehindQueue {
 
   private confirm(queued: Queued): void {
     if (queued.segment) this.options.journal?.confirm(queued.segment);
+    else if (this.options.journal) this.unjournaledCount -= 1;
   }
 
   private wake(): void {
-    while (this.spaceWaiters.length > 0 && this.depth() < this.options.maxQueue) this.spaceWaiters.shift()!();
+    while (this.spaceWaiters.length > 0 && this.depth() <= this.options.maxQueue) this.spaceWaiters.shift()!();
     if (this.depth() === 0 || this.batchesInFlight === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 }

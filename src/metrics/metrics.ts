@@ -27,6 +27,7 @@ export interface RuntimeMetrics {
   costUsd: Counter<'model' | 'agent'>;
   fallbackHops: Counter<'reason' | 'kind'>;
   toolDuration: Histogram<'tool' | 'outcome'>;
+  toolRefusals: Counter<'tool'>;
   turnLatency: Histogram;
   observeTurnLatency(seconds: number, callId: string): void;
   bargeIns: Counter;
@@ -42,6 +43,8 @@ export interface RuntimeMetrics {
   setAccountingQueueSource(read: () => number): void;
   setWriteQueueSource(read: () => number): void;
   setHotStoreErrorsSource(read: () => number): void;
+  /** Queued memory writes the journal could not take (a crash now loses them). */
+  setUnjournaledSource(read: () => number): void;
   responseCache: Counter<'result'>;
 }
 
@@ -106,6 +109,7 @@ export function createMetrics(): RuntimeMetrics {
     },
     costUsd: new Counter({ name: 'aybiza_cost_usd_total', help: 'Model cost in US dollars at catalogue prices, by model and agent.', labelNames: ['model', 'agent'] as const, registers }),
     fallbackHops: new Counter({ name: 'aybiza_fallback_hops_total', help: 'Fallback hops taken after a failed model request, by reason and kind of hop.', labelNames: ['reason', 'kind'] as const, registers }),
+    toolRefusals: new Counter({ name: 'aybiza_tool_refusals_total', help: "Tool uses the agent's tool policy refused (transfer target, another caller's record, email recipient), by tool.", labelNames: ['tool'] as const, registers }),
     toolDuration: new Histogram({ name: 'aybiza_tool_duration_seconds', help: 'Tool execution time, by tool and outcome.', labelNames: ['tool', 'outcome'] as const, buckets: TOOL_BUCKETS_SECONDS, registers }),
     turnLatency,
     observeTurnLatency(seconds, callId) {
@@ -124,6 +128,7 @@ export function createMetrics(): RuntimeMetrics {
     setAccountingQueueSource: sourcedGauge(registry, 'aybiza_accounting_queue_depth', 'Accounting tasks waiting for a pool worker.'),
     setWriteQueueSource: sourcedGauge(registry, 'aybiza_memory_write_queue_depth', 'Memory writes waiting for the durable store.'),
     responseCache: new Counter({ name: 'aybiza_response_cache_total', help: 'Opening questions looked up in the answer cache, by result (hit answers without a model call).', labelNames: ['result'] as const, registers }),
+    setUnjournaledSource: sourcedGauge(registry, 'aybiza_memory_unjournaled_records', 'Queued memory writes held only in process memory because the journal failed; lost if the process dies before DynamoDB has them.'),
     setHotStoreErrorsSource: sourcedCounter(registry, 'aybiza_memory_hot_errors_total', 'Hot-window (Redis) operations that failed and were served from durable history instead.'),
   };
   (registry as unknown as Registry).setContentType(Registry.PROMETHEUS_CONTENT_TYPE);

@@ -148,6 +148,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }, log);
         metrics.setWriteQueueSource(() => opened.writeQueueDepth());
         metrics.setHotStoreErrorsSource(() => opened.stats().hotErrors);
+        metrics.setUnjournaledSource(() => opened.stats().unjournaled);
         return memory.provide(opened, () => opened.close(), opened.failed);
       },
     },

@@ -4,8 +4,9 @@ import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { FrameError, parseInboundFrame, type ErrorCode, type InboundFrame, type OutboundFrame } from './frames.js';
 import { TokenBucket } from './rate-limit.js';
+import type { SocketGuardLimits } from './socket-guard.js';
 
-export interface ConnectionLimits {
+export interface ConnectionLimits extends SocketGuardLimits {
   maxFrameBytes: number;
   hardMaxFrameBytes: number;
   maxTranscriptChars: number;
@@ -57,6 +58,11 @@ export class CallerConnection implements CallPeer {
     private readonly onProtocolError?: (code: string) => void,
   ) {
     this.bucket = new TokenBucket(limits.framesPerSecond, limits.framesPerSecond * 2, Date.now());
+  }
+
+  /** True until the client has sent `start`. */
+  awaitingStart(): boolean {
+    return this.state.kind === 'new';
   }
 
   get callId(): string | undefined {

@@ -19,13 +19,19 @@ function jsonBytesAtMost(value: unknown, limit: number): boolean {
   }
 }
 
+/**
+ * A call party as a gateway knows it: an E.164 number or a SIP URI. Anything else (free text, an
+ * instruction aimed at the model) is refused here, before it reaches tools or the prompt.
+ */
+const party = z.string().max(256).regex(/^(\+[1-9]\d{6,14}|sips?:[^\s"'<>\\]{1,250})$/, 'an E.164 number such as +15551000000 or a SIP URI such as sip:alice@example.com');
+
 export const inboundFrameSchemas = {
   start: z.strictObject({
     type: z.literal('start'),
     callId: callId.optional(),
     agent: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).optional(),
-    from: z.string().max(64).optional(),
-    to: z.string().max(64).optional(),
+    from: party.optional(),
+    to: party.optional(),
     metadata: metadata.optional(),
     resume: z.boolean().optional(),
   }),

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.js';
 import { isAuthorized } from './auth.js';
 import { CallerConnection, type ConnectionLimits, type CallsPort } from './connection.js';
 import { PROTOCOL } from './frames.js';
+import { SocketGuard } from './socket-guard.js';
 
 export interface TelephonyOptions {
   host: string;
@@ -29,6 +30,8 @@ export interface TelephonyServer {
   /** Closes every socket and the listener. */
   close(): Promise<void>;
   connections(): number;
+  /** Sockets closed by a handshake, start, keepalive or message-assembly bound. */
+  reaped(): number;
 }
 
 const CALLS_PATH = '/v1/calls';
@@ -55,9 +58,13 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
   });
 
+  const guard = new SocketGuard(options.limits, log);
   const http: Server = createServer((_request, response) => {
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });
+
+  // Caps and the handshake deadline apply from accept, before a byte is read.
+  http.prependListener('connection', (socket: Socket) => guard.accept(socket));
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refusal = refuseUpgrade(request, accepting, options.apiKeys);
@@ -69,6 +76,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     wss.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
       const connection = new CallerConnection(ws, options.limits, options.calls, log, options.onFrame, options.onProtocolError);
+      guard.upgraded(socket as Socket, ws, () => connection.awaitingStart());
       ws.on('message', (data: RawData, isBinary: boolean) => connection.receive(data, isBinary));
       ws.on('close', () => {
         sockets.delete(ws);
@@ -98,9 +106,11 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     },
     connections: () => sockets.size,
     failed,
+    reaped: () => guard.reaped(),
     close: async () => {
       closing = true;
       accepting = false;
+      guard.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
       http.closeAllConnections();

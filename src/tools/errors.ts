@@ -10,3 +10,12 @@ export class ToolConfigError extends Error {
 export class ToolInputError extends Error {
   override readonly name = 'ToolInputError';
 }
+
+/**
+ * Thrown by a tool whose input the agent's tool policy does not allow (a transfer target off the
+ * allow-list, another caller's record). The executor reports it as `refused`: the model reads why,
+ * and the refusal is counted.
+ */
+export class ToolPolicyError extends Error {
+  override readonly name = 'ToolPolicyError';
+}

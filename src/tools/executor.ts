@@ -1,5 +1,5 @@
 import type { ContentBlock, ToolResultContent } from '../llm/messages.js';
-import { ToolInputError } from './errors.js';
+import { ToolInputError, ToolPolicyError } from './errors.js';
 import type { ToolRegistry } from './registry.js';
 import type { ToolContext, ToolOutput, ToolRunResult, ToolUseRequest } from './types.js';
 
@@ -70,9 +70,10 @@ async function runToolUse(
   switch (settled.kind) {
     case 'timeout': return fail('timeout', `${use.name} did not answer within ${timeoutMs} ms.`);
     case 'cancelled': return fail('error', CANCELLED);
-    case 'threw': return settled.error instanceof ToolInputError
-      ? fail('invalid_input', `Invalid input for ${use.name}: ${settled.error.message}`)
-      : fail('error', `${use.name} failed: ${errorMessage(settled.error)}`);
+    case 'threw':
+      if (settled.error instanceof ToolInputError) return fail('invalid_input', `Invalid input for ${use.name}: ${settled.error.message}`);
+      if (settled.error instanceof ToolPolicyError) return fail('refused', `Refused by policy: ${settled.error.message}`);
+      return fail('error', `${use.name} failed: ${errorMessage(settled.error)}`);
     case 'returned': {
       const json = toJson(settled.output?.result);
       if (json === undefined) return fail('error', `${use.name} returned a result that is not JSON-serialisable.`);

@@ -1,3 +1,5 @@
+import type { ToolPolicy } from './policy.js';
+
 /** A tool the model may call. Input is validated against `inputSchema` before `run` sees it. */
 export interface ToolDefinition {
   name: string;
@@ -15,6 +17,11 @@ export interface ToolContext {
   agent: string;
   from?: string;
   to?: string;
+  /**
+   * The agent's tool policy, which tools acting for the caller enforce. Calls always carry their
+   * agent's (configured, or the schema's defaults); absent only when a tool is run directly, unrestricted.
+   */
+  policy?: ToolPolicy;
   signal: AbortSignal;
 }
 
@@ -33,6 +40,6 @@ export interface ToolRunResult {
   /** JSON sent back to the model as the toolResult content. */
   content: unknown;
   durationMs: number;
-  outcome: 'success' | 'invalid_input' | 'unknown_tool' | 'timeout' | 'error' | 'too_large';
+  outcome: 'success' | 'invalid_input' | 'unknown_tool' | 'timeout' | 'error' | 'too_large' | 'refused';
   transfer?: { to: string; reason?: string };
 }

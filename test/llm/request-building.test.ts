@@ -45,7 +45,7 @@ describe('Converse request building', () => {
     for (const rule of VOICE_RULES) expect(text).toContain(rule);
     expect(text).toMatch(/no markdown|Never use markdown/i);
     expect(text).toMatch(/one question at a time/i);
-    expect(system.at(-1)).toEqual({ text: "Call details: The caller's phone number is +15551234567. They dialled +15557654321." });
+    expect(system.at(-1)).toEqual({ text: 'Call details: The caller\'s phone number is "+15551234567". They dialled "+15557654321".' });
   });
 
   it('limits output to the agent maxTokens, clamped to what the model can produce', () => {

@@ -8,6 +8,7 @@ export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   const model = { model: 'anthropic.claude-haiku-4-5-20251001-v1:0', region: 'us-east-1' };
   metrics.setActiveCallsSource(() => 1);
   metrics.setWriteQueueSource(() => 3);
+  metrics.setUnjournaledSource(() => 0);
   metrics.setAccountingQueueSource(() => 0);
   metrics.frames.inc({ direction: 'in' });
   metrics.frames.inc({ direction: 'out' });
@@ -22,6 +23,7 @@ export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   metrics.toolDuration.observe({ tool: 'lookup_hours', outcome: 'success' }, 0.08);
   metrics.observeTurnLatency(0.61, 'call-abc');
   metrics.bargeIns.inc();
+  metrics.toolRefusals.inc({ tool: 'transfer_call' });
   metrics.actorRestarts.inc({ kind: 'call' });
   metrics.accountingTaskDuration.observe({ task: 'estimate' }, 0.004);
   metrics.trimFallbacks.inc({ reason: 'saturated' });

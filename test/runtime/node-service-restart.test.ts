@@ -53,7 +53,10 @@ describe('a node whose listening servers fail', () => {
 
     listenerOn(portOf(test.url)).emit('error', new Error('listener failed'));
     await caller.closed();
-    expect(await eventually(() => CallerClient.connect(test!.url).then((probe) => (probe.close(), true)))).toBe(true);
+    expect(await eventually(() => CallerClient.connect(test!.url).then((probe) => {
+      probe.close();
+      return true;
+    }))).toBe(true);
     expect(test.node.calls).toBe(callsBefore);
     expect(await metricValue(test, 'aybiza_actor_restarts_total', { kind: 'service' })).toBe(1);
     const resumed = await CallerClient.connect(test.url);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PlaybackPacer, type PlaybackTransport } from '../../src/speech/playback.js';
 
 const FORMAT = { encoding: 'mulaw', sampleRateHz: 8_000 } as const;
@@ -26,17 +26,25 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('playback pacing', () => {
   it('never holds more than the lead ahead of the clock, frame by frame', async () => {
-    const now = () => performance.now();
-    const { transport, sentAt, marks } = recordingTransport(now);
-    const pacer = new PlaybackPacer(transport, { format: FORMAT, leadMs: 100, now });
-    const played = pacer.play('s1', pieces(160 * 25, 1_000));
-    await until(() => marks.length === 1);
-    expect(sentAt).toHaveLength(25);
-    const start = sentAt[0]!;
-    // Frame i is queued ahead of the clock by (i + 1) × 20 ms − elapsed; the pacer keeps that within the lead.
-    sentAt.forEach((at, i) => expect((i + 1) * 20 - (at - start)).toBeLessThanOrEqual(100));
-    marks[0]!.ack();
-    expect(await played).toEqual({ chunkId: 's1', outcome: 'played' });
+    // On a fake clock, so what is asserted is the pacer's arithmetic, not how late a busy machine woke it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const now = () => performance.now();
+      const { transport, sentAt, marks } = recordingTransport(now);
+      const pacer = new PlaybackPacer(transport, { format: FORMAT, leadMs: 100, now });
+      const played = pacer.play('s1', pieces(160 * 25, 1_000));
+      for (let step = 0; step < 200 && marks.length === 0; step++) await vi.advanceTimersByTimeAsync(5);
+      expect(sentAt).toHaveLength(25);
+      const start = sentAt[0]!;
+      // Frame i is queued ahead of the clock by (i + 1) × 20 ms − elapsed; the pacer keeps that within the lead.
+      sentAt.forEach((at, i) => expect((i + 1) * 20 - (at - start)).toBeLessThanOrEqual(100));
+      // And it does queue ahead: the first five frames leave at once.
+      expect(sentAt.slice(0, 5)).toEqual([start, start, start, start, start]);
+      marks[0]!.ack();
+      expect(await played).toEqual({ chunkId: 's1', outcome: 'played' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports played only after the mark behind the last frame is acknowledged', async () => {

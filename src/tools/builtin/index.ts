@@ -35,6 +35,6 @@ export async function createBuiltinTools(options: BuiltinToolOptions): Promise<T
     createBookAppointmentTool(schedule, fixtures.customers),
     createSearchKnowledgeTool(fixtures.knowledge),
     createTransferCallTool(),
-    createSendEmailTool(options.outbox ?? new EmailOutbox(), now),
+    createSendEmailTool(options.outbox ?? new EmailOutbox(), fixtures.customers, now),
   ];
 }

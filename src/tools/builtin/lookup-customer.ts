@@ -1,4 +1,4 @@
-import { ToolInputError } from '../errors.js';
+import { ToolInputError, ToolPolicyError } from '../errors.js';
 import type { ToolDefinition } from '../types.js';
 import type { Customer } from './fixtures.js';
 import type { Schedule } from './schedule.js';
@@ -48,9 +48,16 @@ export function createLookupCustomerTool(customers: Customer[], schedule: Schedu
     },
     timeoutMs: 2_000,
     filler: 'One moment while I look that up.',
-    async run(input) {
+    async run(input, context) {
       const identifier = parseIdentifier(String(input.identifier));
       const customer = byKey.get(`${identifier.kind}:${identifier.value}`);
+      // Bound to the verified caller: any identifier the caller (or an injected instruction) names
+      // must lead to the record of the number the call came from.
+      const ownNumber = identifier.kind === 'phone' && identifier.value === context.from;
+      if (context.policy && !context.policy.lookupAnyCustomer && !ownNumber && (!context.from || customer?.phone !== context.from)) {
+        throw new ToolPolicyError('this agent may only look up the record of the number the call comes from. '
+          + 'Tell the caller you can only discuss the account registered to the phone they are calling from.');
+      }
       if (!customer) {
         return {
           result: {

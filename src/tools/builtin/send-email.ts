@@ -1,4 +1,7 @@
+import { ToolPolicyError } from '../errors.js';
+import { allowedBy } from '../policy.js';
 import type { ToolDefinition } from '../types.js';
+import type { Customer } from './fixtures.js';
 
 export interface OutboxEmail {
   id: string;
@@ -32,7 +35,8 @@ export class EmailOutbox {
   }
 }
 
-export function createSendEmailTool(outbox: EmailOutbox, now: () => number = Date.now): ToolDefinition {
+export function createSendEmailTool(outbox: EmailOutbox, customers: Customer[], now: () => number = Date.now): ToolDefinition {
+  const emailByPhone = new Map(customers.map((customer) => [customer.phone, customer.email.toLowerCase()]));
   return {
     name: 'send_email',
     description:
@@ -49,6 +53,12 @@ export function createSendEmailTool(outbox: EmailOutbox, now: () => number = Dat
     },
     timeoutMs: 2_000,
     async run(input, context) {
+      const to = String(input.to).toLowerCase();
+      const own = context.from ? emailByPhone.get(context.from) : undefined;
+      if (context.policy && to !== own && !allowedBy(context.policy.emailRecipients, to)) {
+        throw new ToolPolicyError(`this agent may only email the address on the caller's own record${own ? '' : ' (the calling number has none)'}. `
+          + 'Do not ask for another address; offer to note the request for the practice instead.');
+      }
       const email = outbox.record({
         to: String(input.to), subject: String(input.subject), body: String(input.body), callId: context.callId, queuedAtMs: now(),
       });

@@ -1,3 +1,4 @@
+import { requireAllowed } from '../policy.js';
 import type { ToolDefinition } from '../types.js';
 
 /** A phone number, a SIP address, or the name of a team such as `front-desk`. */
@@ -20,8 +21,9 @@ export function createTransferCallTool(): ToolDefinition {
       additionalProperties: false,
     },
     timeoutMs: 1_000,
-    async run(input) {
+    async run(input, context) {
       const to = String(input.to);
+      if (context.policy) requireAllowed(context.policy.transferTargets, to, 'Transfer target');
       const reason = typeof input.reason === 'string' && input.reason !== '' ? input.reason : undefined;
       return {
         result: { transferring: true, to, message: 'The call will be transferred after your answer.' },

@@ -1,0 +1,53 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMemory } from '../../src/memory/create.js';
+import { capturingLogger, eventually, isolation, memoryOptions, startDynalite } from '../memory/memory-fixtures.js';
+
+describe('recovered journal records are validated before they are queued', () => {
+  let dynamo: Awaited<ReturnType<typeof startDynalite>>;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await dynamo.close();
+  });
+
+  it('quarantines JSON lines that are not records to a named file, logs the count and boots with the rest', async () => {
+    const space = isolation('quarantine');
+    const pending = join(space.dataDir, 'pending');
+    mkdirSync(pending, { recursive: true });
+    const good = { kind: 'message', callId: 'kept', message: { seq: 1, ts: 1, role: 'user', content: [{ text: 'hello' }] } };
+    const bad = [
+      { kind: 'message', callId: 'no-message' },
+      { kind: 'summary', callId: 'empty-summary', summary: {} },
+      { kind: 'message', callId: 'bad-seq', message: { seq: 'one', ts: 1, role: 'user', content: [] } },
+      { kind: 'snapshot', callId: 'no-json' },
+      [1, 2, 3],
+      null,
+    ];
+    writeFileSync(join(pending, '000000000000001-crashed-deadbeef.jsonl'), `${[good, ...bad].map((value) => JSON.stringify(value)).join('\n')}\n`);
+
+    const { log, lines } = capturingLogger();
+    const memory = await openMemory(memoryOptions({ ...space, hot: 'memory', dynamoEndpoint: dynamo.endpoint, writeBehind: { maxBatch: 25, flushMs: 10, maxQueue: 100 } }), log);
+    expect(lines().find((line) => line.event === 'memory.journal_recovered')).toMatchObject({ records: 1 });
+    expect(lines().find((line) => line.event === 'memory.journal_quarantined')).toMatchObject({ records: bad.length });
+    const quarantined = readFileSync(join(pending, 'quarantine', '000000000000001-crashed-deadbeef.jsonl'), 'utf8').trim().split('\n');
+    expect(quarantined.map((line) => JSON.parse(line))).toEqual(bad);
+
+    // The good record is written and nothing is left retrying.
+    await eventually(() => memory.writeQueueDepth() === 0);
+    const stored = await client.send(new QueryCommand({
+      TableName: 'conversations', KeyConditionExpression: 'call_id = :c', ExpressionAttributeValues: { ':c': { S: 'kept' } }, ConsistentRead: true,
+    }));
+    expect(stored.Items?.length).toBe(1);
+    await memory.close();
+    // The quarantine is kept for an operator and never replayed; the recovered segment is gone.
+    expect(readdirSync(pending)).toEqual(['quarantine']);
+    await space.cleanup();
+  });
+});
