@@ -30,7 +30,9 @@ describe('overload', () => {
     expect(result.acceptedAndStarved).toBe(0);
   }, 180_000);
 
-  it('refuses new calls while its event loop is saturated, keeps serving the calls it holds, and takes calls again once it recovers', async () => {
+  // Real saturation against a real limit depends on this machine's speed, so it runs in the soak
+  // only; test/runtime/overload-guard.test.ts checks the guard's decisions on recorded delays.
+  it.runIf(soak)('refuses new calls while its event loop is saturated, keeps serving the calls it holds, and takes calls again once it recovers', async () => {
     const test = await startReliabilityNode({ config: { server: { maxEventLoopLagMs: 60 } } });
     try {
       const held = await CallerClient.connect(test.url);
