@@ -21,8 +21,8 @@ describe('overload', () => {
     expect(result.healthyTurns.completed).toBe(result.healthyTurns.asked);
   }, 120_000);
 
-  it(`answers every one of ${soak ? 5_000 : 1_000} simultaneous starts, accepted or refused`, async () => {
-    const attempts = soak ? 5_000 : 1_000;
+  it(`answers every one of ${soak ? 5_000 : 300} simultaneous starts, accepted or refused`, async () => {
+    const attempts = soak ? 5_000 : 300;
     const result = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
     console.info(`reliability: ${attempts} simultaneous starts all answered in ${Math.round(result.allAnsweredMs)} ms (${result.accepted} accepted, ${result.refusedCleanly} refused; the model answered ${result.modelAnswered} first turns, the canned answer the rest)`);
     expect(result.unanswered).toBe(0);

@@ -4,7 +4,7 @@ import type { ReliabilityNode } from './reliability-node.js';
 import { replaySeed, TEST_SEED } from '../support/test-seed.js';
 
 const soak = process.env.AYBIZA_SOAK === '1';
-const FRAMES = soak ? 100_000 : 10_000;
+const FRAMES = soak ? 100_000 : 3_000;
 /** Heap growth after a full collection that still counts as "back at baseline": the emulator keeps a bounded request log. */
 const HEAP_SLACK_BYTES = 32 * 1024 * 1024;
 
