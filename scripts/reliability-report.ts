@@ -7,6 +7,7 @@ import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-mat
 import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
 import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
+import { TEST_SEED } from '../test/support/test-seed.js';
 
 const soak = process.env.AYBIZA_SOAK === '1';
 const MB = 1024 * 1024;
@@ -21,7 +22,7 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
 }
 
 async function main(): Promise<void> {
-  const seed = Number(process.env.AYBIZA_FUZZ_SEED ?? 20_261_125);
+  const seed = TEST_SEED;
   const fuzzNode = await startFuzzNode();
   const fuzz = await runProtocolFuzz(fuzzNode, { seed, frames: soak ? 100_000 : 10_000 }).finally(() => fuzzNode.close());
   const faults: FaultOutcome[] = await runFaultMatrix();

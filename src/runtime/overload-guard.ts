@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /** Decides whether a node can take one more call. */
 export interface OverloadGuard {
@@ -12,9 +12,15 @@ export interface EventLoopGuardOptions {
   maxLagMs: number;
   /** How long each measured window is. Default 2,000 ms. */
   windowMs?: number;
+  /** Where the loop's delays are sampled; the default samples this process every 10 ms. Tests pass recorded samples. */
+  delays?: EventLoopDelays;
 }
 
-const SAMPLE_PERIOD_MS = 10;
+/** The part of `monitorEventLoopDelay`'s histogram the guard reads (nanoseconds). */
+export type EventLoopDelays = Pick<IntervalHistogram, 'enable' | 'disable' | 'reset' | 'percentile' | 'count'>;
+
+/** The sampling period of the default delay histogram; a sample this long is on time. */
+export const SAMPLE_PERIOD_MS = 10;
 
 /**
  * Refuses new calls while the event loop is saturated. `maxCalls` alone cannot tell: past what one
@@ -32,7 +38,7 @@ export function eventLoopGuard(options: EventLoopGuardOptions): OverloadGuard {
   }
   if (options.maxLagMs === 0) return { refusal: () => undefined, stop: () => undefined };
   const windowMs = options.windowMs ?? 2_000;
-  const delays = monitorEventLoopDelay({ resolution: SAMPLE_PERIOD_MS });
+  const delays = options.delays ?? monitorEventLoopDelay({ resolution: SAMPLE_PERIOD_MS });
   delays.enable();
   let lateMs = 0;
   const timer = setInterval(() => {

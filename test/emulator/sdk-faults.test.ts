@@ -1,4 +1,5 @@
 import {
+  ConverseStreamCommand,
   ModelNotReadyException,
   ModelStreamErrorException,
   ServiceUnavailableException,
@@ -21,7 +22,9 @@ beforeAll(async () => {
       unavailable: answering({ serviceUnavailableRate: 1 }),
       midStream: answering({ midStreamErrorRate: 1 }),
       corrupt: answering({ corruptRate: 1 }),
-      stall: answering({ stallRate: 1, stallMs: 30 }),
+      // Longer than a whole unfaulted answer takes, so one fits inside the stall.
+      stall: answering({ stallRate: 1, stallMs: 500 }),
+      quick: answering({}),
       byModel: answering({ byModel: { 'claude-sonnet': { throttleRate: 1 } } }),
       byRegion: answering({ byRegion: { 'us-east-1': { notReadyRate: 1 } } }),
     },
@@ -79,9 +82,24 @@ describe.each(TRANSPORTS)('injected faults through the real SDK over %s', (trans
 
   it('stalls a stream after its first delta and then completes it', async () => {
     const client = sdkClient(emulator.url, transport);
-    const { events, error } = await streamEvents(client, asAgent('stall', `stall-${transport}`));
-    expect(error).toBeUndefined();
-    expect(textOf(events)).toBe(REPLY);
+    const order: string[] = [];
+    const deltas: string[] = [];
+    let during: Promise<unknown> | undefined;
+    const output = await client.send(new ConverseStreamCommand(asAgent('stall', `stall-${transport}`)));
+    for await (const event of output.stream ?? []) {
+      const text = event.contentBlockDelta?.delta?.text;
+      if (text === undefined) continue;
+      deltas.push(text);
+      if (deltas.length === 1) {
+        order.push('first delta');
+        // A whole answer asked for now finishes while the stalled stream is still waiting for its second delta.
+        during = streamEvents(client, asAgent('quick', `stall-during-${transport}`)).then(({ events }) => order.push(`other answered: ${textOf(events)}`));
+      }
+      if (deltas.length === 2) order.push('second delta');
+    }
+    await during;
+    expect(deltas.join('')).toBe(REPLY);
+    expect(order).toEqual(['first delta', `other answered: ${REPLY}`, 'second delta']);
     expect(emulator.requests({ callId: `stall-${transport}` })[0]?.fault).toBe('stall');
     client.destroy();
   });

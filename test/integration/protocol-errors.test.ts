@@ -32,13 +32,13 @@ describe('aybiza.v1 error codes', () => {
     caller.send({ type: 'transcript', text: 'hi', final: true });
     expect(await errorFrame(caller)).toMatchObject({ code: 'not_started' });
     caller.send({ type: 'dance' });
-    expect(await caller.next((f) => f.type === 'error' && f.code === 'unknown_type')).toBeTruthy();
+    expect(await caller.next((f) => f.type === 'error' && f.code === 'unknown_type')).toEqual({ type: 'error', code: 'unknown_type', fatal: false, message: 'unknown frame type "dance"' });
     await caller.start({ callId: 'errors-1' });
     caller.send({ type: 'transcript', text: 42, final: true });
     const bad = await caller.next((f) => f.type === 'error' && f.code === 'bad_message');
     expect(bad).toMatchObject({ message: expect.stringContaining('text') });
     caller.send({ type: 'start' });
-    expect(await caller.next((f) => f.type === 'error' && f.code === 'already_started')).toBeTruthy();
+    expect(await caller.next((f) => f.type === 'error' && f.code === 'already_started')).toEqual({ type: 'error', code: 'already_started', fatal: false, message: 'this connection already has a call' });
     caller.close();
   });
 
@@ -48,7 +48,9 @@ describe('aybiza.v1 error codes', () => {
     caller.send({ type: 'transcript', text: 'x'.repeat(4_000), final: false });
     expect(await caller.next((f) => f.type === 'error' && f.code === 'too_large')).toMatchObject({ fatal: false });
     caller.send({ type: 'transcript', text: 'y'.repeat(200), final: true });
-    expect(await caller.next((f) => f.type === 'error' && f.code === 'too_large' && f.message.includes('characters'))).toBeTruthy();
+    expect(await caller.next((f) => f.type === 'error' && f.code === 'too_large' && f.message.includes('characters'))).toEqual({
+      type: 'error', code: 'too_large', fatal: false, message: 'transcript.text has 200 characters; the limit is 100',
+    });
     expect(caller.closedWith).toBeUndefined();
     caller.close();
   });
@@ -64,7 +66,7 @@ describe('aybiza.v1 error codes', () => {
     const caller = await CallerClient.connect(test.url);
     await caller.start({ callId: 'errors-3' });
     for (let i = 0; i < 30; i += 1) caller.send({ type: 'played', id: `nope-${i}` });
-    expect(await caller.next((f) => f.type === 'error' && f.code === 'rate_limited')).toBeTruthy();
+    expect(await caller.next((f) => f.type === 'error' && f.code === 'rate_limited')).toEqual({ type: 'error', code: 'rate_limited', fatal: false, message: 'more than 5 frames per second; frame dropped' });
     caller.close();
   });
 

@@ -79,6 +79,20 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('lets an active call finish a turn and hang up during the drain, with no goodbye', async () => {
+    // The reply's first token takes longer than a short-cut drain would wait, so a drain cut short ends the call first.
+    test = await startTestNode({ script: { ttftMs: 400, rules: [{ reply: 'Sure, happy to help.' }] }, config: { server: { drainTimeoutMs: 60_000 } } });
+    const caller = await CallerClient.connect(test.url);
+    await caller.start({ callId: 'drain-turn' });
+    const stopping = test.node.shutdown();
+    const says = await caller.turn('One more question');
+    expect(says.map((say) => say.text).join(' ')).toBe('Sure, happy to help.');
+    caller.send({ type: 'hangup' });
+    await stopping;
+    expect(caller.frames.filter((f) => f.type === 'say' && (f as { text: string }).text === GOODBYE_ON_SHUTDOWN)).toEqual([]);
+    expect(caller.frames.some((f) => f.type === 'hangup')).toBe(false);
+  });
+
   it('finishes early when the active calls end before the drain timeout', async () => {
     test = await startTestNode({ script, config: { server: { drainTimeoutMs: 60_000 } } });
     const caller = await CallerClient.connect(test.url);

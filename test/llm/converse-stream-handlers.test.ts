@@ -7,13 +7,15 @@ import { emulatorClient, streamOutcome, textOf, userTurn } from './converse-stre
 const REPLY = 'Thanks for calling Harbor Dental. How can I help you today?';
 const CONCURRENT_CALLS = 40;
 
-/** A TCP relay in front of the emulator that counts the connections a client opens. */
-async function startConnectionCounter(targetPort: number): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+/** A TCP relay in front of the emulator that counts the connections a client opens, and the most open at once. */
+async function startConnectionCounter(targetPort: number): Promise<{ url: string; connections: () => number; peakOpen: () => number; close: () => Promise<void> }> {
   let connections = 0;
+  let peakOpen = 0;
   const open = new Set<Socket>();
   const server: Server = createServer((inbound) => {
     connections += 1;
     open.add(inbound);
+    peakOpen = Math.max(peakOpen, open.size);
     inbound.on('close', () => open.delete(inbound));
     const outbound = connect(targetPort, '127.0.0.1');
     inbound.pipe(outbound).pipe(inbound);
@@ -26,6 +28,7 @@ async function startConnectionCounter(targetPort: number): Promise<{ url: string
   return {
     url: `http://127.0.0.1:${port}`,
     connections: () => connections,
+    peakOpen: () => peakOpen,
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       open.forEach((socket) => socket.destroy());
@@ -76,6 +79,26 @@ describe.each(REQUEST_HANDLER_KINDS)('converseStream over the %s request handler
     } finally {
       client.destroy();
       await counter.close();
+    }
+  });
+});
+
+describe('the http1 request handler', () => {
+  it(`opens one socket per concurrent stream: ${CONCURRENT_CALLS} streams held open together use ${CONCURRENT_CALLS} sockets at once`, async () => {
+    // A first token slower than issuing every request keeps all the streams in flight together.
+    const emulator = await startEmulator({ script: { ttftMs: 500, tokensPerSecond: 2_000, rules: [{ reply: REPLY }] } });
+    const counter = await startConnectionCounter(emulator.port);
+    const client = emulatorClient(counter.url, 'http1');
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: CONCURRENT_CALLS }, (_, i) => streamOutcome(client, userTurn('hello', `peak-http1-${i}`))),
+      );
+      expect(outcomes.filter((outcome) => outcome.error)).toEqual([]);
+      expect(counter.peakOpen()).toBe(CONCURRENT_CALLS);
+    } finally {
+      client.destroy();
+      await counter.close();
+      await emulator.close();
     }
   });
 });

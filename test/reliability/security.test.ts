@@ -7,7 +7,7 @@ import { createWebhookTool } from '../../src/tools/backends/webhook.js';
 import { executeToolUses } from '../../src/tools/executor.js';
 import { createToolRegistry } from '../../src/tools/registry.js';
 import { CallerClient } from '../integration/caller-client.js';
-import { capturingLogger } from '../memory/memory-fixtures.js';
+import { capturingLogger, eventually } from '../memory/memory-fixtures.js';
 import { startReliabilityNode, type ReliabilityNode } from './reliability-node.js';
 
 // Also part of the security suite, not repeated here: webhook allow-list, private and loopback
@@ -84,8 +84,12 @@ describe('a node with API keys and a logger the test reads', () => {
     await caller.turn('Thanks');
     caller.send({ type: 'hangup' });
     await caller.closed();
+    const refusals = () => lines().filter((line) => line.event === 'telephony.upgrade_refused' && String(line.status).startsWith('401')).length;
+    const refusedBefore = refusals();
     await CallerClient.connect(`${test.url}?token=wrong-key-${KEYS[1]}`).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The last lines this call and the refused key write: the call's summary and the 401.
+    await eventually(() => lines().some((line) => line.event === 'call.summary' && line.callId === 'redaction-call')
+      && refusals() === refusedBefore + 1);
     const text = lines().map((line) => JSON.stringify(line)).join('\n');
     expect(lines().some((line) => line.event === 'call.started' && line.callId === 'redaction-call')).toBe(true);
     for (const secret of [...KEYS, '4155550123', '8005550199', '155550123']) expect(text).not.toContain(secret);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runSigkillResume, runSigtermDrain } from './serve-restart.js';
 
-const CALLS = process.env.AYBIZA_SOAK === '1' ? 1_000 : 200;
+const CALLS = process.env.AYBIZA_SOAK === '1' ? 1_000 : 50;
 
 describe('a serve process shut down and restarted', () => {
   it(`SIGTERM during ${CALLS} active calls: refuses new calls, ends the active ones politely, writes all history, exits 0`, async () => {

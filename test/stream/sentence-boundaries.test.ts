@@ -136,10 +136,6 @@ function split(deltas: string[], options: SentenceOptions): string[] {
 }
 
 describe('sentence boundaries', () => {
-  it('has a case for every rule (at least 60)', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(60);
-  });
-
   describe.each(CASES)('$rule', ({ text, chunks, options }) => {
     const opts = options ?? WHOLE_SENTENCES;
 

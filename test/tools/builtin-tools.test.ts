@@ -31,8 +31,10 @@ describe('built-in tools', () => {
   it('offers the five tools of the scenarios, with fillers where the wait is noticeable', () => {
     expect(registry.names()).toEqual(['lookup_customer', 'book_appointment', 'search_knowledge', 'transfer_call', 'send_email']);
     expect(registry.get('lookup_customer')?.filler).toBe('One moment while I look that up.');
-    expect(registry.get('book_appointment')?.filler).toBeTruthy();
-    expect(registry.get('search_knowledge')?.filler).toBeTruthy();
+    expect(registry.get('book_appointment')?.filler).toBe('Let me check the calendar for you.');
+    expect(registry.get('search_knowledge')?.filler).toBe('Let me check that for you.');
+    expect(registry.get('transfer_call')?.filler).toBeUndefined();
+    expect(registry.get('send_email')?.filler).toBeUndefined();
   });
 
   describe('lookup_customer', () => {
