@@ -187,6 +187,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           port: config.server.port,
           backlog: config.server.backlog,
           apiKeys: config.server.apiKeys,
+          allowedOrigins: config.server.allowedOrigins,
           limits: config.server,
           calls: required(services.calls, 'calls'),
           log,
