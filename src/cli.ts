@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { CALL_USAGE, runCallCommand } from './cli/call.js';
 import { EMULATOR_USAGE, runEmulatorCommand } from './cli/emulator.js';
 import { UsageError } from './cli/flags.js';
 import { LOAD_USAGE, runLoadCommand } from './cli/load.js';
@@ -11,6 +12,7 @@ import { ScenarioError } from './load/scenario.js';
 
 const COMMANDS: Record<string, { summary: string; usage: string; run: (argv: string[]) => Promise<void> }> = {
   serve: { summary: 'answer calls (and serve the browser softphone at http://127.0.0.1:8080/)', usage: SERVE_USAGE, run: runServeCommand },
+  call: { summary: 'talk to an agent from the terminal', usage: CALL_USAGE, run: runCallCommand },
   emulator: { summary: 'run the Bedrock emulator alone', usage: EMULATOR_USAGE, run: runEmulatorCommand },
   load: { summary: 'replay scenario files as concurrent calls', usage: LOAD_USAGE, run: runLoadCommand },
 };

@@ -18,11 +18,12 @@ describe('aybiza usage', () => {
   it('names an unknown command and the known ones', () => {
     const { status, stderr } = aybiza('srve');
     expect(status).toBe(2);
-    expect(stderr).toBe('aybiza: unknown command "srve"; the commands are serve, emulator, load (aybiza --help lists their flags)\n');
+    expect(stderr).toBe('aybiza: unknown command "srve"; the commands are serve, call, emulator, load (aybiza --help lists their flags)\n');
   });
 
   it.each([
     ['serve', ['--host', '--port', '--metrics-port', '--config', 'AYBIZA_PORT']],
+    ['call', ['--url', '--token', '--agent', '--playback-ms-per-word', '/dtmf', '/interrupt', '/hangup']],
     ['emulator', ['--host', '--port', '--script', '--scenarios', '--seed', '--request-log-size']],
     ['load', ['--check', '--print-config', '--calls', '--ramp', '--url', '--token', '--agent', '--emulator', '--report', '--seed', '--workers', '--playback-ms-per-word', '--turn-timeout-ms']],
   ])('answers `%s --help` with every flag of the command', (command, flags) => {
@@ -35,7 +36,7 @@ describe('aybiza usage', () => {
   it('lists every command and points to the environment variables in the overview', () => {
     const { status, stdout } = aybiza('--help');
     expect(status).toBe(0);
-    for (const command of ['serve', 'emulator', 'load']) expect(stdout).toContain(`usage: aybiza ${command}`);
+    for (const command of ['serve', 'call', 'emulator', 'load']) expect(stdout).toContain(`usage: aybiza ${command}`);
     expect(stdout).toContain('AYBIZA_* environment');
   });
 });
