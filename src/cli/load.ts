@@ -18,6 +18,7 @@ export const LOAD_USAGE = [
   '  --token KEY                API key for --url (AYBIZA_LOAD_TOKEN)',
   '  --agent NAME               the server\'s agent to call instead of the one named after each scenario',
   '  --emulator URL             an external Bedrock emulator for the embedded node',
+  '  --show                     print each call\'s conversation as it happens (for small runs; the calls run on one thread)',
   '  --report out.json          the full report as JSON',
   '  --seed N                   seed of call ids and random choices (1)',
   '  --workers N                worker threads driving the calls (0: this thread; default: by the number of calls)',
@@ -36,6 +37,7 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     strict: true,
     options: {
       check: { type: 'boolean' },
+      show: { type: 'boolean' },
       'print-config': { type: 'boolean' },
       agent: { type: 'string' },
       calls: { type: 'string' },
@@ -76,6 +78,7 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     playbackMsPerWord: numberFlag('--playback-ms-per-word', values['playback-ms-per-word']) ?? 60,
     turnTimeoutMs: integerFlag('--turn-timeout-ms', values['turn-timeout-ms'], 100) ?? 30_000,
     progressOut: process.stderr,
+    showOut: values.show ? process.stdout : undefined,
   });
   process.stdout.write(`${formatSummary(report)}\n`);
   if (values.report) writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);
