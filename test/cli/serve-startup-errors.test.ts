@@ -63,6 +63,18 @@ describe('aybiza serve start-up failures', () => {
     }
   }, 60_000);
 
+  it('names AYBIZA_METRICS_PORT when the metrics port is the one in use', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const result = await serve({ AYBIZA_METRICS_PORT: String(port), AYBIZA_HOT_MEMORY: 'memory' });
+      expectOneLine(result, new RegExp(`^port ${port} is already in use by pid ${process.pid} \\(.+\\): stop it, or choose another port with AYBIZA_METRICS_PORT \\(or --metrics-port\\)$`));
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
+
   it('names the service that needs AWS credentials and what to set, before reporting ready', async () => {
     const result = await serve({ AYBIZA_BEDROCK: 'aws', AWS_REGION: 'us-east-1', AYBIZA_DURABLE_MEMORY: 'none', AWS_EC2_METADATA_DISABLED: 'true' });
     expect(result.stdout).not.toContain('serve.ready');
