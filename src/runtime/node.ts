@@ -188,6 +188,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           backlog: config.server.backlog,
           apiKeys: config.server.apiKeys,
           allowedOrigins: config.server.allowedOrigins,
+          agents: Object.keys(config.agents),
           limits: config.server,
           calls: required(services.calls, 'calls'),
           log,

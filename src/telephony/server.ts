@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.js';
+import { serveAgentList } from './agent-list.js';
 import { isAuthorized } from './auth.js';
 import { isAllowedOrigin } from './origin.js';
 import { CallerConnection, type ConnectionLimits, type CallsPort } from './connection.js';
@@ -16,6 +17,8 @@ export interface TelephonyOptions {
   apiKeys: readonly string[];
   /** Browser origins besides the server's own that may open calls (`server.allowedOrigins`). */
   allowedOrigins?: readonly string[];
+  /** Agent names listed at `GET /v1/agents` for the softphone. */
+  agents?: readonly string[];
   limits: ConnectionLimits;
   calls: CallsPort;
   log: Logger;
@@ -58,7 +61,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   });
 
   const http: Server = createServer((request, response) => {
-    if (serveSoftphone(request, response)) return;
+    if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });
 

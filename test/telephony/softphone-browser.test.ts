@@ -32,6 +32,7 @@ describe('the browser softphone', () => {
     const tab = await browser.newPage();
     // Playback slow enough that the answer is still being "heard" when the caller interrupts.
     await tab.goto(`${page}?playbackMsPerWord=5000`);
+    await tab.locator('#agents option[value="default"]').waitFor({ state: 'attached' });
     await tab.click('#call');
     await tab.locator('#status', { hasText: 'In a call with default' }).waitFor();
 

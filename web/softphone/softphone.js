@@ -18,6 +18,8 @@ $('key').value = sessionStorage.getItem(KEY_STORAGE) ?? '';
 $('speak').disabled = !speech;
 $('speak').checked = Boolean(speech);
 if (Recognition) $('listen').hidden = false;
+listAgents($('key').value);
+$('key').addEventListener('change', () => listAgents($('key').value.trim()));
 
 for (const digit of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#']) {
   const button = document.createElement('button');
@@ -51,6 +53,14 @@ $('talk').addEventListener('submit', (event) => {
 });
 $('interrupt').addEventListener('click', () => send({ type: 'speech_started' }));
 $('listen').addEventListener('click', listen);
+
+/** Offers the server's agents to pick from; without them (a wrong key) the name is typed. */
+async function listAgents(key) {
+  const response = await fetch(`/v1/agents${key ? `?token=${encodeURIComponent(key)}` : ''}`).catch(() => undefined);
+  if (!response?.ok) return;
+  const { agents } = await response.json();
+  $('agents').replaceChildren(...agents.map((name) => Object.assign(document.createElement('option'), { value: name })));
+}
 
 function dial(agent, key) {
   bubbles.clear();
