@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The AWS SDK's seven-line Node-version notice, once per test process and child, would bury the
+// results; `aybiza serve` reports the same fact as one log line (src/cli/serve.ts). The SDK reads
+// this variable (@aws-sdk/core, emitWarningIfUnsupportedVersion); test workers and their children inherit it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -7,7 +7,15 @@ import { createLogger } from '../log.js';
 import { loadModelScriptFile } from '../emulator/script.js';
 import { startEmulator } from '../emulator/server.js';
 
-export const EMULATOR_USAGE = 'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N]';
+export const EMULATOR_USAGE = [
+  'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N]',
+  '  --host H                address to listen on (127.0.0.1)',
+  '  --port P                port (0: any free one; the ready line names it)',
+  '  --script FILE.json      the model script: rules, speeds, faults (default: the Harbor Dental receptionist)',
+  '  --scenarios FILE|DIR    each scenario\'s model section answers the agent named after it (repeatable)',
+  '  --seed N                seed of every random choice (1)',
+  '  --request-log-size N    requests kept for inspection (10000)',
+].join('\n');
 
 /** `aybiza emulator`: a standalone Bedrock emulator until SIGINT or SIGTERM. */
 export async function runEmulatorCommand(argv: string[]): Promise<void> {

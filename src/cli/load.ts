@@ -8,9 +8,23 @@ import { scenarioFiles } from '../load/scenario-files.js';
 import { runLoad } from '../load/runner.js';
 import { loadScenarioFile, ScenarioError } from '../load/scenario.js';
 
-export const LOAD_USAGE = 'usage: aybiza load FILE|DIR... [--calls N] [--ramp S] [--url ws://...] [--token KEY] [--emulator URL] [--report out.json] [--seed N] [--workers N] [--agent NAME]\n'
-  + '       aybiza load --check FILE|DIR...       validate only\n'
-  + '       aybiza load --print-config FILE|DIR...  the agents of the scenarios, as a config file for `aybiza serve --config`';
+export const LOAD_USAGE = [
+  'usage: aybiza load FILE|DIR... [options]        replay scenario files as calls',
+  '       aybiza load --check FILE|DIR...          validate only',
+  '       aybiza load --print-config FILE|DIR...   the agents of the scenarios, as a config file for `aybiza serve --config`',
+  '  --calls N                  calls in all, shared by the scenarios\' load.calls weights (default: the sum of those, 1 each)',
+  '  --ramp S                   seconds over which the calls start (default: the scenarios\' largest load.rampSeconds, else 0)',
+  '  --url ws://...             a running server (default: an embedded node on the scenarios\' own agents)',
+  '  --token KEY                API key for --url (AYBIZA_LOAD_TOKEN)',
+  '  --agent NAME               the server\'s agent to call instead of the one named after each scenario',
+  '  --emulator URL             an external Bedrock emulator for the embedded node',
+  '  --show                     print each call\'s conversation as it happens (for small runs; the calls run on one thread)',
+  '  --report out.json          the full report as JSON',
+  '  --seed N                   seed of call ids and random choices (1)',
+  '  --workers N                worker threads driving the calls (0: this thread; default: by the number of calls)',
+  '  --playback-ms-per-word MS  how long the simulated caller takes to hear each word (60)',
+  '  --turn-timeout-ms MS       a turn without an answer by then fails the call (30000)',
+].join('\n');
 
 /**
  * `aybiza load`: replays scenario files as concurrent calls. Exit status 0 only when every call
@@ -23,6 +37,7 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     strict: true,
     options: {
       check: { type: 'boolean' },
+      show: { type: 'boolean' },
       'print-config': { type: 'boolean' },
       agent: { type: 'string' },
       calls: { type: 'string' },
@@ -63,6 +78,7 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     playbackMsPerWord: numberFlag('--playback-ms-per-word', values['playback-ms-per-word']) ?? 60,
     turnTimeoutMs: integerFlag('--turn-timeout-ms', values['turn-timeout-ms'], 100) ?? 30_000,
     progressOut: process.stderr,
+    showOut: values.show ? process.stdout : undefined,
   });
   process.stdout.write(`${formatSummary(report)}\n`);
   if (values.report) writeFileSync(values.report, `${JSON.stringify(report, null, 2)}\n`);

@@ -1,11 +1,20 @@
 import { parseArgs } from 'node:util';
+import { checkAwsCredentials } from './aws-credentials.js';
 import { integerFlag } from './flags.js';
+import { StartupError } from './startup-error.js';
+import { explainStartupFailure } from './startup-failure.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { DataDirInUseError } from '../runtime/data-dir-lock.js';
 import { startNode, type RunningNode } from '../runtime/node.js';
 
-const USAGE = 'usage: aybiza serve [--host H] [--port P] [--metrics-port M] [--config FILE]';
+const USAGE = [
+  'usage: aybiza serve [--host H] [--port P] [--metrics-port M] [--config FILE]',
+  '  --host H          address to listen on (AYBIZA_HOST; 127.0.0.1 only while no API keys are set)',
+  '  --port P          calls (ws://H:P/v1/calls) and the browser softphone (http://H:P/) (AYBIZA_PORT, 8080)',
+  '  --metrics-port M  /metrics, /healthz, /readyz (AYBIZA_METRICS_PORT, 9464)',
+  '  --config FILE     JSON configuration (AYBIZA_CONFIG), e.g. aybiza.example.json',
+].join('\n');
 
 /**
  * `aybiza serve`: one node on embedded defaults unless configured otherwise. SIGTERM or SIGINT
@@ -37,15 +46,13 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   if (Number(process.versions.node.split('.')[0]) < 22) {
     log.warn({ event: 'serve.node_version', node: process.versions.node }, 'AWS SDK releases after the first week of January 2027 require Node 22 or later');
   }
-  let node: RunningNode;
-  try {
-    node = await startNode({ config, log });
-  } catch (error) {
+  await checkAwsCredentials(config);
+  const node: RunningNode = await startNode({ config, log }).catch((error: unknown) => {
     // Not a fault of this program: say what to do, without a stack trace.
-    if (!(error instanceof DataDirInUseError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
-  }
+    if (error instanceof DataDirInUseError) throw new StartupError(error.message, { cause: error });
+    const explanation = explainStartupFailure(error, config);
+    throw explanation ? new StartupError(explanation, { cause: error }) : error;
+  });
   void node.exited.then((reason) => {
     if (reason.kind !== 'crash') return;
     // The tree gave up after too many restarts: one line saying why, and a status a service manager acts on.

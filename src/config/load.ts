@@ -22,6 +22,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_PORT', path: ['server', 'port'], kind: 'int' },
   { name: 'AYBIZA_METRICS_PORT', path: ['server', 'metricsPort'], kind: 'int' },
   { name: 'AYBIZA_API_KEYS', path: ['server', 'apiKeys'], kind: 'list' },
+  { name: 'AYBIZA_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], kind: 'list' },
   { name: 'AYBIZA_MAX_CALLS', path: ['server', 'maxCalls'], kind: 'int' },
   { name: 'AYBIZA_MAX_EVENT_LOOP_LAG_MS', path: ['server', 'maxEventLoopLagMs'], kind: 'int' },
   { name: 'AYBIZA_DRAIN_TIMEOUT_MS', path: ['server', 'drainTimeoutMs'], kind: 'int' },

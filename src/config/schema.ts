@@ -29,6 +29,8 @@ const serverSchema = z.strictObject({
   metricsPort: port.default(9464),
   backlog: positiveInt.default(2048),
   apiKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
+  /** Browser origins (`https://host:port`, or `*`) besides the server's own that may open WebSocket calls. */
+  allowedOrigins: z.array(z.string().min(1)).default([]),
   maxCalls: positiveInt.default(5000),
   /**
    * New calls are refused while the event loop's median delay over the last 2 s exceeds this; 0 = off.
@@ -78,8 +80,11 @@ const bedrockSchema = z.strictObject({
 
 export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
 
+/** An agent configured without a prompt still answers, as a plain phone assistant. */
+export const DEFAULT_SYSTEM_PROMPT = 'You are a friendly assistant answering a phone call. Keep each answer to one or two short, speakable sentences, and ask when something is unclear.';
+
 const agentSchema = z.strictObject({
-  systemPrompt: z.string().min(1),
+  systemPrompt: z.string().min(1).default(DEFAULT_SYSTEM_PROMPT),
   tools: z.array(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a tool name of 1–64 letters, digits, _ or -')).default([]),
   model: z.string().min(1).default('sonnet'),
   thinking: z.strictObject({

@@ -52,6 +52,7 @@ export async function runClientGroup(
   histograms: Histograms,
   startedAt: number,
   timingsOf?: (callId: string) => Promise<EmulatorRequestRecord[]>,
+  conversation?: (callId: string, line: string) => void,
 ): Promise<CallResult[]> {
   const readRecords = timingsOf ?? (settings.emulatorUrl ? httpRecords(settings.emulatorUrl) : undefined);
   const timings = readRecords
@@ -74,6 +75,7 @@ export async function runClientGroup(
       random: seededRandom(call.seed),
     }, {
       timings,
+      conversation,
       turn: (sample) => {
         progress.turns += 1;
         histograms.turn.record(sample.latencyMs);

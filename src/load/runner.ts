@@ -33,6 +33,8 @@ export interface LoadOptions {
   playbackMsPerWord: number;
   turnTimeoutMs: number;
   progressOut?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Prints each call's conversation here as it happens; the calls then run on this thread. */
+  showOut?: NodeJS.WritableStream;
 }
 
 /** Calls one thread of simulated callers drives comfortably (see the README's capacity notes). */
@@ -57,7 +59,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 500);
   const histograms = newHistograms();
   const progress: GroupProgress = { started: 0, completed: 0, failed: 0, turns: 0 };
-  const workers = options.workers ?? (calls.length > CALLS_PER_CLIENT_THREAD ? Math.min(availableParallelism(), Math.ceil(calls.length / CALLS_PER_CLIENT_THREAD)) : 0);
+  const workers = options.showOut ? 0 : options.workers ?? (calls.length > CALLS_PER_CLIENT_THREAD ? Math.min(availableParallelism(), Math.ceil(calls.length / CALLS_PER_CLIENT_THREAD)) : 0);
   const view = options.progressOut
     ? startLiveView(options.progressOut, () => ({ progress, total: calls.length, p50: histograms.turn.percentile(50), p99: histograms.turn.percentile(99) }))
     : undefined;
@@ -67,7 +69,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     results = workers > 0
       ? await runOnWorkers(scenarios, calls, settings, workers, progress, histograms)
       : await runClientGroup(scenarios, calls, settings, progress, histograms, startedAt,
-          target?.node.emulator ? async (callId) => target.node.emulator!.requests({ callId }) : undefined);
+          target?.node.emulator ? async (callId) => target.node.emulator!.requests({ callId }) : undefined,
+          options.showOut ? (callId, line) => options.showOut!.write(`${callId} ${line}\n`) : undefined);
   } finally {
     view?.stop();
     clearInterval(rssSampler);

@@ -36,6 +36,8 @@ export interface CallHooks {
   turn(sample: TurnSample): void;
   /** The emulator's view of a finished turn; undefined when there is no emulator to ask. */
   timings?(callId: string, turn: number): Promise<TurnTimings | undefined>;
+  /** Each line of the conversation as it happens (`caller: …`, `agent: …`), for `aybiza load --show`. */
+  conversation?(callId: string, line: string): void;
 }
 
 export interface CallResult {
@@ -79,6 +81,11 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
         ended = true;
       } else {
         const turn = await speak(socket, plan, step, next?.bargeInAfterMs, interrupting);
+        if (hooks.conversation) {
+          hooks.conversation(plan.callId, step.say !== undefined ? `caller: ${step.say}` : `caller: (presses ${step.dtmf})`);
+          const cut = next?.bargeInAfterMs !== undefined ? ' [interrupted]' : turn.transferred ? ' [transferred]' : '';
+          hooks.conversation(plan.callId, `agent: ${turn.text}${cut}`);
+        }
         interrupting = next?.bargeInAfterMs !== undefined;
         result.turns += 1;
         const timings = await hooks.timings?.(plan.callId, turn.turn);

@@ -210,6 +210,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           port: ports.telephony,
           backlog: config.server.backlog,
           apiKeys: config.server.apiKeys,
+          allowedOrigins: config.server.allowedOrigins,
+          agents: Object.keys(config.agents),
           limits: config.server,
           calls: calls.get(),
           log,

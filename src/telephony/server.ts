@@ -3,16 +3,23 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.js';
+import { serveAgentList } from './agent-list.js';
 import { isAuthorized } from './auth.js';
+import { isAllowedOrigin } from './origin.js';
 import { CallerConnection, type ConnectionLimits, type CallsPort } from './connection.js';
 import { PROTOCOL } from './frames.js';
 import { SocketGuard } from './socket-guard.js';
+import { serveSoftphone } from './static-files.js';
 
 export interface TelephonyOptions {
   host: string;
   port: number;
   backlog: number;
   apiKeys: readonly string[];
+  /** Browser origins besides the server's own that may open calls (`server.allowedOrigins`). */
+  allowedOrigins?: readonly string[];
+  /** Agent names listed at `GET /v1/agents` for the softphone. */
+  agents?: readonly string[];
   limits: ConnectionLimits;
   calls: CallsPort;
   log: Logger;
@@ -59,7 +66,8 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   });
 
   const guard = new SocketGuard(options.limits, log);
-  const http: Server = createServer((_request, response) => {
+  const http: Server = createServer((request, response) => {
+    if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });
 
@@ -67,7 +75,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   http.prependListener('connection', (socket: Socket) => guard.accept(socket));
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refusal = refuseUpgrade(request, accepting, options.apiKeys);
+    const refusal = refuseUpgrade(request, accepting, options.apiKeys, options.allowedOrigins ?? []);
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       log.info({ event: 'telephony.upgrade_refused', status: refusal });
@@ -120,9 +128,10 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
 }
 
 /** The HTTP status line for a refused upgrade, or undefined to accept it. */
-function refuseUpgrade(request: IncomingMessage, accepting: boolean, apiKeys: readonly string[]): string | undefined {
+function refuseUpgrade(request: IncomingMessage, accepting: boolean, apiKeys: readonly string[], allowedOrigins: readonly string[]): string | undefined {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname !== CALLS_PATH) return '404 Not Found';
+  if (!isAllowedOrigin(request, allowedOrigins)) return '403 Forbidden';
   if (!accepting) return '503 Service Unavailable';
   if (apiKeys.length > 0 && !isAuthorized(request.headers.authorization, url.searchParams.get('token'), apiKeys)) {
     return '401 Unauthorized';

@@ -31,6 +31,13 @@ describe('aybiza load', () => {
     expect(stdout).toMatch(/load-3-\w+-0 \[unmet\] step 0: expected the answer to match \/closed on sunday\/i/);
   });
 
+  it('prints each call\'s conversation with --show', () => {
+    const { status, stdout } = aybiza('load', join(dir, 'unmet.json'), '--calls', '1', '--seed', '4', '--show');
+    expect(status).toBe(1);
+    expect(stdout).toMatch(/^load-4-\w+-0 caller: Are you open on Sunday\?$/m);
+    expect(stdout).toMatch(/^load-4-\w+-0 agent: We are open from nine to five\.$/m);
+  });
+
   it('refuses a broken file with exit 2 before any call, naming file, path and problem', () => {
     const { status, stderr } = aybiza('load', '--check', join(dir, 'broken.json'));
     expect(status).toBe(2);

@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema, DEFAULT_SYSTEM_PROMPT } from '../../src/config/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aybiza-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,6 +23,12 @@ describe('configuration precedence', () => {
     expect(config.memory).toMatchObject({ hot: 'auto', durable: 'embedded', redisUrl: 'redis://127.0.0.1:6379', writeBehind: { maxBatch: 25 } });
     expect(config.log.level).toBe('info');
     expect(isAbsolute(config.tools.fixturesDir) && config.tools.fixturesDir.endsWith(join('scenarios', 'fixtures'))).toBe(true);
+  });
+
+  it('takes a minimal agent of just a model, with a plain phone-assistant prompt', () => {
+    const file = writeJson('minimal.json', { agents: { default: { model: 'haiku' } } });
+    const config = loadConfig({ file, env: {} });
+    expect(config.agents.default).toMatchObject({ model: 'haiku', systemPrompt: DEFAULT_SYSTEM_PROMPT, tools: [] });
   });
 
   it('ships the Harbor Dental demo as the default agent', () => {

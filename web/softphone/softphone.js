@@ -1,0 +1,202 @@
+// The AYBIZA browser softphone: an `aybiza.v1` client like any other (docs/protocol.md).
+// Plain ES module, no dependencies, nothing loaded from elsewhere.
+
+const $ = (id) => document.getElementById(id);
+const KEY_STORAGE = 'aybiza.apiKey';
+// Without speech synthesis a `say` counts as heard after this long per word, as a listener would
+// take to hear it, so the agent can be interrupted mid-answer. `?playbackMsPerWord=` changes it.
+const playbackMsPerWord = Number(new URLSearchParams(location.search).get('playbackMsPerWord') ?? 250);
+const speech = 'speechSynthesis' in window ? window.speechSynthesis : undefined;
+const Recognition = window.SpeechRecognition ?? window.webkitSpeechRecognition;
+
+let socket;
+/** The agent's bubble per turn, and the playback of each chunk not yet acknowledged. */
+const bubbles = new Map();
+const pending = new Map();
+
+$('key').value = sessionStorage.getItem(KEY_STORAGE) ?? '';
+$('speak').disabled = !speech;
+$('speak').checked = Boolean(speech);
+if (Recognition) $('listen').hidden = false;
+listAgents($('key').value);
+$('key').addEventListener('change', () => listAgents($('key').value.trim()));
+
+for (const digit of ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#']) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = digit;
+  button.disabled = true;
+  button.dataset.digit = digit;
+  button.addEventListener('click', () => {
+    send({ type: 'dtmf', digit });
+    note(`You pressed ${digit}.`);
+  });
+  $('keypad').append(button);
+}
+
+$('dial').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = $('key').value.trim();
+  sessionStorage.setItem(KEY_STORAGE, key);
+  dial($('agent').value.trim() || 'default', key);
+});
+$('hangup').addEventListener('click', () => {
+  send({ type: 'hangup', reason: 'caller' });
+  ended('You hung up.');
+});
+$('talk').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = $('utterance').value.trim();
+  if (!text) return;
+  $('utterance').value = '';
+  say(text);
+});
+$('interrupt').addEventListener('click', () => send({ type: 'speech_started' }));
+$('listen').addEventListener('click', listen);
+
+/** Offers the server's agents to pick from; without them (a wrong key) the name is typed. */
+async function listAgents(key) {
+  const response = await fetch(`/v1/agents${key ? `?token=${encodeURIComponent(key)}` : ''}`).catch(() => undefined);
+  if (!response?.ok) return;
+  const { agents } = await response.json();
+  $('agents').replaceChildren(...agents.map((name) => Object.assign(document.createElement('option'), { value: name })));
+}
+
+function dial(agent, key) {
+  bubbles.clear();
+  $('conversation').replaceChildren();
+  const url = new URL('/v1/calls', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (key) url.searchParams.set('token', key);
+  status(`Calling ${agent}…`);
+  socket = new WebSocket(url, 'aybiza.v1');
+  let opened = false;
+  socket.addEventListener('open', () => {
+    opened = true;
+    send({ type: 'start', agent, from: 'softphone' });
+  });
+  socket.addEventListener('message', (event) => receive(JSON.parse(event.data)));
+  socket.addEventListener('close', () => {
+    if (!opened) ended('The server refused the call (a wrong or missing API key, or the server is draining).');
+    else if (socket) ended('The call ended.');
+  });
+  inCall(true);
+}
+
+function receive(frame) {
+  switch (frame.type) {
+    case 'ready':
+      status(`In a call with ${$('agent').value || 'default'} (${frame.callId}). Type or speak.`);
+      $('utterance').focus();
+      break;
+    case 'say':
+      heard(frame);
+      break;
+    case 'clear':
+      speech?.cancel();
+      for (const [id, playback] of pending) if (playback.turn === frame.turn) stopPlayback(id);
+      bubbles.get(frame.turn)?.classList.add('interrupted');
+      break;
+    case 'transfer':
+      note(`Transferred to ${frame.to}${frame.reason ? ` (${frame.reason})` : ''}.`);
+      break;
+    case 'hangup':
+      note(`The agent hung up (${frame.reason}).`);
+      break;
+    case 'error':
+      note(`Error ${frame.code}: ${frame.message}`);
+      if (frame.fatal) status('The call failed.');
+      break;
+  }
+}
+
+/** Shows a chunk as it arrives and acknowledges it once it was (or would have been) heard. */
+function heard(frame) {
+  let bubble = bubbles.get(frame.turn);
+  if (!bubble) {
+    bubble = line('agent', '');
+    bubble.dataset.turn = String(frame.turn);
+    bubbles.set(frame.turn, bubble);
+  }
+  if (frame.text) bubble.textContent = `${bubble.textContent} ${frame.text}`.trim();
+  if (frame.last) bubble.dataset.complete = 'true';
+  const played = () => {
+    if (!pending.delete(frame.id)) return;
+    send({ type: 'played', id: frame.id });
+  };
+  const words = frame.text.split(/\s+/).filter(Boolean).length;
+  const heardAfterReading = () => {
+    if (pending.has(frame.id)) pending.set(frame.id, { turn: frame.turn, timer: setTimeout(played, words * playbackMsPerWord) });
+  };
+  pending.set(frame.id, { turn: frame.turn });
+  if (speech && $('speak').checked && frame.text) {
+    const utterance = new SpeechSynthesisUtterance(frame.text);
+    utterance.addEventListener('end', played);
+    // A browser without voices fails the utterance: the chunk then counts as read instead.
+    utterance.addEventListener('error', heardAfterReading);
+    speech.speak(utterance);
+  } else {
+    heardAfterReading();
+  }
+}
+
+function stopPlayback(id) {
+  clearTimeout(pending.get(id)?.timer);
+  pending.delete(id);
+}
+
+function say(text) {
+  line('caller', text);
+  send({ type: 'transcript', text, final: true });
+}
+
+/** The browser's speech recognition: partial results barge in, the final one is the utterance. */
+function listen() {
+  const recognition = new Recognition();
+  recognition.interimResults = true;
+  recognition.lang = navigator.language || 'en-US';
+  recognition.addEventListener('result', (event) => {
+    const result = event.results[event.results.length - 1];
+    const text = result[0].transcript.trim();
+    if (!text) return;
+    if (result.isFinal) say(text);
+    else send({ type: 'transcript', text, final: false });
+  });
+  recognition.addEventListener('error', (event) => note(`Speech recognition: ${event.error}`));
+  recognition.start();
+}
+
+function send(frame) {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+}
+
+function ended(message) {
+  const closing = socket;
+  socket = undefined;
+  closing?.close(1000);
+  speech?.cancel();
+  for (const id of pending.keys()) stopPlayback(id);
+  status(message);
+  inCall(false);
+}
+
+function inCall(on) {
+  $('call').disabled = on;
+  $('hangup').disabled = !on;
+  for (const id of ['utterance', 'send', 'listen', 'interrupt']) $(id).disabled = !on;
+  for (const button of $('keypad').querySelectorAll('button')) button.disabled = !on;
+}
+
+function line(kind, text) {
+  const item = document.createElement('li');
+  item.className = kind;
+  item.textContent = text;
+  $('conversation').append(item);
+  item.scrollIntoView({ block: 'nearest' });
+  return item;
+}
+
+const note = (text) => line('event', text);
+const status = (text) => {
+  $('status').textContent = text;
+};
