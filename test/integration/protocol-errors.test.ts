@@ -42,6 +42,16 @@ describe('aybiza.v1 error codes', () => {
     caller.close();
   });
 
+  it('bad_message for an unknown agent, naming the agents this node serves', async () => {
+    const caller = await CallerClient.connect(test.url);
+    caller.send({ type: 'start', callId: 'errors-agent', agent: 'nobody' });
+    expect(await errorFrame(caller)).toEqual({
+      type: 'error', code: 'bad_message', fatal: false,
+      message: `start: agent: unknown agent "nobody" — this node serves ${Object.keys(test.config.agents).map((name) => `"${name}"`).join(', ')}`,
+    });
+    caller.close();
+  });
+
   it('too_large for an oversized frame or transcript, and the call goes on', async () => {
     const caller = await CallerClient.connect(test.url);
     await caller.start({ callId: 'errors-2' });

@@ -17,7 +17,7 @@ export interface AdmissionRules {
 export function unknownAgent(request: StartRequest, rules: AdmissionRules): Refusal | undefined {
   const agent = request.agent ?? 'default';
   if (rules.knownAgents.has(agent)) return undefined;
-  return { ok: false, code: 'bad_message', message: `start: agent: unknown agent "${agent}"`, fatal: false };
+  return { ok: false, code: 'bad_message', message: `start: agent: unknown agent "${agent}" — this node serves ${[...rules.knownAgents].map((name) => `"${name}"`).join(', ')}`, fatal: false };
 }
 
 /** A node at its call limit refuses every new or restored call. */
