@@ -1,5 +1,6 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AybizaConfig } from '../config/schema.js';
+import { isLoopbackEndpoint } from '../memory/create.js';
 import { StartupError } from './startup-error.js';
 
 /**
@@ -11,7 +12,8 @@ import { StartupError } from './startup-error.js';
 export async function checkAwsCredentials(config: AybizaConfig): Promise<void> {
   const services = [
     ...(config.bedrock.mode === 'aws' ? ['Bedrock (AYBIZA_BEDROCK=aws)'] : []),
-    ...(config.memory.durable === 'aws' ? ['DynamoDB (AYBIZA_DURABLE_MEMORY=aws)'] : []),
+    // A DynamoDB on this machine (dynalite, DynamoDB Local) takes any credentials.
+    ...(config.memory.durable === 'aws' && !isLoopbackEndpoint(config.memory.dynamoEndpoint) ? ['DynamoDB (AYBIZA_DURABLE_MEMORY=aws)'] : []),
   ];
   if (services.length === 0) return;
   try {

@@ -177,7 +177,8 @@ export async function runCallCommand(argv: string[]): Promise<void> {
     pump();
   });
 
-  ws.send(JSON.stringify({ type: 'start', agent: values.agent, from: 'aybiza-call' }));
+  // No `from`: it must be the caller's E.164 number or SIP URI, and a terminal has none.
+  ws.send(JSON.stringify({ type: 'start', agent: values.agent, metadata: { client: 'aybiza-call' } }));
   await new Promise<void>((resolve) => ws.on('close', () => resolve()));
   if (!ended) print('(the server closed the call)');
   input.close();

@@ -11,7 +11,8 @@ import { portOwner } from './port-owner.js';
 export function explainStartupFailure(error: unknown, config: AybizaConfig): string | undefined {
   let child: string | undefined;
   for (let current = error; current instanceof Error; current = current.cause) {
-    if (current instanceof ChildStartError) child ??= current.childId;
+    // The innermost child is the one that failed; the outer ones are the supervisors around it.
+    if (current instanceof ChildStartError) child = current.childId;
     const { code, port } = current as { code?: string; port?: number };
     if (code === 'EADDRINUSE' && typeof port === 'number') return portInUse(port, child === 'metrics' || (child === undefined && port === config.server.metricsPort));
   }

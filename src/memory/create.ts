@@ -65,7 +65,7 @@ export async function openMemory(options: MemoryConfig & { region: string; windo
         region: options.region,
         ...(endpoint ? { endpoint } : {}),
         tableName: options.tableName,
-        localCredentials: embedded !== undefined || isLoopback(endpoint),
+        localCredentials: embedded !== undefined || isLoopbackEndpoint(endpoint),
         log,
       });
       const { journal, recovered } = PendingJournal.open(join(options.dataDir, 'pending'), log);
@@ -124,7 +124,7 @@ async function openRedis(options: MemoryConfig, log: Logger): Promise<Redis | un
 }
 
 /** A DynamoDB on this machine (dynalite, DynamoDB Local) accepts any credentials; AWS needs real ones. */
-function isLoopback(endpoint: string | undefined): boolean {
+export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
   if (!endpoint) return false;
   try {
     return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(endpoint).hostname);

@@ -73,7 +73,7 @@ function dial(agent, key) {
   let opened = false;
   socket.addEventListener('open', () => {
     opened = true;
-    send({ type: 'start', agent, from: 'softphone' });
+    send({ type: 'start', agent, metadata: { client: 'softphone' } });
   });
   socket.addEventListener('message', (event) => receive(JSON.parse(event.data)));
   socket.addEventListener('close', () => {
