@@ -45,7 +45,7 @@ describe('the data dir of a serve process', () => {
   // Retried: in 2 of 3 full-suite runs (never alone, 4 runs) the SIGTERMed serve ended by a signal
   // instead of exit 0; the assertion below prints which signal and serve's stderr when it happens.
   // Not yet explained.
-  it('takes over the lock a dead process left behind and releases it on exit', { retry: 2 }, async () => {
+  it('takes over the lock a dead process left behind and releases it on exit', { retry: 2, timeout: 120_000 }, async () => {
     world = embeddedServe('lock-stale');
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(join(world.dataDir, 'aybiza.pid'), `${dead}\n`);
@@ -53,5 +53,5 @@ describe('the data dir of a serve process', () => {
     expect(readFileSync(join(world.dataDir, 'aybiza.pid'), 'utf8')).toBe(`${serve.child.pid}\n`);
     expect({ ...(await stopChild(serve)), stderr: serve.stderr() }).toEqual({ code: 0, signal: null, stderr: "" });
     expect(existsSync(join(world.dataDir, 'aybiza.pid'))).toBe(false);
-  }, 120_000);
+  });
 });
