@@ -2,7 +2,7 @@
  * Dependency rules, checked by `npm test` (`npm run deps`): no cycle between files or between
  * folders, and each layer of `src/` imports only from the layers below it.
  *
- *   log.ts, clock.ts                              leaf utilities
+ *   log.ts, clock.ts, process-alive.ts            leaf utilities
  *   config/                                       configuration schema, loading, model catalogue
  *   llm/                                          the Bedrock client and its message types
  *   accounting/ memory/ tools/ metrics/ stream/   services a call uses (no folder cycle among them)
@@ -20,7 +20,7 @@
  * imports apart, so a type import counts like any other.
  */
 const LAYERS = [
-  ['src/(log|clock)\\.ts$'],
+  ['src/(log|clock|process-alive)\\.ts$'],
   ['src/config/'],
   ['src/llm/'],
   ['src/(accounting|memory|tools|metrics|stream)/'],

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { durableRecordSchema, type DurableRecord } from './records.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
+import { isProcessAlive } from '../process-alive.js';
 
 /** One journal file; deleted once every record in it is confirmed written and no more are added. */
 export interface JournalSegment {
@@ -43,7 +44,7 @@ export class PendingJournal {
     for (const name of readdirSync(dir).filter((file) => file.endsWith('.jsonl')).sort()) {
       const path = join(dir, name);
       const owner = ownerPid(name);
-      if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      if (owner !== undefined && owner !== process.pid && isProcessAlive(owner)) {
         // Another live process on this host is still writing and confirming it: taking it would
         // delete records that process has not stored yet. Left for a start after that process ends.
         log.warn({ event: 'memory.journal_live_owner', file: name, pid: owner }, 'segment of a running process left alone');
@@ -168,15 +169,6 @@ function ownerPid(name: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** A reused pid only delays recovery to a later start; nothing is deleted on its account. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Where recovered lines that are not records are kept, under the journal directory (never replayed). */
 export const QUARANTINE_DIR = 'quarantine';

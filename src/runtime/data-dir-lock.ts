@@ -1,5 +1,6 @@
 import { linkSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessAlive } from '../process-alive.js';
 
 /** A second process on the same data dir would open the same LevelDB and journal: it must not start. */
 export class DataDirInUseError extends Error {
@@ -38,7 +39,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
       }
       const holder = lockHolder(path);
       // On the second try the lock is a fresh one: another process took the stale lock first.
-      if (holder !== undefined && (attempt > 0 || isAlive(holder))) throw new DataDirInUseError(dataDir, holder);
+      if (holder !== undefined && (attempt > 0 || isProcessAlive(holder))) throw new DataDirInUseError(dataDir, holder);
       rmSync(path, { force: true });
     }
   } finally {
@@ -66,12 +67,3 @@ function lockHolder(path: string): number | undefined {
   }
 }
 
-/** Signal 0 checks for existence only; EPERM means the process exists but belongs to someone else. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
