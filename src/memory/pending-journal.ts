@@ -14,7 +14,7 @@ export interface JournalSegment {
 }
 
 /** Records per segment before a new file is started, so confirmed files can be deleted. */
-const SEGMENT_RECORDS = 2_000;
+export const SEGMENT_RECORDS = 2_000;
 
 /**
  * The write-behind queue's crash safety: every queued record is appended (one `writeSync`, so it is

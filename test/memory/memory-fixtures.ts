@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { Redis } from 'ioredis';
 import { createLogger, type Logger } from '../../src/log.js';
@@ -30,6 +31,26 @@ export async function startDynalite(): Promise<{ endpoint: string; close(): Prom
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** dynalite with a real client that reads back what a call stored, for tests that check what reached DynamoDB. */
+export async function startDynaliteReader(): Promise<{
+  endpoint: string;
+  storedItems(callId: string): Promise<Array<Record<string, AttributeValue>>>;
+  close(): Promise<void>;
+}> {
+  const dynamo = await startDynalite();
+  const client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  return {
+    endpoint: dynamo.endpoint,
+    storedItems: async (callId) => (await client.send(new QueryCommand({
+      TableName: 'conversations', KeyConditionExpression: 'call_id = :c', ExpressionAttributeValues: { ':c': { S: callId } }, ConsistentRead: true,
+    }))).Items ?? [],
+    close: async () => {
+      client.destroy();
+      await dynamo.close();
+    },
   };
 }
 

@@ -1,25 +1,17 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMemory } from '../../src/memory/create.js';
-import { capturingLogger, eventually, isolation, memoryOptions, say, startDynalite, textOf } from './memory-fixtures.js';
+import { capturingLogger, eventually, isolation, memoryOptions, say, startDynaliteReader, textOf } from './memory-fixtures.js';
 
 describe('write-behind queue crash safety', () => {
-  let dynamo: Awaited<ReturnType<typeof startDynalite>>;
-  let client: DynamoDBClient;
-  const seqsOf = async (callId: string) => ((await client.send(new QueryCommand({
-    TableName: 'conversations', KeyConditionExpression: 'call_id = :c', ExpressionAttributeValues: { ':c': { S: callId } },
-  }))).Items ?? []).map((item) => Number(item.seq!.N));
+  let dynamo: Awaited<ReturnType<typeof startDynaliteReader>>;
+  const seqsOf = async (callId: string) => (await dynamo.storedItems(callId)).map((item) => Number(item.seq!.N));
 
   beforeAll(async () => {
-    dynamo = await startDynalite();
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    dynamo = await startDynaliteReader();
   });
-  afterAll(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  afterAll(() => dynamo.close());
 
   for (const hot of ['redis', 'memory'] as const) {
     it(`recovers queued-but-unwritten records from the journal in a new instance (hot: ${hot})`, async () => {

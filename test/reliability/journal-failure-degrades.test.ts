@@ -1,27 +1,18 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMemory } from '../../src/memory/create.js';
-import { capturingLogger, eventually, isolation, memoryOptions, say, startDynalite } from '../memory/memory-fixtures.js';
+import { SEGMENT_RECORDS } from '../../src/memory/pending-journal.js';
+import { capturingLogger, eventually, isolation, memoryOptions, say, startDynaliteReader } from '../memory/memory-fixtures.js';
 
-/** Records per journal segment (src/memory/pending-journal.ts): the next append opens a new file. */
-const SEGMENT_RECORDS = 2_000;
 
 describe('a failing journal degrades the node instead of failing calls', () => {
-  let dynamo: Awaited<ReturnType<typeof startDynalite>>;
-  let client: DynamoDBClient;
+  let dynamo: Awaited<ReturnType<typeof startDynaliteReader>>;
   beforeAll(async () => {
-    dynamo = await startDynalite();
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    dynamo = await startDynaliteReader();
   });
-  afterAll(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
-  const storedCount = async (callId: string) => (await client.send(new QueryCommand({
-    TableName: 'conversations', KeyConditionExpression: 'call_id = :c', ExpressionAttributeValues: { ':c': { S: callId } }, Select: 'COUNT', ConsistentRead: true,
-  }))).Count ?? 0;
+  afterAll(() => dynamo.close());
+  const storedCount = async (callId: string) => (await dynamo.storedItems(callId)).length;
 
   it('keeps taking turns when the journal directory is unusable, reports not-ready and counts what is at risk', async () => {
     const space = isolation('journal-fails');

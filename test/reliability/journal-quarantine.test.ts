@@ -1,21 +1,15 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMemory } from '../../src/memory/create.js';
-import { capturingLogger, eventually, isolation, memoryOptions, startDynalite } from '../memory/memory-fixtures.js';
+import { capturingLogger, eventually, isolation, memoryOptions, startDynaliteReader } from '../memory/memory-fixtures.js';
 
 describe('recovered journal records are validated before they are queued', () => {
-  let dynamo: Awaited<ReturnType<typeof startDynalite>>;
-  let client: DynamoDBClient;
+  let dynamo: Awaited<ReturnType<typeof startDynaliteReader>>;
   beforeAll(async () => {
-    dynamo = await startDynalite();
-    client = new DynamoDBClient({ region: 'us-east-1', endpoint: dynamo.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    dynamo = await startDynaliteReader();
   });
-  afterAll(async () => {
-    client.destroy();
-    await dynamo.close();
-  });
+  afterAll(() => dynamo.close());
 
   it('quarantines JSON lines that are not records to a named file, logs the count and boots with the rest', async () => {
     const space = isolation('quarantine');
@@ -41,10 +35,7 @@ describe('recovered journal records are validated before they are queued', () =>
 
     // The good record is written and nothing is left retrying.
     await eventually(() => memory.writeQueueDepth() === 0);
-    const stored = await client.send(new QueryCommand({
-      TableName: 'conversations', KeyConditionExpression: 'call_id = :c', ExpressionAttributeValues: { ':c': { S: 'kept' } }, ConsistentRead: true,
-    }));
-    expect(stored.Items?.length).toBe(1);
+    expect(await dynamo.storedItems('kept')).toHaveLength(1);
     await memory.close();
     // The quarantine is kept for an operator and never replayed; the recovered segment is gone.
     expect(readdirSync(pending)).toEqual(['quarantine']);
