@@ -7,7 +7,9 @@
  *   llm/                                          the Bedrock client and its message types
  *   accounting/ memory/ tools/ metrics/ stream/   services a call uses (no folder cycle among them)
  *   call/                                         the call machine and its effects
- *   telephony/                                    aybiza.v1 over WebSocket
+ *   protocol/                                     aybiza.v1 frames and the port every transport uses
+ *   speech/                                       audio in front of a call: codecs, Transcribe, Polly
+ *   telephony/                                    transports: aybiza.v1 over WebSocket, the softphone
  *   runtime/                                      supervisors and the node
  *   load/                                         the load runner (may start a node in-process)
  *   cli/, cli.ts                                  the commands
@@ -25,6 +27,8 @@ const LAYERS = [
   ['src/llm/'],
   ['src/(accounting|memory|tools|metrics|stream)/'],
   ['src/call/'],
+  ['src/protocol/'],
+  ['src/speech/'],
   ['src/telephony/'],
   ['src/runtime/'],
   ['src/load/'],

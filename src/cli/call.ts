@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { numberFlag, UsageError } from './flags.js';
-import { PROTOCOL, type OutboundFrame } from '../telephony/frames.js';
+import { PROTOCOL, type OutboundFrame } from '../protocol/frames.js';
 
 export const CALL_USAGE = [
   'usage: aybiza call [--url ws://...] [--token KEY] [--agent NAME] [--playback-ms-per-word MS]',

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { OutboundFrame } from '../telephony/frames.js';
+import type { OutboundFrame } from '../protocol/frames.js';
 import type { CallerStep, Scenario } from './scenario.js';
 
 export interface CallPlan {

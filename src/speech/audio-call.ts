@@ -2,8 +2,8 @@ import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-strea
 import type { CallerEvent } from '../call/events.js';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../telephony/connection.js';
-import type { OutboundFrame } from '../telephony/frames.js';
+import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../protocol/calls-port.js';
+import type { OutboundFrame } from '../protocol/frames.js';
 import type { AudioFormat } from './audio-format.js';
 import { BackchannelFilter } from './backchannel.js';
 import { AudioFramer } from './framer.js';

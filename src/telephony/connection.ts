@@ -1,8 +1,8 @@
 import { WebSocket, type RawData } from 'ws';
-import type { CallerEvent } from '../call/ports.js';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
-import { FrameError, parseInboundFrame, type ErrorCode, type InboundFrame, type OutboundFrame } from './frames.js';
+import { FrameError, parseInboundFrame, type ErrorCode, type InboundFrame, type OutboundFrame } from '../protocol/frames.js';
+import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../protocol/calls-port.js';
 import { TokenBucket } from './rate-limit.js';
 import type { SocketGuardLimits } from './socket-guard.js';
 
@@ -12,26 +12,6 @@ export interface ConnectionLimits extends SocketGuardLimits {
   maxTranscriptChars: number;
   framesPerSecond: number;
   sendBufferBytes: number;
-}
-
-/** How a call talks back to whoever is connected to it now. */
-export interface CallPeer {
-  send(frame: OutboundFrame): void;
-  end(code: number, reason: string): void;
-}
-
-export type StartRequest = Extract<InboundFrame, { type: 'start' }>;
-export type OpenResult =
-  | { ok: true; callId: string }
-  | { ok: false; code: ErrorCode; message: string; fatal: boolean };
-
-/** What the telephony layer needs of the call supervisor, and nothing more. */
-export interface CallsPort {
-  /** Starts or resumes a call bound to `peer`; the call sends `ready` itself. */
-  open(request: StartRequest, peer: CallPeer): Promise<OpenResult>;
-  deliver(callId: string, event: CallerEvent): void;
-  /** The socket went away (`reason` says why); the call is suspended or ended. */
-  detach(callId: string, peer: CallPeer, reason: 'closed' | 'slow_consumer'): void;
 }
 
 type State =

@@ -6,8 +6,9 @@ import type { Logger } from '../log.js';
 import { serveAgentList } from './agent-list.js';
 import { isAuthorized } from './auth.js';
 import { isAllowedOrigin } from './origin.js';
-import { CallerConnection, type ConnectionLimits, type CallsPort } from './connection.js';
-import { PROTOCOL } from './frames.js';
+import type { CallsPort } from '../protocol/calls-port.js';
+import { CallerConnection, type ConnectionLimits } from './connection.js';
+import { PROTOCOL } from '../protocol/frames.js';
 import { SocketGuard } from './socket-guard.js';
 import { serveSoftphone } from './static-files.js';
 

@@ -6,7 +6,7 @@ import {
 } from '../../src/call/machine.js';
 import type { TurnEvent } from '../../src/call/events.js';
 import type { ChatMessage } from '../../src/llm/messages.js';
-import type { OutboundFrame } from '../../src/telephony/frames.js';
+import type { OutboundFrame } from '../../src/protocol/frames.js';
 import type { ToolRunResult } from '../../src/tools/types.js';
 
 /**

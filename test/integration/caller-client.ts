@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { OutboundFrame } from '../../src/telephony/frames.js';
+import type { OutboundFrame } from '../../src/protocol/frames.js';
 
 export type SayFrame = Extract<OutboundFrame, { type: 'say' }>;
 

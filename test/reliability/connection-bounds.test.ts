@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { PROTOCOL } from '../../src/telephony/frames.js';
+import { PROTOCOL } from '../../src/protocol/frames.js';
 import { startReliabilityNode, type ReliabilityNode } from './reliability-node.js';
 
 const closed = (socket: Socket | WebSocket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError, parseInboundFrame } from '../../src/telephony/frames.js';
+import { FrameError, parseInboundFrame } from '../../src/protocol/frames.js';
 
 const codeOf = (raw: string): string => {
   try {

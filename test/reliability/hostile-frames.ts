@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ErrorCode } from '../../src/telephony/frames.js';
+import type { ErrorCode } from '../../src/protocol/frames.js';
 
 /** What the protocol documents for a frame: an error code, a close code, or silent acceptance. */
 export type Expected = { kind: 'error'; code: ErrorCode } | { kind: 'close'; code: number } | { kind: 'accepted' };

@@ -1,4 +1,4 @@
-import type { OutboundFrame } from '../../src/telephony/frames.js';
+import type { OutboundFrame } from '../../src/protocol/frames.js';
 import { CallerClient } from '../integration/caller-client.js';
 import { callerTurn } from './caller-turn.js';
 import { metricValue, startReliabilityNode } from './reliability-node.js';

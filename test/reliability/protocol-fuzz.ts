@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { OutboundFrame } from '../../src/telephony/frames.js';
+import type { OutboundFrame } from '../../src/protocol/frames.js';
 import { CallerClient } from '../integration/caller-client.js';
 import { hostileFrames, overHardLimit, SENTINEL_PREFIX, type Expected, type HostileFrame } from './hostile-frames.js';
 import { heapAfterGc, startReliabilityNode, type ReliabilityNode } from './reliability-node.js';

@@ -12,7 +12,7 @@ import { mulawDecode, mulawEncode } from '../../src/speech/g711.js';
 import type { PlaybackTransport } from '../../src/speech/playback.js';
 import { textForSpeech } from '../../src/speech/text-for-speech.js';
 import { TextToSpeech } from '../../src/speech/text-to-speech.js';
-import type { CallsPort } from '../../src/telephony/connection.js';
+import type { CallsPort } from '../../src/protocol/calls-port.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };

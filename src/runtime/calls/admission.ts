@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallInput } from '../../call/context.js';
-import type { OpenResult, StartRequest } from '../../telephony/connection.js';
+import type { OpenResult, StartRequest } from '../../protocol/calls-port.js';
 import type { OverloadGuard } from '../overload-guard.js';
 import type { CallRegistry } from './registry.js';
 

@@ -1,6 +1,6 @@
 import type { CallInput } from '../../call/context.js';
 import type { CallerEvent } from '../../call/ports.js';
-import type { CallPeer } from '../../telephony/connection.js';
+import type { CallPeer } from '../../protocol/calls-port.js';
 import type { CallActor } from './call-actor.js';
 import type { CallSnapshot } from './snapshots.js';
 

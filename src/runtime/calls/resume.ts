@@ -1,6 +1,6 @@
 import type { CallInput } from '../../call/context.js';
 import type { ConversationStore } from '../../memory/store.js';
-import type { StartRequest } from '../../telephony/connection.js';
+import type { StartRequest } from '../../protocol/calls-port.js';
 import { readStoredCall, type CallSnapshot } from './snapshots.js';
 
 /**
