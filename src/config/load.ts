@@ -157,12 +157,45 @@ export function loadConfig(input: LoadConfigInput = {}): AybizaConfig {
   throw new ConfigError(problems);
 }
 
+/**
+ * Far beyond any configuration (the deepest field, a webhook's input schema, sits at a dozen), and
+ * far below what the recursive merge and zod can walk before the stack overflows.
+ */
+export const MAX_CONFIG_NESTING = 64;
+
+/**
+ * Whether objects and arrays in JSON text nest deeper than `limit`, counted without parsing it, so
+ * no recursion ever sees an overly deep document. Brackets inside strings do not count.
+ */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
 function readJsonFile(file: string): Json {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError([`${file}: cannot read the configuration file — ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  if (nestsDeeperThan(text, MAX_CONFIG_NESTING)) {
+    throw new ConfigError([`${file}: nested more than ${MAX_CONFIG_NESTING} levels deep — a configuration needs a handful; is this the right file?`]);
   }
   let value: unknown;
   try {
