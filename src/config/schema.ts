@@ -117,6 +117,11 @@ const agentSchema = z.strictObject({
    * first answers do not depend on who calls.
    */
   cacheFirstAnswers: z.boolean().default(false),
+  /**
+   * Put what the caller said and what the agent said into the call's log lines (`turn.transcript`),
+   * phone numbers masked. Off by default: callers' words are personal data; the call record keeps them.
+   */
+  logTranscripts: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
   /** What tools may do for the caller whatever the model asks (src/tools/policy.ts); by default the demo's teams, the caller's own record and address. */
   toolPolicy: z.strictObject({
