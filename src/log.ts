@@ -7,7 +7,7 @@ export type { Logger };
  * careless `log.info({ config })` cannot leak them.
  */
 export const REDACT_PATHS = [
-  'apiKeys', '*.apiKeys', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
+  'apiKeys', '*.apiKeys', 'metricsToken', '*.metricsToken', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'password', '*.password',
 ];
 

@@ -57,6 +57,13 @@ describe('what /metrics exposes and to whom', () => {
     expect(logs.lines().filter((line) => JSON.stringify(line).includes(TOKEN))).toEqual([]);
   });
 
+  it('redacts the token when a log line carries the server configuration', () => {
+    const lines = capturingLogger();
+    lines.log.info({ event: 'config', server: test.config.server });
+    lines.log.info({ event: 'config', ...test.config.server });
+    expect(lines.lines().map((line) => line.metricsToken ?? (line.server as { metricsToken?: string }).metricsToken)).toEqual(['[redacted]', '[redacted]']);
+  });
+
   it('listens on loopback while calls are taken on every interface', () => {
     expect(new URL(test.url).hostname).toBe('0.0.0.0');
     expect(new URL(test.node.metricsUrl).hostname).toBe('127.0.0.1');
