@@ -68,7 +68,7 @@ const CALLS: Array<{ name: string; lines: string[]; expected: Expected }> = [
         ['book_appointment', { date: '2026-12-03', time: '08:00', reason: 'cleaning' }, 'success'],
         ['book_appointment', { date: '2026-12-03', time: '09:30', reason: 'cleaning' }, 'success'],
       ],
-      agent: `You're booked for a cleaning on Thursday, December 3 at 9:30 a.m. under the name Maria Lopez. ${ANYTHING_ELSE}`,
+      agent: `That time is already taken, so I'll try 9:30 a.m. You're booked for a cleaning on Thursday, December 3 at 9:30 a.m. under the name Maria Lopez. ${ANYTHING_ELSE}`,
     }],
   },
   {

@@ -59,7 +59,12 @@ function afterTools(exchanges: ToolExchange[], context: Context): ReceptionistAn
   if (refused && booking?.time && 'window' in booking.time) {
     const { from, to } = booking.time.window;
     const next = booking.offered.find((slot) => slot.date === refused.input.date && slot.time >= from && slot.time < to);
-    if (next) return use('book_appointment', { ...stringsOf(refused.input), date: next.date, time: next.time }, `${spokenTime(String(refused.input.time))} is not free; the caller asked for the ${booking.time.window.label}.`);
+    if (next) {
+      const why = (typeof refused.result.message === 'string' ? refused.result.message : 'That time is not free.').replace(/[.!?]+$/, '');
+      // Said aloud, so the caller hears why the wait goes on (and the tool's filler is not repeated).
+      const trying = sentence(`${why}, so I'll try ${spokenTime(next.time)}`);
+      return { ...use('book_appointment', { ...stringsOf(refused.input), date: next.date, time: next.time }, `The caller asked for the ${booking.time.window.label}.`), text: trying };
+    }
   }
   const text = exchanges
     .map((exchange) => resultReply(exchange, { offered: booking?.offered ?? [], canTransfer: context.tools.has('transfer_call') }))
