@@ -32,7 +32,7 @@ const heardAs = (heard: HeardTurn[]): Expected =>
  * Whole calls against the real built-in tools: each caller line, the tools the receptionist used
  * with the inputs it filled and how they came out, and its exact words.
  */
-const CALLS: Array<{ name: string; lines: string[]; expected: Expected }> = [
+const CALLS: Array<{ name: string; lines: string[]; expected: Expected; from?: string | null }> = [
   {
     name: 'asks for the missing day, remembers the reason and the week, books, and says honestly when the tool refuses a date',
     lines: ['Hi, can I book a cleaning next week?', 'Tuesday afternoon, if you have anything. This is Sam Carter.', 'Can you also book a check-up for my son on February 30th at ten?', "Oh, never mind. That's all, bye."],
@@ -130,6 +130,29 @@ const CALLS: Array<{ name: string; lines: string[]; expected: Expected }> = [
     ],
   },
   {
+    name: 'asks again which offered time the caller wants when the answer picks none of them',
+    lines: ['I need a filling appointment today at 8.', 'This is Sam Carter.'],
+    expected: [
+      {
+        tools: [['book_appointment', { date: '2026-12-03', time: '08:00', reason: 'filling' }, 'success']],
+        agent: 'That time is already taken. The nearest free times are Thursday, December 3 at 9:30 a.m., Thursday, December 3 at 10 a.m. and Thursday, December 3 at 10:30 a.m. Would one of those suit you?',
+      },
+      { agent: 'Which of these would suit you: Thursday, December 3 at 9:30 a.m., Thursday, December 3 at 10 a.m. or Thursday, December 3 at 10:30 a.m.?' },
+    ],
+  },
+  {
+    name: 'asks what to look the account up by when the call has no number, and uses the email it is given',
+    from: null,
+    lines: ['Can I check my account?', "It's maria.lopez@example.com"],
+    expected: [
+      { agent: 'What phone number or email address is the account under?' },
+      {
+        tools: [['lookup_customer', { identifier: 'maria.lopez@example.com' }, 'success']],
+        agent: 'Thanks, Maria. I have your record: your account is in good standing. Your next appointment is a cleaning on Thursday, December 3 at 8 a.m. What can I do for you?',
+      },
+    ],
+  },
+  {
     name: 'says plainly what it cannot do when the agent declares no tools',
     lines: ['Hello', 'Can I book a cleaning tomorrow at 9?', 'When are you open?', 'Thanks!'],
     expected: [
@@ -142,9 +165,10 @@ const CALLS: Array<{ name: string; lines: string[]; expected: Expected }> = [
 ];
 
 describe('the emulator receptionist over the real SDK', () => {
-  it.each(CALLS)('$name', async ({ name, lines, expected }) => {
+  it.each(CALLS)('$name', async ({ name, lines, expected, from }) => {
     const tools = name.includes('no tools') ? [] : DEFAULT_AGENT.tools;
-    const heard = await receptionistCall(lines, { client, nowMs: NOW, callId: name.slice(0, 40).replace(/\W/g, '-'), from: MARIA, tools });
+    const caller = from === null ? {} : { from: from ?? MARIA };
+    const heard = await receptionistCall(lines, { client, nowMs: NOW, callId: name.slice(0, 40).replace(/\W/g, '-'), tools, ...caller });
     expect(heardAs(heard)).toEqual(expected);
   });
 
@@ -155,6 +179,23 @@ describe('the emulator receptionist over the real SDK', () => {
       tools: [['lookup_customer', { identifier: '+15551000003' }, 'refused']],
       agent: `I'm sorry, I couldn't look up the account. The system said: this agent may only look up the record of the number the call comes from. ${ANYTHING_ELSE}`,
     }]);
+  });
+});
+
+describe('the receptionist with thinking on', () => {
+  it('reasons first, saying what the booking still needs, then asks for it', async () => {
+    const { events, error } = await streamEvents(client, {
+      modelId: SONNET,
+      messages: [{ role: 'user', content: [{ text: 'Can I book a cleaning next week?' }] }],
+      inferenceConfig: { maxTokens: 4_096 },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 1_024 } },
+      toolConfig: { tools: [{ toolSpec: { name: 'book_appointment', inputSchema: { json: { type: 'object', properties: { date: {}, time: {}, reason: {} }, required: ['date', 'time', 'reason'] } } } }] },
+    });
+    expect(error).toBeUndefined();
+    const reasoning = events.map((event) => event.contentBlockDelta?.delta?.reasoningContent?.text ?? '').join('');
+    const answer = 'I can book a cleaning next week. Which day suits you, and would you prefer morning or afternoon?';
+    expect(reasoning).toBe(`The booking still needs: date, time. I answer: "${answer}"`);
+    expect(textOf(events)).toBe(answer);
   });
 });
 

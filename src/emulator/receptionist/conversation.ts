@@ -1,5 +1,5 @@
 import { CONTINUATION_NOTE } from '../continuation-note.js';
-import type { Message } from '../converse-request.js';
+import { isObject, type Message } from '../converse-request.js';
 import { intentOf, type Intent } from './intents.js';
 import { choiceOf, mergeDate, slotsOf, type DateSpec, type TimeSpec } from './slots.js';
 
@@ -41,8 +41,6 @@ export interface CallMemory {
   callerName?: string;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const textsOf = (message: Message): string[] =>
   message.content.flatMap((block) => (typeof block.text === 'string' && !CONTINUATION_NOTE.test(block.text) ? [block.text] : []));

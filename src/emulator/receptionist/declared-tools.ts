@@ -1,4 +1,4 @@
-import type { ConverseRequest } from '../converse-request.js';
+import { isObject, type ConverseRequest } from '../converse-request.js';
 
 /** A tool the request declares, with what its input schema allows and requires. */
 export interface DeclaredTool {
@@ -8,8 +8,6 @@ export interface DeclaredTool {
   required: string[];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function declaredTools(request: ConverseRequest): Map<string, DeclaredTool> {
   const tools = new Map<string, DeclaredTool>();

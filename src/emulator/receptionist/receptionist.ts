@@ -2,7 +2,7 @@ import type { ConverseRequest } from '../converse-request.js';
 import { spokenDate, spokenSlot, spokenTime, todayOf } from './calendar.js';
 import { eventsOf, remember, type BookingTask, type CallMemory, type ToolExchange } from './conversation.js';
 import { declaredTools, fitInput, type DeclaredTool } from './declared-tools.js';
-import { listed, resultReply, sentence, visit } from './replies.js';
+import { ANYTHING_ELSE, listed, resultReply, sentence, visit } from './replies.js';
 import { resolveDate } from './slots.js';
 
 /**
@@ -25,7 +25,6 @@ interface Context {
 
 const PRACTICE = /\b(?:receptionist|assistant) (?:of|at|for) (?:the )?([A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)/;
 const WEEKS = ['this week', 'next week', 'the week after next'];
-const ANYTHING_ELSE = 'Is there anything else I can help with?';
 
 export function receptionistAnswer(request: ConverseRequest, nowMs: number): ReceptionistAnswer {
   const system = (request.system ?? []).flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])).join('\n');
@@ -111,7 +110,7 @@ const CAPABILITIES: Array<[string, string]> = [
 function notUnderstood(context: Context): ReceptionistAnswer {
   const can = CAPABILITIES.filter(([tool]) => context.tools.has(tool)).map(([, what]) => what);
   const text = can.length > 0
-    ? `Sorry, I didn't understand that. I can ${listed(can).replace(/ and ([^,]+)$/, ' or $1')}. What would you like to do?`
+    ? `Sorry, I didn't understand that. I can ${listed(can, 'or')}. What would you like to do?`
     : "Sorry, I didn't understand that. Could you put it another way?";
   return say(text, 'No rule understood the caller.');
 }
@@ -121,7 +120,7 @@ function bookingAnswer(booking: BookingTask, context: Context): ReceptionistAnsw
   if (!tool) return cannot('book appointments', context);
   const { today } = context.memory;
   if (booking.offered.length > 0) {
-    return say(`Which of these would suit you: ${listed(booking.offered.map(spokenSlot)).replace(/ and ([^,]+)$/, ' or $1')}?`, 'The caller has not yet chosen one of the free times.');
+    return say(`Which of these would suit you: ${listed(booking.offered.map(spokenSlot), 'or')}?`, 'The caller has not yet chosen one of the free times.');
   }
   const date = resolveDate(booking.date, today);
   const time = booking.time && ('time' in booking.time ? booking.time.time : booking.time.window.from);

@@ -1,12 +1,11 @@
+import { isObject } from '../converse-request.js';
 import { speakDates, spokenDate, spokenSlot, spokenTime } from './calendar.js';
 import type { Slot, ToolExchange } from './conversation.js';
 
 /** The words the receptionist says about a tool's result: each from the result's own fields. */
 
-const ANYTHING_ELSE = 'Is there anything else I can help with?';
+export const ANYTHING_ELSE = 'Is there anything else I can help with?';
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
@@ -16,9 +15,9 @@ export const visit = (reason: string | undefined): string => {
   return `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`;
 };
 
-/** "A, B and C" */
-export const listed = (items: string[]): string =>
-  items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+/** "A, B and C", or with `or`: "A, B or C". */
+export const listed = (items: string[], conjunction: 'and' | 'or' = 'and'): string =>
+  items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items.at(-1)}`;
 
 /** Ends a sentence once: after "10 a.m." no second full stop. */
 export const sentence = (text: string): string => (/[.!?]$/.test(text) ? text : `${text}.`);
