@@ -154,7 +154,7 @@ const CALLS: Array<{ name: string; lines: string[]; expected: Expected; from?: s
   },
   {
     name: 'says plainly what it cannot do when the agent declares no tools',
-    lines: ['Hello', 'Can I book a cleaning tomorrow at 9?', 'When are you open?', 'Thanks!'],
+    lines: ['Hello?', 'Can I book a cleaning tomorrow at 9?', 'When are you open?', 'Thanks!'],
     expected: [
       { agent: "Hello, you've reached Harbor Dental. How can I help?" },
       { agent: "I'm sorry, I can't book appointments on this line." },
@@ -170,6 +170,12 @@ describe('the emulator receptionist over the real SDK', () => {
     const caller = from === null ? {} : { from: from ?? MARIA };
     const heard = await receptionistCall(lines, { client, nowMs: NOW, callId: name.slice(0, 40).replace(/\W/g, '-'), tools, ...caller });
     expect(heardAs(heard)).toEqual(expected);
+  });
+
+  it('reads a phone number said as words', async () => {
+    const heard = await receptionistCall(['Can you look up my account? My number is five five five, one zero zero, zero zero zero one.'], { client, nowMs: NOW, callId: 'spoken-number', tools: ['lookup_customer'] });
+    expect(heard[0]?.tools).toEqual([{ name: 'lookup_customer', input: { identifier: '+15551000001' }, outcome: 'success' }]);
+    expect(heard[0]?.agent).toMatch(/^Thanks, James\./);
   });
 
   it('says a lookup the agent\'s policy refuses was refused, with the reason', async () => {
@@ -213,6 +219,7 @@ const BOOKINGS: Array<[said: string, input: object]> = [
   ['Book a cleaning Thursday evening', { date: '2026-12-10', time: '17:00', reason: 'cleaning' }],
   ['My tooth hurts, can I come in tomorrow around 8?', { date: '2026-12-04', time: '08:00', reason: 'toothache' }],
   ['My name is Ana Silva, book a check-up on Friday at 9', { date: '2026-12-04', time: '09:00', reason: 'check-up', name: 'Ana Silva' }],
+  ['Is 10 a.m. on Tuesday free for a cleaning?', { date: '2026-12-08', time: '10:00', reason: 'cleaning' }],
   ['Book my daughter Lily for a filling on Monday at 4 pm', { date: '2026-12-07', time: '16:00', reason: 'filling', name: 'Lily' }],
 ];
 

@@ -77,7 +77,9 @@ const newBooking = (): BookingTask => ({ offered: [], booked: false });
 
 function hearCaller(memory: CallMemory, text: string): void {
   const slots = slotsOf(text, memory.today);
-  const intent = intentOf(text);
+  const asked = intentOf(text);
+  // A question that names a time ("Is 10 a.m. on Tuesday free?") is about booking it.
+  const intent = asked === 'question' && slots.time !== undefined ? 'book' : asked;
   if (slots.phone) memory.phone = slots.phone;
   if (slots.email) memory.email = slots.email;
   if (slots.customerId) memory.customerId = slots.customerId;
