@@ -146,7 +146,7 @@ const DIGIT_WORDS: Record<string, string> = { zero: '0', oh: '0', one: '1', two:
 const SPOKEN_NUMBER = new RegExp(`\\b(?:(?:${Object.keys(DIGIT_WORDS).join('|')})\\b[\\s,.-]*){10,11}`, 'gi');
 
 function phoneOf(said: string): string | undefined {
-  const text = said.replace(SPOKEN_NUMBER, (words) => words.toLowerCase().split(/[^a-z]+/).map((word) => DIGIT_WORDS[word] ?? '').join('') + ' ');
+  const text = said.replace(SPOKEN_NUMBER, (words) => `${words.toLowerCase().split(/[^a-z]+/).map((word) => DIGIT_WORDS[word] ?? '').join('')} `);
   const e164 = /\+[1-9][\d\s().-]{6,18}\d/.exec(text)?.[0].replace(/[\s().-]/g, '');
   if (e164 && /^\+[1-9]\d{6,14}$/.test(e164)) return e164;
   const national = /(?:\b1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}\b/.exec(text)?.[0].replace(/\D/g, '');
