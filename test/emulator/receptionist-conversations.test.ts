@@ -1,4 +1,4 @@
-import type { Message } from '@aws-sdk/client-bedrock-runtime';
+import type { ConverseStreamOutput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_AGENT } from '../../src/config/schema.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
@@ -205,6 +205,10 @@ describe('the receptionist with thinking on', () => {
   });
 });
 
+/** The one tool use's input, reassembled from its deltas. */
+const toolInputOf = (events: ConverseStreamOutput[]): unknown =>
+  JSON.parse(events.flatMap((event) => (event.contentBlockDelta?.delta?.toolUse ? [event.contentBlockDelta.delta.toolUse.input] : [])).join(''));
+
 /** The first request of a call: the booking input the receptionist fills from one utterance. */
 const BOOKINGS: Array<[said: string, input: object]> = [
   ['Book a cleaning next Tuesday morning', { date: '2026-12-08', time: '08:00', reason: 'cleaning' }],
@@ -228,8 +232,7 @@ describe('slots the receptionist fills from what the caller said (today: Thursda
   it.each(BOOKINGS)('%s', async (said, input) => {
     const { events, error } = await streamEvents(client, { modelId: SONNET, messages: [{ role: 'user', content: [{ text: said }] }], toolConfig });
     expect(error).toBeUndefined();
-    const json = events.flatMap((event) => (event.contentBlockDelta?.delta?.toolUse ? [event.contentBlockDelta.delta.toolUse.input] : [])).join('');
-    expect(JSON.parse(json)).toEqual(input);
+    expect(toolInputOf(events)).toEqual(input);
   });
 
   it('takes "today" from a date the agent\'s prompt states rather than the clock', async () => {
@@ -239,8 +242,7 @@ describe('slots the receptionist fills from what the caller said (today: Thursda
       messages: [{ role: 'user', content: [{ text: 'Book a cleaning next Tuesday at 9' }] }],
       toolConfig,
     });
-    const json = events.flatMap((event) => (event.contentBlockDelta?.delta?.toolUse ? [event.contentBlockDelta.delta.toolUse.input] : [])).join('');
-    expect(JSON.parse(json)).toEqual({ date: '2026-06-09', time: '09:00', reason: 'cleaning' });
+    expect(toolInputOf(events)).toEqual({ date: '2026-06-09', time: '09:00', reason: 'cleaning' });
   });
 
   it('sends only the properties a tool\'s schema declares, and asks for a required one it does not know', async () => {
