@@ -18,6 +18,13 @@ export interface Synthesis {
   /** Audio from the first bytes of Polly's response; a cached phrase yields one piece. */
   audio: AsyncIterable<Uint8Array>;
   fromCache: boolean;
+  /** The first request failed and the retry answered. */
+  retried: boolean;
+}
+
+/** What speaks a chunk: Polly (`TextToSpeech`), or a local voice for demos. */
+export interface SpeechSynthesizer {
+  synthesize(text: string, textType?: 'text' | 'ssml'): Promise<Synthesis>;
 }
 
 /** Characters Polly refuses or reads aloud badly in plain text: control characters, and angle brackets it would take for markup. */
@@ -33,7 +40,7 @@ const OUTPUT_FORMAT = { pcm16: 'pcm', mulaw: 'mulaw', alaw: 'alaw' } as const;
  * on backoff) is made once more; a second failure throws, and the caller skips the chunk rather
  * than leave the caller in silence.
  */
-export class TextToSpeech {
+export class TextToSpeech implements SpeechSynthesizer {
   private readonly cache: LRUCache<string, Uint8Array>;
 
   constructor(private readonly options: TextToSpeechOptions) {
@@ -44,11 +51,15 @@ export class TextToSpeech {
   async synthesize(text: string, textType: 'text' | 'ssml' = 'text'): Promise<Synthesis> {
     const key = `${textType}:${text}`;
     const cached = this.cache.get(key);
-    if (cached) return { audio: once(cached), fromCache: true };
+    if (cached) return { audio: once(cached), fromCache: true, retried: false };
     const spoken = textType === 'text' ? text.replace(UNSPEAKABLE, ' ') : text;
-    const stream = await this.request(spoken, textType).catch(() => this.request(spoken, textType));
+    let retried = false;
+    const stream = await this.request(spoken, textType).catch(() => {
+      retried = true;
+      return this.request(spoken, textType);
+    });
     const cacheable = text.length <= (this.options.cacheMaxChars ?? 120);
-    return { audio: cacheable ? this.keeping(key, stream) : stream, fromCache: false };
+    return { audio: cacheable ? this.keeping(key, stream) : stream, fromCache: false, retried };
   }
 
   private async request(text: string, textType: 'text' | 'ssml'): Promise<AsyncIterable<Uint8Array>> {

@@ -7,7 +7,8 @@ import { SpeechCodeDecoder } from '../../src/emulator/speech-code/decoder.js';
 import { synthesizeSpeechCode, wordsOf } from '../../src/emulator/speech-code/synthesize.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../../src/emulator/transcribe/server.js';
 import { createLogger } from '../../src/log.js';
-import { AudioCall, DEFAULT_REPEAT_PROMPT } from '../../src/speech/audio-call.js';
+import { createMetrics, type RuntimeMetrics } from '../../src/metrics/metrics.js';
+import { AudioCall, DEFAULT_REPEAT_PROMPT, type AudioCallOptions } from '../../src/speech/audio-call.js';
 import { mulawDecode, mulawEncode } from '../../src/speech/g711.js';
 import type { PlaybackTransport } from '../../src/speech/playback.js';
 import { textForSpeech } from '../../src/speech/text-for-speech.js';
@@ -99,8 +100,18 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
   }
 }
 
-async function startCall() {
+/** A sample of a call's metrics: `name` is the sample's name (`…_count`, `…_sum` for a histogram). */
+async function sample(metrics: RuntimeMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const family = await metrics.registry.getSingleMetric(name.replace(/_(count|sum)$/, ''))!.get();
+  const values = (family.values as { value: number; labels: Record<string, unknown>; metricName?: string }[]).filter(
+    (value) => (value.metricName ?? family.name) === name && Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted),
+  );
+  return values.reduce((sum, value) => sum + value.value, 0);
+}
+
+async function startCall(options: Partial<AudioCallOptions> = {}) {
   const delivered: CallerEvent[] = [];
+  const metrics = createMetrics();
   let call: AudioCall | undefined;
   const line = phoneLine(() => call!);
   call = new AudioCall({
@@ -111,15 +122,17 @@ async function startCall() {
     languageCode: 'en-US',
     textToSpeech: new TextToSpeech({ client: pollyClient, voiceId: 'Joanna', engine: 'neural', format: { encoding: 'mulaw', sampleRateHz: 8_000 } }),
     log: createLogger({ level: 'silent' }),
+    metrics: metrics.speech,
+    ...options,
   });
   const opened = await call.open({ type: 'start' });
   expect(opened.ok).toBe(true);
-  return { call, line, delivered };
+  return { call, line, delivered, metrics };
 }
 
 describe('an audio call on a real node', () => {
   it('hears the caller, answers in audio, and reports played after the last frame was played out', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics } = await startCall();
     line.say('What are your hours?');
     await until(() => delivered.some((event) => event.type === 'caller.played'));
     const played = delivered.filter((event) => event.type === 'caller.played');
@@ -129,10 +142,19 @@ describe('an audio call on a real node', () => {
     expect(played.length).toBeGreaterThan(0);
     line.stop();
     await call.hangup();
+    // Every frame each way is counted; one Polly request per chunk, each timed to its first byte.
+    expect(await sample(metrics, 'aybiza_audio_frames_total', { direction: 'in' })).toBe(call.counters.framesIn);
+    expect(await sample(metrics, 'aybiza_audio_frames_total', { direction: 'out' })).toBe(line.outbound.length);
+    expect(await sample(metrics, 'aybiza_tts_first_byte_seconds_count')).toBe(textForSpeech(HOURS).split(/(?<=\.) /).length);
+    // One utterance answered: its final came before the agent's first frame, so mouth to ear is the longer wait.
+    expect(await sample(metrics, 'aybiza_stt_final_latency_seconds_count')).toBe(1);
+    expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_count')).toBe(1);
+    expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_sum')).toBeGreaterThan(await sample(metrics, 'aybiza_stt_final_latency_seconds_sum'));
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total')).toBe(0);
   });
 
   it('stops the agent at the caller\'s first voiced frames when they barge in, and ignores a backchannel', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics } = await startCall();
     line.say('Tell me about your services');
     await until(() => line.outbound.length > 50);
     // "mhm" while the agent speaks: a pause at most, then the agent goes on; nothing reaches the call.
@@ -155,10 +177,31 @@ describe('an audio call on a real node', () => {
     expect(delivered.slice(deliveredBeforeMhm).some((event) => event.type === 'caller.speechStarted')).toBe(true);
     line.stop();
     await call.hangup();
+    expect(await sample(metrics, 'aybiza_speech_backchannels_ignored_total')).toBe(1);
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'transcript' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'voice' })).toBe(0);
+  });
+
+  it('barges in by voice when the caller keeps talking past the hold without a transcript', async () => {
+    // A hold shorter than the caller's first word: the agent is stopped before any transcript.
+    const { call, line, delivered, metrics } = await startCall({ holdForTranscriptMs: 40 });
+    line.say('Tell me about your services');
+    await until(() => line.outbound.length > 50);
+    const deliveredBefore = delivered.length;
+    line.say('wait, I have a question');
+    await until(() => call.counters.bargeIns === 1);
+    expect(delivered.slice(deliveredBefore).filter((event) => event.type !== 'caller.played').map((event) => event.type)).toEqual(['caller.speechStarted']);
+    expect(line.cleared()).toBeGreaterThan(0);
+    // Its words then reach the call as an ordinary turn.
+    await until(() => delivered.some((event) => event.type === 'caller.transcript' && event.final && event.text === 'wait, I have a question'));
+    line.stop();
+    await call.hangup();
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'voice' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'transcript' })).toBe(0);
   });
 
   it('asks the caller to repeat when a Transcribe stream fails mid-utterance, and hears them on the new stream', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics } = await startCall();
     line.say('I would like to know your opening hours please');
     await until(() => delivered.some((event) => event.type === 'caller.transcript' && !event.final));
     transcribe.failOpenStreams('InternalFailureException');
@@ -176,10 +219,12 @@ describe('an audio call on a real node', () => {
     expect(call.counters.sttStreamErrors).toBe(1);
     line.stop();
     await call.hangup();
+    expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'lost' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'none' })).toBe(0);
   });
 
   it('skips a chunk Polly fails twice, still reports it played, and speaks the next one', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics } = await startCall();
     polly.failNext('ServiceFailureException', 2);
     line.say('What are your hours?');
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
@@ -189,5 +234,21 @@ describe('an audio call on a real node', () => {
     expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(second!));
     line.stop();
     await call.hangup();
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'skipped' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'retried' })).toBe(0);
+  });
+
+  it('retries a chunk Polly throttles once, and speaks every word of it', async () => {
+    const { call, line, delivered, metrics } = await startCall();
+    polly.failNext('ThrottlingException', 1);
+    line.say('What are your hours?');
+    await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(textForSpeech(HOURS)).at(-1));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS)));
+    line.stop();
+    await call.hangup();
+    expect(call.counters.ttsFailures).toBe(0);
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'retried' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'skipped' })).toBe(0);
   });
 });

@@ -54,6 +54,7 @@ describe('text-to-speech over the real PollyClient', () => {
     const speech = new TextToSpeech({ client: singleAttempt, voiceId: 'Joanna', engine: 'neural', format: { encoding: 'pcm16', sampleRateHz: 16_000 } });
     polly.failNext('ThrottlingException');
     const retried = await speech.synthesize('Let me check.');
+    expect(retried.retried).toBe(true);
     expect((await collect(retried.audio)).length).toBeGreaterThan(0);
     polly.failNext('ThrottlingException', 2);
     await expect(speech.synthesize('Let me check again.')).rejects.toBeInstanceOf(ThrottlingException);
