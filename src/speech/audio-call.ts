@@ -158,7 +158,9 @@ export class AudioCall implements CallPeer {
   private play(id: string, text: string): Promise<PlaybackOutcome> {
     // Synthesis starts now, in parallel with the chunks before it; playback keeps their order.
     const requestedAt = this.now();
-    const synthesis = this.options.textToSpeech.synthesize(textForSpeech(text)).then(
+    const speakable = textForSpeech(text);
+    const synthesizer = this.options.textToSpeech;
+    const synthesis = (speakable.ssml && synthesizer.speaksSsml ? synthesizer.synthesize(speakable.ssml, 'ssml') : synthesizer.synthesize(speakable.text)).then(
       (result) => {
         if (result.retried) this.metrics.ttsFailure('retried');
         return result;

@@ -24,6 +24,8 @@ export interface Synthesis {
 
 /** What speaks a chunk: Polly (`TextToSpeech`), or a local voice for demos. */
 export interface SpeechSynthesizer {
+  /** Whether `synthesize` takes SSML; a synthesizer that does not is given the plain reading. */
+  readonly speaksSsml: boolean;
   synthesize(text: string, textType?: 'text' | 'ssml'): Promise<Synthesis>;
 }
 
@@ -41,6 +43,7 @@ const OUTPUT_FORMAT = { pcm16: 'pcm', mulaw: 'mulaw', alaw: 'alaw' } as const;
  * than leave the caller in silence.
  */
 export class TextToSpeech implements SpeechSynthesizer {
+  readonly speaksSsml = true;
   private readonly cache: LRUCache<string, Uint8Array>;
 
   constructor(private readonly options: TextToSpeechOptions) {

@@ -138,14 +138,14 @@ describe('an audio call on a real node', () => {
     const played = delivered.filter((event) => event.type === 'caller.played');
     expect(delivered.find((event) => event.type === 'caller.transcript' && event.final)).toMatchObject({ text: 'What are your hours?' });
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
-    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS)));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS).text));
     expect(played.length).toBeGreaterThan(0);
     line.stop();
     await call.hangup();
     // Every frame each way is counted; one Polly request per chunk, each timed to its first byte.
     expect(await sample(metrics, 'aybiza_audio_frames_total', { direction: 'in' })).toBe(call.counters.framesIn);
     expect(await sample(metrics, 'aybiza_audio_frames_total', { direction: 'out' })).toBe(line.outbound.length);
-    expect(await sample(metrics, 'aybiza_tts_first_byte_seconds_count')).toBe(textForSpeech(HOURS).split(/(?<=\.) /).length);
+    expect(await sample(metrics, 'aybiza_tts_first_byte_seconds_count')).toBe(textForSpeech(HOURS).text.split(/(?<=\.) /).length);
     // One utterance answered: its final came before the agent's first frame, so mouth to ear is the longer wait.
     expect(await sample(metrics, 'aybiza_stt_final_latency_seconds_count')).toBe(1);
     expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_count')).toBe(1);
@@ -229,7 +229,7 @@ describe('an audio call on a real node', () => {
     line.say('What are your hours?');
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
     expect(call.counters.ttsFailures).toBe(1);
-    const [, second] = textForSpeech(HOURS).split(/(?<=\.) /);
+    const [, second] = textForSpeech(HOURS).text.split(/(?<=\.) /);
     await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(second!).at(-1));
     expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(second!));
     line.stop();
@@ -243,8 +243,8 @@ describe('an audio call on a real node', () => {
     polly.failNext('ThrottlingException', 1);
     line.say('What are your hours?');
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
-    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(textForSpeech(HOURS)).at(-1));
-    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS)));
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(textForSpeech(HOURS).text).at(-1));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS).text));
     line.stop();
     await call.hangup();
     expect(call.counters.ttsFailures).toBe(0);
