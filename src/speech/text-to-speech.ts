@@ -12,6 +12,11 @@ export interface TextToSpeechOptions {
   cachePhrases?: number;
   /** Only texts up to this length are cached: phrases every call says are short. Default 120 characters. */
   cacheMaxChars?: number;
+  /**
+   * A request Polly has not answered in this long is abandoned (and retried once), so a hung
+   * request cannot hold the call in silence. Default 3,000 ms; Polly's first byte takes ~100–300 ms.
+   */
+  responseTimeoutMs?: number;
 }
 
 export interface Synthesis {
@@ -67,16 +72,21 @@ export class TextToSpeech implements SpeechSynthesizer {
 
   private async request(text: string, textType: 'text' | 'ssml'): Promise<AsyncIterable<Uint8Array>> {
     const { format, voiceId, engine, client } = this.options;
-    const output = await client.send(
-      new SynthesizeSpeechCommand({
-        Text: text,
-        TextType: textType,
-        OutputFormat: OUTPUT_FORMAT[format.encoding],
-        SampleRate: String(format.sampleRateHz),
-        VoiceId: voiceId as VoiceId,
-        Engine: engine as Engine,
-      }),
-    );
+    const timeoutMs = this.options.responseTimeoutMs ?? 3_000;
+    // Aborts only until the response arrives: the audio then streams for as long as it needs.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const command = new SynthesizeSpeechCommand({
+      Text: text,
+      TextType: textType,
+      OutputFormat: OUTPUT_FORMAT[format.encoding],
+      SampleRate: String(format.sampleRateHz),
+      VoiceId: voiceId as VoiceId,
+      Engine: engine as Engine,
+    });
+    const output = await client.send(command, { abortSignal: abort.signal }).catch((error: unknown) => {
+      throw abort.signal.aborted ? new Error(`Polly sent no response within ${timeoutMs} ms`, { cause: error }) : error;
+    }).finally(() => clearTimeout(timer));
     if (!output.AudioStream) throw new Error('Polly answered without audio');
     return output.AudioStream as AsyncIterable<Uint8Array>;
   }

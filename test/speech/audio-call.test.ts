@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { PollyClient } from '@aws-sdk/client-polly';
 import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,13 @@ async function sample(metrics: RuntimeMetrics, name: string, labels: Record<stri
 async function startCall(options: Partial<AudioCallOptions> = {}) {
   const delivered: CallerEvent[] = [];
   const metrics = createMetrics();
+  const logged: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
   let call: AudioCall | undefined;
   const line = phoneLine(() => call!);
   call = new AudioCall({
@@ -121,13 +129,13 @@ async function startCall(options: Partial<AudioCallOptions> = {}) {
     transcribe: transcribeClient,
     languageCode: 'en-US',
     textToSpeech: new TextToSpeech({ client: pollyClient, voiceId: 'Joanna', engine: 'neural', format: { encoding: 'mulaw', sampleRateHz: 8_000 } }),
-    log: createLogger({ level: 'silent' }),
+    log: createLogger({ level: 'warn', destination }),
     metrics: metrics.speech,
     ...options,
   });
   const opened = await call.open({ type: 'start' });
   expect(opened.ok).toBe(true);
-  return { call, line, delivered, metrics };
+  return { call, line, delivered, metrics, logged };
 }
 
 describe('an audio call on a real node', () => {
@@ -201,7 +209,7 @@ describe('an audio call on a real node', () => {
   });
 
   it('asks the caller to repeat when a Transcribe stream fails mid-utterance, and hears them on the new stream', async () => {
-    const { call, line, delivered, metrics } = await startCall();
+    const { call, line, delivered, metrics, logged } = await startCall();
     line.say('I would like to know your opening hours please');
     await until(() => delivered.some((event) => event.type === 'caller.transcript' && !event.final));
     transcribe.failOpenStreams('InternalFailureException');
@@ -221,10 +229,11 @@ describe('an audio call on a real node', () => {
     await call.hangup();
     expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'lost' })).toBe(1);
     expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'none' })).toBe(0);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', callId: expect.any(String), lostWords: true, msg: 'speech-to-text stream failed; a new one is open' }));
   });
 
   it('skips a chunk Polly fails twice, still reports it played, and speaks the next one', async () => {
-    const { call, line, delivered, metrics } = await startCall();
+    const { call, line, delivered, metrics, logged } = await startCall();
     polly.failNext('ServiceFailureException', 2);
     line.say('What are your hours?');
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
@@ -236,6 +245,9 @@ describe('an audio call on a real node', () => {
     await call.hangup();
     expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'skipped' })).toBe(1);
     expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'retried' })).toBe(0);
+    // The skipped chunk's text is in the log, with the call it was skipped on.
+    const [first] = HOURS.split(/(?<=\.) /);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', callId: expect.any(String), text: first, msg: 'text-to-speech failed twice; chunk skipped' }));
   });
 
   it('retries a chunk Polly throttles once, and speaks every word of it', async () => {
