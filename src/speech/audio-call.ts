@@ -160,6 +160,7 @@ export class AudioCall implements CallPeer {
     const requestedAt = this.now();
     const speakable = textForSpeech(text);
     const synthesizer = this.options.textToSpeech;
+    if (speakable.text === '') return this.pacer.play(id, this.audioOf(Promise.resolve(undefined), requestedAt));
     const synthesis = (speakable.ssml && synthesizer.speaksSsml ? synthesizer.synthesize(speakable.ssml, 'ssml') : synthesizer.synthesize(speakable.text)).then(
       (result) => {
         if (result.retried) this.metrics.ttsFailure('retried');

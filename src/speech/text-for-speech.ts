@@ -2,13 +2,15 @@
  * Text as a listener should hear it, for a text-to-speech engine: the abbreviations a phone
  * conversation puts before numbers and in ranges are said in full and do not end a sentence;
  * money, times, phone numbers, extensions, percentages, long numbers, codes and emails are said as a
- * receptionist says them; characters a synthesizer refuses or reads aloud badly are dropped.
+ * receptionist says them; markdown, emoji and characters a synthesizer refuses are dropped.
  *
  * Plain text reads right in Polly's text mode for everything but digit strings, which it reads as
  * one large number: a phone number and a run of digits also come as SSML `say-as` (`telephone`,
  * `digits`, both spoken by neural voices). `characters` is never used: on a neural voice Polly says
  * that sentence in the standard voice, so a code is spelled with spaces in plain text instead.
  */
+import { toSpeakable } from '../stream/speech.js';
+
 /** Abbreviations that never end a sentence, with what is said. `null`: decided by context below. */
 const ABBREVIATIONS: Record<string, string | null> = {
   ext: 'extension', apt: 'apartment', ste: 'suite', no: null, st: null, dr: null, ave: 'avenue', blvd: 'boulevard', rd: 'road',
@@ -79,6 +81,7 @@ function sayMoney(whole: string, cents: string | undefined): string {
 
 /** What a synthesizer is given: plain text always; SSML as well when a `say-as` says it better. */
 export interface SpeakableText {
+  /** Empty when nothing is left to say (a chunk of emoji or markdown only). */
   text: string;
   ssml?: string;
 }
@@ -93,13 +96,13 @@ interface Span {
 }
 
 /**
- * Control characters, unpaired surrogates (invalid UTF-8 on the wire), private-use characters
- * (which also mark spans below), angle brackets Polly would take for markup, emoji and the
- * asterisks and backticks of a model's markdown.
+ * What `toSpeakable` (markdown, emoji) leaves that a synthesizer refuses: control characters,
+ * unpaired surrogates (invalid UTF-8 on the wire), private-use characters (which also mark spans
+ * below) and angle brackets Polly would take for markup.
  */
 const UNSPEAKABLE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f<>*`\p{Co}]|\uFE0F|\u200D|\p{Extended_Pictographic}|\p{Emoji_Modifier}|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f<>\p{Co}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/gu;
 
 const SPAN_START = '\uE000';
 /** A span in the text: its start mark, then its index as one private-use character (no digits for later rules to read). */
@@ -113,8 +116,8 @@ export function textForSpeech(input: string): SpeakableText {
     spans.push({ interpretAs, plain, marked });
     return SPAN_START + String.fromCharCode(0xe100 + spans.length - 1);
   };
-  const text = input
-    .replace(UNSPEAKABLE, ' ')
+  // The model's chunks arrive through toSpeakable already; canned phrases and prompts may not.
+  const text = toSpeakable(input.replace(UNSPEAKABLE, ' '))
     // Account, confirmation and ZIP numbers; shorter ones (years, house numbers) and amounts are numbers.
     .replace(/(?<![\d,.$])\b\d{5,}\b(?![,.]\d|\s?%)/g, (digits) => span('digits', digitsApart(digits), digits))
     .replace(/\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)\b/g, (_, user: string, domain: string) => `${user.replace(/\./g, ' dot ')} at ${domain.replace(/\./g, ' dot ')}`)

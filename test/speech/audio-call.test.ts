@@ -19,6 +19,7 @@ import { startTestNode, type TestNode } from '../integration/test-node.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 const HOURS = 'We are open Monday to Friday from 8 to 6. Is there anything else?';
+const CALL_BACK = 'Call us back at 555-0100 and ask for extension 204.';
 const LONG = 'Let me tell you about every service we offer. We do cleanings, fillings, crowns and whitening. We also see children. Our hygienists are friendly.';
 
 let node: TestNode;
@@ -29,7 +30,7 @@ let transcribeClient: TranscribeStreamingClient;
 
 beforeAll(async () => {
   node = await startTestNode({
-    script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { when: 'services', reply: LONG }, { reply: 'Sure.' }] },
+    script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { when: 'number', reply: CALL_BACK }, { when: 'services', reply: LONG }, { reply: 'Sure.' }] },
   });
   polly = await startPollyEmulator({ timing: { wordsPerMinute: 300, wordGapMs: 80 } });
   transcribe = await startTranscribeEmulator({ endOfSpeechMs: 300 });
@@ -159,6 +160,18 @@ describe('an audio call on a real node', () => {
     expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_count')).toBe(1);
     expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_sum')).toBeGreaterThan(await sample(metrics, 'aybiza_stt_final_latency_seconds_sum'));
     expect(await sample(metrics, 'aybiza_speech_barge_ins_total')).toBe(0);
+  });
+
+  it('speaks a phone number and an extension to Polly as SSML say-as, heard as the digits', async () => {
+    const { call, line, delivered } = await startCall();
+    line.say('What is your number?');
+    await until(() => delivered.some((event) => event.type === 'caller.played'));
+    const ssml = polly.syntheses().filter((synthesis) => synthesis.textType === 'ssml');
+    expect(ssml.at(-1)?.text).toBe('Call us back at 555-0100 and ask for extension 204.');
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === '204.');
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf('Call us back at 555-0100 and ask for extension 204.'));
+    line.stop();
+    await call.hangup();
   });
 
   it('stops the agent at the caller\'s first voiced frames when they barge in, and ignores a backchannel', async () => {

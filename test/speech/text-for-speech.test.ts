@@ -42,8 +42,8 @@ describe('text for speech', () => {
     ['a confirmation number', 'Your confirmation number is 4820193.', 'Your confirmation number is 4 8 2 0 1 9 3.',
       '<speak>Your confirmation number is <say-as interpret-as="digits">4820193</say-as>.</speak>'],
     ['a ZIP code with its leading zero', 'Our ZIP is 02139.', 'Our ZIP is 0 2 1 3 9.', '<speak>Our ZIP is <say-as interpret-as="digits">02139</say-as>.</speak>'],
-    ['the characters SSML reserves, escaped', 'Tom & Jerry\'s "clinic": 555-0100', 'Tom & Jerry\'s "clinic": 5 5 5, 0 1 0 0',
-      '<speak>Tom &amp; Jerry&apos;s &quot;clinic&quot;: <say-as interpret-as="telephone">555-0100</say-as></speak>'],
+    ['the characters SSML reserves, escaped ("&" is said "and")', 'Tom & Jerry\'s "clinic": 555-0100', 'Tom and Jerry\'s "clinic": 5 5 5, 0 1 0 0',
+      '<speak>Tom and Jerry&apos;s &quot;clinic&quot;: <say-as interpret-as="telephone">555-0100</say-as></speak>'],
   ])('says %s with SSML say-as for Polly', (_, text, spoken, ssml) => {
     expect(textForSpeech(text)).toEqual({ text: spoken, ssml });
   });
@@ -52,7 +52,8 @@ describe('text for speech', () => {
     ['control characters', 'Press 1 now\u0007\u001b', 'Press 1 now'],
     ['angle brackets Polly would take for markup', 'Press <1> now', 'Press 1 now'],
     ['emoji, their skin tones and joiners', 'See you soon 😀👍🏽 👩‍⚕️!', 'See you soon!'],
-    ["a model's markdown emphasis", '**Open** `today`', 'Open today'],
+    ["a model's markdown", '## **Open** `today`', 'Open today'],
+    ['a chunk with nothing to say', '🎉 ---', ''],
     ['an unpaired surrogate (invalid UTF-8 on the wire)', 'lone \uD800 half', 'lone half'],
     ['private-use characters', 'a\uE000\uE101b', 'a b'],
   ])('drops %s', (_, text, spoken) => {
@@ -76,7 +77,7 @@ describe('text for speech against the emulated Polly', () => {
     const { ssml } = textForSpeech('Tom & Jerry\'s: call (555) 123-4567 ext. 204 about order 4820193 <urgent>');
     const output = await client.send(new SynthesizeSpeechCommand({ Text: ssml!, TextType: 'ssml', OutputFormat: 'pcm', SampleRate: '8000', VoiceId: 'Joanna', Engine: 'neural' }));
     await output.AudioStream!.transformToByteArray();
-    const said = "Tom & Jerry's: call 555-123-4567 extension 204 about order 4820193 urgent";
+    const said = "Tom and Jerry's: call 555-123-4567 extension 204 about order 4820193 urgent";
     expect(polly.syntheses().at(-1)).toMatchObject({ text: said, requestCharacters: said.length });
   });
 });

@@ -19,7 +19,9 @@ export interface PollyEmulatorOptions {
 }
 
 export interface SynthesisRecord {
+  /** What was said (SSML without its tags). */
   text: string;
+  textType: 'text' | 'ssml';
   format: string;
   sampleRateHz: number;
   voiceId: string;
@@ -61,7 +63,7 @@ export async function startPollyEmulator(options: PollyEmulatorOptions = {}): Pr
       const synthesis = parseSynthesizeRequest(parsed);
       const fault = injected.shift();
       if (fault) throw pollyError(fault, `Emulated ${fault}`);
-      records.push({ text: synthesis.spokenText, format: synthesis.format, sampleRateHz: synthesis.sampleRateHz, voiceId: synthesis.voiceId, engine: synthesis.engine, requestCharacters: synthesis.requestCharacters });
+      records.push({ text: synthesis.spokenText, textType: synthesis.textType, format: synthesis.format, sampleRateHz: synthesis.sampleRateHz, voiceId: synthesis.voiceId, engine: synthesis.engine, requestCharacters: synthesis.requestCharacters });
       await streamAudio(response, synthesis, requestId);
     } catch (error) {
       const failure = error instanceof PollyError ? error : pollyError('ServiceFailureException', String(error));
