@@ -61,7 +61,9 @@ export const DEFAULT_REPEAT_PROMPT = "Sorry, I didn't catch that. Could you say 
  *
  * Barge-in while the agent speaks: the first voiced frames pause outbound audio at once (at most
  * the lead still plays); the transcript then decides. A backchannel ("mhm") resumes the agent and
- * is not delivered; anything else is a barge-in (`caller.speechStarted`, then its transcripts).
+ * is not delivered; anything else is a barge-in (`caller.speechStarted`, then its transcripts), and
+ * so is a caller still talking when the hold ends without a transcript. Each step reports to
+ * `metrics` (frames, latencies, barge-ins by kind, faults).
  */
 export class AudioCall implements CallPeer {
   readonly counters: AudioCallCounters = { bargeIns: 0, backchannelsIgnored: 0, framesIn: 0, sttStreamErrors: 0, ttsFailures: 0, repeatPrompts: 0 };
