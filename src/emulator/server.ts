@@ -97,11 +97,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    dual.server.once('error', reject);
-    // A burst of thousands of connections (one HTTP/2 session per SDK request) overflows the default backlog of 511.
-    dual.server.listen({ port: options.port ?? 0, host, backlog: 8_192 }, () => resolve());
-  });
+  // A burst of thousands of connections (one HTTP/2 session per SDK request) overflows the default backlog of 511.
+  await dual.listen({ port: options.port ?? 0, host, backlog: 8_192 });
   const port = (dual.server.address() as AddressInfo).port;
   let closing = false;
   const failed = new Promise<Error>((resolve) => {
