@@ -1,4 +1,4 @@
-import { defer, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
+import { concat, defer, finalize, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
@@ -7,7 +7,7 @@ import { converseStream } from '../llm/converse-stream.js';
 import { alternatingConversation } from '../llm/conversation.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ModelEvent } from '../llm/events.js';
-import type { ChatMessage } from '../llm/messages.js';
+import { emptyUsage, type ChatMessage } from '../llm/messages.js';
 import { buildConverseRequest } from '../llm/prompt.js';
 import type { Logger } from '../log.js';
 import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
@@ -66,7 +66,7 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       toolsJson: JSON.stringify(tools),
       history: messages,
     });
-    return buildConverseRequest({
+    const request = buildConverseRequest({
       agent,
       model,
       history: trimmed.history,
@@ -74,6 +74,7 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       call: { callId: input.callId, turn: input.turn, agent: input.agent, from: input.from, to: input.to },
       thinking: agent.thinking !== undefined && !continuing,
     });
+    return { request, inputTokens: trimmed.estimatedTokens };
   }
 
   /** The key of a new call's opening question, when its agent reuses first answers. */
@@ -108,6 +109,43 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       let plain = true;
       const sentAt = epochMs();
       let first = true;
+      /** The sent request's estimated input until Bedrock's usage for it arrives. */
+      let unbilled: number | undefined;
+      let sent = false;
+      let settled = false;
+      const chargeEstimate = () => {
+        if (unbilled === undefined) return;
+        accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: { ...emptyUsage(), inputTokens: unbilled }, prices: catalogue.priceOf(modelId), estimated: true });
+        unbilled = undefined;
+      };
+      const round = tap<ModelEvent>({
+        next: (event) => {
+          if (first) {
+            first = false;
+            metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
+          }
+          if (event.type === 'text') answer += event.text;
+          if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
+          if (event.type === 'usage') {
+            unbilled = undefined;
+            accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
+            metrics.countTokens(modelId, event.usage);
+          }
+        },
+        complete: () => {
+          settled = true;
+          chargeEstimate();
+          metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
+          metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
+          if (plain && answer.trim()) onPlainAnswer?.(answer.trim());
+        },
+        error: (error: ModelCallError) => {
+          settled = true;
+          // As in the call machine: a request refused before it generated is not billed, one broken mid-stream is.
+          if (error.midStream) chargeEstimate();
+          metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' });
+        },
+      });
       return from(buildRequest(input)).pipe(
         // Memory that does not answer (DynamoDB slow, the write queue full) must not leave the caller
         // in silence: the turn gets the canned answer (test/reliability/overload.test.ts, 5,000 starts).
@@ -115,32 +153,22 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
           first: config.bedrock.firstEventTimeoutMs,
           with: () => throwError(() => new ModelCallError(`the request for call ${input.callId} could not be built within ${config.bedrock.firstEventTimeoutMs} ms`, 'ContextTimeout', 'none')),
         }),
-        switchMap((request) =>
-          converseStream(deps.bedrock(region), request, {
+        switchMap(({ request, inputTokens }) => {
+          unbilled = inputTokens;
+          sent = true;
+          // The call machine charges the estimate before the request goes out, so no barge-in outruns it.
+          const stream = converseStream(deps.bedrock(region), request, {
             idleTimeoutMs: config.bedrock.idleTimeoutMs,
             firstEventTimeoutMs: config.bedrock.firstEventTimeoutMs,
-          })),
-        tap({
-          next: (event) => {
-            if (first) {
-              first = false;
-              metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
-            }
-            if (event.type === 'text') answer += event.text;
-            if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
-            if (event.type === 'usage') {
-              accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
-              metrics.countTokens(modelId, event.usage);
-            }
-          },
-          complete: () => {
-            metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
-            metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
-            if (plain && answer.trim()) onPlainAnswer?.(answer.trim());
-          },
-          error: (error: ModelCallError) => metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' }),
+          });
+          return concat(of<TurnEvent>({ type: 'model.requested', inputTokens }), stream.pipe(round, turnEvents()));
         }),
-        turnEvents(),
+        finalize(() => {
+          if (!sent || settled) return;
+          // Unsubscribed mid-stream (a barge-in): Bedrock read the prompt and bills it, usage or not.
+          chargeEstimate();
+          metrics.modelRequests.inc({ ...labels, outcome: 'aborted' });
+        }),
       );
     });
   }
@@ -181,6 +209,10 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
     bargeIn: (context) => {
       metrics.bargeIns.inc();
       log.info({ event: 'turn.barge_in', callId: context.callId, turn: context.turn });
+    },
+    limitReached: (context, reason) => {
+      metrics.budgetRefusals.inc({ reason });
+      log.warn({ event: 'call.limit_reached', callId: context.callId, reason, costUsd: context.costUsd, modelRequests: context.modelRequests, toolRounds: context.round });
     },
     fallbackTaken: (choice, error, decision) => {
       const hop = decision.kind === 'retry' ? decision.hop : 'canned';
