@@ -1,13 +1,14 @@
 import { concat, defer, finalize, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
+import { charsToTokens } from '../accounting/trim.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
 import type { ModelCatalogue } from '../config/catalogue.js';
 import { converseStream } from '../llm/converse-stream.js';
 import { alternatingConversation } from '../llm/conversation.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ModelEvent } from '../llm/events.js';
-import { emptyUsage, type ChatMessage } from '../llm/messages.js';
+import { emptyUsage, type ChatMessage, type TokenUsage } from '../llm/messages.js';
 import { buildConverseRequest } from '../llm/prompt.js';
 import type { Logger } from '../log.js';
 import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
@@ -74,7 +75,9 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       call: { callId: input.callId, turn: input.turn, agent: input.agent, from: input.from, to: input.to },
       thinking: agent.thinking !== undefined && !continuing,
     });
-    return { request, inputTokens: trimmed.estimatedTokens };
+    // The trim counted the agent's prompt; the voice rules and call details around it are billed too.
+    const systemChars = (request.system ?? []).reduce((sum, block) => sum + ('text' in block && block.text ? block.text.length : 0), 0);
+    return { request, inputTokens: trimmed.estimatedTokens + charsToTokens(Math.max(0, systemChars - agent.systemPrompt.length)) };
   }
 
   /** The key of a new call's opening question, when its agent reuses first answers. */
@@ -113,9 +116,14 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       let unbilled: number | undefined;
       let sent = false;
       let settled = false;
+      const charge = (usage: TokenUsage, estimated: boolean) => {
+        const prices = catalogue.priceOf(modelId);
+        accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage, prices, estimated });
+        log.debug({ event: 'model.usage', callId: input.callId, model: modelId, ...usage, costUsd: accounting.price(usage, prices), estimated });
+      };
       const chargeEstimate = () => {
         if (unbilled === undefined) return;
-        accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: { ...emptyUsage(), inputTokens: unbilled }, prices: catalogue.priceOf(modelId), estimated: true });
+        charge({ ...emptyUsage(), inputTokens: unbilled }, true);
         unbilled = undefined;
       };
       const round = tap<ModelEvent>({
@@ -128,7 +136,7 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
           if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
           if (event.type === 'usage') {
             unbilled = undefined;
-            accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
+            charge(event.usage, false);
             metrics.countTokens(modelId, event.usage);
           }
         },
