@@ -3,6 +3,7 @@
  * test/reliability in one process and prints the figures as Markdown tables (for the README).
  * AYBIZA_SOAK=1 raises the counts.
  */
+import { runBargeInLoop, runIdleCalls, runToolLoop, type BudgetRun } from '../test/reliability/budget-bypass.js';
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
 import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
@@ -31,6 +32,12 @@ async function main(): Promise<void> {
   const burst = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
   const slow = await runSlowReader({ sendBufferBytes: 64 * 1024, maxFrames: 400_000 });
   const killed = await runKillUnderFullQueue({ calls: soak ? 2_000 : 300, maxQueue: 25 });
+  const bargeIns = await runBargeInLoop({ attempts: 75, maxCostUsd: 0.05 });
+  const toolCap = await runToolLoop({ maxToolRoundsPerTurn: 8 });
+  const toolBudget = await runToolLoop({ maxCostUsd: 0.01, maxToolRoundsPerTurn: 1_000 });
+  const idle = await runIdleCalls({ silentCalls: soak ? 500 : 50, idleRepromptMs: 300, idleHangupMs: 900 });
+  const usd = (value: number) => `$${value.toFixed(4)}`;
+  const spentBeforeLast = (run: BudgetRun) => run.charges.slice(0, -1).reduce((sum, charge) => sum + charge.costUsd, 0);
 
   const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
   const lines = [
@@ -51,6 +58,16 @@ async function main(): Promise<void> {
         '-', `neighbour call ${slow.healthyTurns.completed}/${slow.healthyTurns.asked} turns`],
       ['SIGKILL under a full write-behind queue', `${killed.heard} turns heard, DynamoDB away, queue of 25`, '-',
         `${killed.heard - killed.stored} turns lost`, `${killed.recovered} journalled and recovered, ${killed.stored} stored after the restart`],
+      ['budget: barge-in loop', `${bargeIns.requests} requests sent of 75 attempts, each aborted; maxCostUsd ${usd(0.05)}`, '-',
+        `ledger ${usd(bargeIns.ledger.costUsd)}, ${bargeIns.ledger.inputTokens} input tokens charged for ${bargeIns.inputTokensSent} sent (tokenizer count)`,
+        `hangup(${bargeIns.hangupReason}); ${usd(spentBeforeLast(bargeIns))} spent before the last request; longest caller text sent ${bargeIns.longestUserText} characters`],
+      ['budget: model that always calls tools (cap)', `1 turn, maxToolRoundsPerTurn 8, no maxCostUsd`, '-', `${toolCap.requests} requests, ledger ${usd(toolCap.ledger.costUsd)}`,
+        `turn ended with the canned answer (${toolCap.refusals.tool_rounds} tool_rounds refusal); call went on`],
+      ['budget: model that always calls tools (budget)', `1 turn, maxCostUsd ${usd(0.01)}`, '-', `${toolBudget.requests} requests, ledger ${usd(toolBudget.ledger.costUsd)}`,
+        `hangup(${toolBudget.hangupReason}); ${usd(spentBeforeLast(toolBudget))} spent before the last request`],
+      ['idle calls reaped', `${idle.silentCalls} silent calls and 1 talking; idleRepromptMs 300, idleHangupMs 900`, `${idle.silentCalls - idle.reaped} not reaped`,
+        `${idle.activeAfter} call active after (the talking one); aybiza_calls_ended_total{outcome="idle"} ${idle.endedIdle}`,
+        `each heard the reprompt, the goodbye, hangup(idle); slowest ${Math.round(idle.slowestReapMs)} ms after ready; talking call ${idle.talkingTurns} turns, ${idle.talkingReprompted ? 'REPROMPTED' : 'never reprompted'}`],
     ]),
     '',
     table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
@@ -59,7 +76,10 @@ async function main(): Promise<void> {
   if (fuzz.mismatches.length > 0) lines.push('', 'First mismatches:', ...fuzz.mismatches.slice(0, 10).map((m) => `- ${m.kind}: expected ${m.expected}, got ${m.got}`));
   process.stdout.write(`${lines.join('\n')}\n`);
   const failed = !fuzz.survived || fuzz.mismatches.length > 0 || faults.some((row) => !row.ok || row.silentCalls > 0 || row.itemsLost > 0)
-    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard;
+    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard
+    || bargeIns.hangupReason !== 'budget' || bargeIns.ledger.inputTokens < bargeIns.inputTokensSent || spentBeforeLast(bargeIns) >= 0.05
+    || toolCap.refusals.tool_rounds !== 1 || toolBudget.hangupReason !== 'budget' || spentBeforeLast(toolBudget) >= 0.01
+    || idle.reaped !== idle.silentCalls || idle.talkingReprompted;
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -1,13 +1,14 @@
-import { defer, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
+import { concat, defer, finalize, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
+import { charsToTokens } from '../accounting/trim.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
 import type { ModelCatalogue } from '../config/catalogue.js';
 import { converseStream } from '../llm/converse-stream.js';
 import { alternatingConversation } from '../llm/conversation.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ModelEvent } from '../llm/events.js';
-import type { ChatMessage } from '../llm/messages.js';
+import { emptyUsage, type ChatMessage, type TokenUsage } from '../llm/messages.js';
 import { buildConverseRequest } from '../llm/prompt.js';
 import { maskPhoneNumbersIn, type Logger } from '../log.js';
 import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
@@ -66,7 +67,7 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       toolsJson: JSON.stringify(tools),
       history: messages,
     });
-    return buildConverseRequest({
+    const request = buildConverseRequest({
       agent,
       model,
       history: trimmed.history,
@@ -74,6 +75,9 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       call: { callId: input.callId, turn: input.turn, agent: input.agent, from: input.from, to: input.to },
       thinking: agent.thinking !== undefined && !continuing,
     });
+    // The trim counted the agent's prompt; the voice rules and call details around it are billed too.
+    const systemChars = (request.system ?? []).reduce((sum, block) => sum + ('text' in block && block.text ? block.text.length : 0), 0);
+    return { request, inputTokens: trimmed.estimatedTokens + charsToTokens(Math.max(0, systemChars - agent.systemPrompt.length)) };
   }
 
   /** The key of a new call's opening question, when its agent reuses first answers. */
@@ -108,6 +112,48 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       let plain = true;
       const sentAt = epochMs();
       let first = true;
+      /** The sent request's estimated input until Bedrock's usage for it arrives. */
+      let unbilled: number | undefined;
+      let sent = false;
+      let settled = false;
+      const charge = (usage: TokenUsage, estimated: boolean) => {
+        const prices = catalogue.priceOf(modelId);
+        accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage, prices, estimated });
+        log.debug({ event: 'model.usage', callId: input.callId, model: modelId, ...usage, costUsd: accounting.price(usage, prices), estimated });
+      };
+      const chargeEstimate = () => {
+        if (unbilled === undefined) return;
+        charge({ ...emptyUsage(), inputTokens: unbilled }, true);
+        unbilled = undefined;
+      };
+      const round = tap<ModelEvent>({
+        next: (event) => {
+          if (first) {
+            first = false;
+            metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
+          }
+          if (event.type === 'text') answer += event.text;
+          if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
+          if (event.type === 'usage') {
+            unbilled = undefined;
+            charge(event.usage, false);
+            metrics.countTokens(modelId, event.usage);
+          }
+        },
+        complete: () => {
+          settled = true;
+          chargeEstimate();
+          metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
+          metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
+          if (plain && answer.trim()) onPlainAnswer?.(answer.trim());
+        },
+        error: (error: ModelCallError) => {
+          settled = true;
+          // As in the call machine: a request refused before it generated is not billed, one broken mid-stream is.
+          if (error.midStream) chargeEstimate();
+          metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' });
+        },
+      });
       return from(buildRequest(input)).pipe(
         // Memory that does not answer (DynamoDB slow, the write queue full) must not leave the caller
         // in silence: the turn gets the canned answer (test/reliability/overload.test.ts, 5,000 starts).
@@ -115,32 +161,22 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
           first: config.bedrock.firstEventTimeoutMs,
           with: () => throwError(() => new ModelCallError(`the request for call ${input.callId} could not be built within ${config.bedrock.firstEventTimeoutMs} ms`, 'ContextTimeout', 'none')),
         }),
-        switchMap((request) =>
-          converseStream(deps.bedrock(region), request, {
+        switchMap(({ request, inputTokens }) => {
+          unbilled = inputTokens;
+          sent = true;
+          // The call machine charges the estimate before the request goes out, so no barge-in outruns it.
+          const stream = converseStream(deps.bedrock(region), request, {
             idleTimeoutMs: config.bedrock.idleTimeoutMs,
             firstEventTimeoutMs: config.bedrock.firstEventTimeoutMs,
-          })),
-        tap({
-          next: (event) => {
-            if (first) {
-              first = false;
-              metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
-            }
-            if (event.type === 'text') answer += event.text;
-            if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
-            if (event.type === 'usage') {
-              accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
-              metrics.countTokens(modelId, event.usage);
-            }
-          },
-          complete: () => {
-            metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
-            metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
-            if (plain && answer.trim()) onPlainAnswer?.(answer.trim());
-          },
-          error: (error: ModelCallError) => metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' }),
+          });
+          return concat(of<TurnEvent>({ type: 'model.requested', inputTokens }), stream.pipe(round, turnEvents()));
         }),
-        turnEvents(),
+        finalize(() => {
+          if (!sent || settled) return;
+          // Unsubscribed mid-stream (a barge-in): Bedrock read the prompt and bills it, usage or not.
+          chargeEstimate();
+          metrics.modelRequests.inc({ ...labels, outcome: 'aborted' });
+        }),
       );
     });
   }
@@ -182,6 +218,10 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
     bargeIn: (context) => {
       metrics.bargeIns.inc();
       log.info({ event: 'turn.barge_in', callId: context.callId, turn: context.turn });
+    },
+    limitReached: (context, reason) => {
+      metrics.budgetRefusals.inc({ reason });
+      log.warn({ event: 'call.limit_reached', callId: context.callId, reason, costUsd: context.costUsd, modelRequests: context.modelRequests, toolRounds: context.round });
     },
     fallbackTaken: (choice, error, decision) => {
       const hop = decision.kind === 'retry' ? decision.hop : 'canned';

@@ -85,6 +85,8 @@ const bedrockSchema = z.strictObject({
 });
 
 export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
+export const DEFAULT_IDLE_REPROMPT = 'Are you still there?';
+export const DEFAULT_IDLE_GOODBYE = "I haven't heard anything for a while, so I'll end the call now. Please call us back any time. Goodbye.";
 
 /** An agent configured without a prompt still answers, as a plain phone assistant. */
 export const DEFAULT_SYSTEM_PROMPT = 'You are a friendly assistant answering a phone call. Keep each answer to one or two short, speakable sentences, and ask when something is unclear.';
@@ -111,6 +113,18 @@ const agentSchema = z.strictObject({
   maxContextTokens: positiveInt.optional(),
   maxCostUsd: z.number().positive().optional(),
   cannedAnswer: z.string().min(1).default(DEFAULT_CANNED_ANSWER),
+  // Caps no model can talk its way past (test/reliability/budget-bypass.test.ts): past one the caller
+  // hears `cannedAnswer` (tool rounds) or the budget goodbye (requests), never silence.
+  /** Tool rounds one turn may run; a model still asking for tools after them gets no more. */
+  maxToolRoundsPerTurn: positiveInt.default(8),
+  /** Model requests one call may send, retries and fallback hops included. */
+  maxModelRequestsPerCall: positiveInt.default(500),
+  /** Caller silence while listening before the agent asks `idleReprompt`; 0 = never. */
+  idleRepromptMs: nonNegativeInt.default(15_000),
+  /** Caller silence while listening (counted from the same moment) before the agent says `idleGoodbye` and hangs up; 0 = never. */
+  idleHangupMs: nonNegativeInt.default(45_000),
+  idleReprompt: z.string().min(1).default(DEFAULT_IDLE_REPROMPT),
+  idleGoodbye: z.string().min(1).default(DEFAULT_IDLE_GOODBYE),
   /**
    * Reuse the answer to a call's opening question when another caller asked the same (memory's
    * response cache): FAQ lines answer without a model call. Off by default: only for agents whose
@@ -276,6 +290,12 @@ export const configSchema = z.strictObject({
     };
     for (const [name, agent] of Object.entries(config.agents)) {
       if (agent.model !== 'auto') checkModel(agent.model, ['agents', name, 'model']);
+      if (agent.idleRepromptMs > 0 && agent.idleHangupMs > 0 && agent.idleHangupMs <= agent.idleRepromptMs) {
+        ctx.addIssue({
+          code: 'custom', path: ['agents', name, 'idleHangupMs'], input: agent.idleHangupMs,
+          message: `more than agents.${name}.idleRepromptMs (${agent.idleRepromptMs}), or 0: both count from the start of the silence`,
+        });
+      }
       if (agent.thinking && !agent.thinking.interleaved && agent.thinking.budgetTokens >= agent.maxTokens) {
         ctx.addIssue({
           code: 'custom', path: ['agents', name, 'thinking', 'budgetTokens'], input: agent.thinking.budgetTokens,

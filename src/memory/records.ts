@@ -27,7 +27,7 @@ const summarySchema = z.object({
   to: z.string().optional(),
   startedAt: z.number(),
   endedAt: z.number(),
-  outcome: z.enum(['completed', 'hangup', 'transferred', 'dropped', 'error', 'budget', 'shutdown']),
+  outcome: z.enum(['completed', 'hangup', 'transferred', 'dropped', 'error', 'budget', 'idle', 'shutdown']),
   turns: z.number(),
   inputTokens: z.number(),
   outputTokens: z.number(),

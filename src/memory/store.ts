@@ -15,7 +15,7 @@ export interface CallSummary {
   to?: string;
   startedAt: number;
   endedAt: number;
-  outcome: 'completed' | 'hangup' | 'transferred' | 'dropped' | 'error' | 'budget' | 'shutdown';
+  outcome: 'completed' | 'hangup' | 'transferred' | 'dropped' | 'error' | 'budget' | 'idle' | 'shutdown';
   turns: number;
   inputTokens: number;
   outputTokens: number;

@@ -3,7 +3,7 @@ import type { AnyStateMachine, AnyStateNode } from 'xstate';
 /**
  * The machine's transitions as `source --> target : event` lines, states named by their path
  * under the root (`responding.generating.thinking`). Invocation results read as `done(actor)` and
- * `error(actor)`, eventless transitions as `always`.
+ * `error(actor)`, delayed ones as `after(delay)`, eventless transitions as `always`.
  */
 export function machineEdges(machine: AnyStateMachine): string[] {
   const edges = new Set<string>();
@@ -28,5 +28,7 @@ const pathOf = (node: AnyStateNode): string => (node.path.length === 0 ? 'call' 
 function eventLabel(eventType: string): string {
   const invoked = eventType.match(/^xstate\.(done|error)\.actor\.(.+)$/);
   if (invoked) return `${invoked[1]}(${invoked[2]})`;
+  const delayed = eventType.match(/^xstate\.after\.([^.]+)\./);
+  if (delayed) return `after(${delayed[1]})`;
   return eventType;
 }

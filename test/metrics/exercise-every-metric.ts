@@ -24,6 +24,7 @@ export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   metrics.observeTurnLatency(0.61, 'call-abc');
   metrics.bargeIns.inc();
   metrics.toolRefusals.inc({ tool: 'transfer_call' });
+  metrics.budgetRefusals.inc({ reason: 'tool_rounds' });
   metrics.actorRestarts.inc({ kind: 'call' });
   metrics.accountingTaskDuration.observe({ task: 'estimate' }, 0.004);
   metrics.trimFallbacks.inc({ reason: 'saturated' });

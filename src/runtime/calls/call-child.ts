@@ -43,6 +43,7 @@ export function startCallChild(machine: CallMachine, call: LiveCall, hooks: Call
     error: (error) => settle(crash(error)),
   });
   actor.start();
+  if (call.snapshot) actor.send({ type: 'runtime.restored' });
   if (restarting) for (const event of call.sinceBoundary) actor.send(event);
   return {
     exited,
