@@ -196,6 +196,19 @@ export function createMetrics(): RuntimeMetrics {
       audioFrameLate: () => audioFramesLate.inc(),
     },
   };
+  // Known label values start at 0 so a dashboard panel or alert on a rarely counted event (an idle
+  // hang-up, a Polly failure) reads 0 rather than "no data" before the first one: Prometheus' rate()
+  // of a series that appears at its first increment misses that increment.
+  startAtZero(callsEnded, 'outcome', ['completed', 'transferred', 'dropped', 'budget', 'idle', 'shutdown', 'error', 'hangup']);
+  startAtZero(metrics.budgetRefusals, 'reason', ['cost', 'model_requests', 'tool_rounds']);
+  startAtZero(speechBargeIns, 'kind', ['voice', 'transcript']);
+  startAtZero(audioFrames, 'direction', ['in', 'out']);
+  startAtZero(sttStreamErrors, 'words', ['lost', 'none']);
+  startAtZero(ttsFailures, 'outcome', ['retried', 'skipped']);
   (registry as unknown as Registry).setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
   return metrics;
+}
+
+function startAtZero<L extends string>(counter: Counter<L>, label: L, values: readonly string[]): void {
+  for (const value of values) counter.inc({ [label]: value } as Partial<Record<L, string>>, 0);
 }
