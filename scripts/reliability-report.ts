@@ -4,6 +4,8 @@
  * AYBIZA_SOAK=1 raises the counts.
  */
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
+import { runIdleReaping } from '../test/reliability/idle-reaping.js';
+import { runTakeoverAttempts } from '../test/reliability/takeover-attempts.js';
 import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
 import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
@@ -31,6 +33,10 @@ async function main(): Promise<void> {
   const burst = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
   const slow = await runSlowReader({ sendBufferBytes: 64 * 1024, maxFrames: 400_000 });
   const killed = await runKillUnderFullQueue({ calls: soak ? 2_000 : 300, maxQueue: 25 });
+  const takeover = await runTakeoverAttempts({ victims: soak ? 40 : 10 });
+  const idle = await runIdleReaping({ perKind: soak ? 200 : 50 });
+  const idleOpened = idle.reduce((sum, row) => sum + row.opened, 0);
+  const idleReaped = idle.reduce((sum, row) => sum + row.reaped, 0);
 
   const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
   const lines = [
@@ -51,6 +57,11 @@ async function main(): Promise<void> {
         '-', `neighbour call ${slow.healthyTurns.completed}/${slow.healthyTurns.asked} turns`],
       ['SIGKILL under a full write-behind queue', `${killed.heard} turns heard, DynamoDB away, queue of 25`, '-',
         `${killed.heard - killed.stored} turns lost`, `${killed.recovered} journalled and recovered, ${killed.stored} stored after the restart`],
+      ['takeover attempts', `${takeover.attempts} resumes and starts aimed at ${takeover.victims} other callers' calls (no, wrong or another key's token; hung-up calls; reused ids)`,
+        `${takeover.attempts - takeover.refused} taken over`, `${takeover.leaks} model requests of other connections carried the victim's PIN`,
+        `${takeover.refused} refused (unknown_call / call_exists); ${takeover.ownersResumed} owners resumed their dropped call after`],
+      ['idle connections reaped', `${idleOpened} idle connections, ${idle.length} kinds`, `${idleOpened - idleReaped} held past 10 s`, '-',
+        idle.map((row) => `${row.kind}: ${row.reaped}/${row.opened} closed, slowest ${row.slowestMs} ms (${row.deadline})`).join('; ')],
     ]),
     '',
     table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
@@ -59,7 +70,8 @@ async function main(): Promise<void> {
   if (fuzz.mismatches.length > 0) lines.push('', 'First mismatches:', ...fuzz.mismatches.slice(0, 10).map((m) => `- ${m.kind}: expected ${m.expected}, got ${m.got}`));
   process.stdout.write(`${lines.join('\n')}\n`);
   const failed = !fuzz.survived || fuzz.mismatches.length > 0 || faults.some((row) => !row.ok || row.silentCalls > 0 || row.itemsLost > 0)
-    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard;
+    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard
+    || takeover.refused < takeover.attempts || takeover.leaks > 0 || idleReaped < idleOpened;
   process.exitCode = failed ? 1 : 0;
 }
 

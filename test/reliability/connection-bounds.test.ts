@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL } from '../../src/protocol/frames.js';
+import { runIdleReaping } from './idle-reaping.js';
 import { startReliabilityNode, type ReliabilityNode } from './reliability-node.js';
 
 const closed = (socket: Socket | WebSocket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -82,6 +83,18 @@ describe('no connection is held forever', () => {
     ws.send('{"type":"transcript","text":"', { fin: false });
     await closed(ws);
   });
+});
+
+describe('idle connections of every kind, several at once (npm run reliability:report runs more)', () => {
+  it('reaps every one of them', async () => {
+    const rows = await runIdleReaping({ perKind: 5 });
+    expect(rows.map(({ kind, opened, reaped }) => [kind, opened, reaped])).toEqual([
+      ['silent TCP connection', 5, 5],
+      ['half-sent upgrade', 5, 5],
+      ['upgraded, never sends start', 5, 5],
+      ['started call, peer stops answering pings', 5, 5],
+    ]);
+  }, 30_000);
 });
 
 describe('connection caps', () => {
