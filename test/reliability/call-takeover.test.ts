@@ -5,7 +5,7 @@ import { callKeys } from '../../src/memory/redis-keys.js';
 import { CallerClient } from '../integration/caller-client.js';
 import { capturingLogger, eventually, REDIS_URL } from '../memory/memory-fixtures.js';
 import { startReliabilityNode, uniqueId, type ReliabilityNode } from './reliability-node.js';
-import { runTakeoverAttempts, TAKEOVER_KEYS } from './takeover-attempts.js';
+import { droppedCall, runTakeoverAttempts, TAKEOVER_KEYS } from './takeover-attempts.js';
 
 const [KEY_A, KEY_B] = TAKEOVER_KEYS;
 const PIN = '4719';
@@ -44,19 +44,10 @@ describe('no call is taken over (a node with two API keys)', () => {
     await test?.close();
   });
 
-  /** A call of key A in which the caller said a PIN, then dropped (suspended, resumable). */
-  async function droppedCall(): Promise<{ callId: string; resumeToken: string }> {
-    const callId = uniqueId('victim');
-    const caller = await CallerClient.connect(test.url, { token: KEY_A });
-    const { resumeToken } = await caller.start({ callId });
-    await caller.turn(`My PIN is ${PIN}.`);
-    caller.ws.terminate();
-    await eventually(() => lines().some((line) => line.event === 'call.suspended' && line.callId === callId));
-    return { callId, resumeToken };
-  }
+  const droppedWithPin = () => droppedCall(test.url, lines, { prefix: 'victim', words: `My PIN is ${PIN}.`, token: KEY_A });
 
   it('refuses a resume without the token, with a wrong one, or with the token under another key, exactly as for a call that never was', async () => {
-    const { callId, resumeToken } = await droppedCall();
+    const { callId, resumeToken } = await droppedWithPin();
     const wrongToken = Buffer.alloc(32, 7).toString('base64url');
     const attempts = [
       await refusal(test.url, KEY_B, { callId, resume: true }),
@@ -142,20 +133,10 @@ describe('simultaneous resumes of one call are single-flight', () => {
     await first?.close();
   });
 
-  async function droppedCall(): Promise<{ callId: string; resumeToken: string }> {
-    const callId = uniqueId('parallel');
-    const caller = await CallerClient.connect(first.url);
-    const { resumeToken } = await caller.start({ callId });
-    await caller.turn('Hello');
-    caller.ws.terminate();
-    await eventually(() => lines().some((line) => line.event === 'call.suspended' && line.callId === callId));
-    return { callId, resumeToken };
-  }
-
   for (const where of ['the node that holds it suspended', 'another node, from its stored snapshot'] as const) {
     it(`${PARALLEL} resumes at once on ${where}: one gets ready, the others call_busy, the winner talks on, no actor leaks`, async () => {
       const node = where.startsWith('another') ? second : first;
-      const { callId, resumeToken } = await droppedCall();
+      const { callId, resumeToken } = await droppedCall(first.url, lines, { prefix: 'parallel', words: 'Hello' });
       const before = node.node.calls.active();
       const callers = await Promise.all(Array.from({ length: PARALLEL }, () => CallerClient.connect(node.url)));
       for (const caller of callers) caller.send({ type: 'start', callId, resume: true, resumeToken });

@@ -5,6 +5,19 @@ import { startReliabilityNode, uniqueId } from './reliability-node.js';
 export const TAKEOVER_KEYS = ['tenant-a-key-0123456789', 'tenant-b-key-abcdefghij'] as const;
 const PIN = '4719';
 
+/** A call in which the caller said `words`, then its socket was cut: suspended, resumable with the token. */
+export async function droppedCall(
+  url: string, lines: () => Array<Record<string, unknown>>, options: { prefix: string; words: string; token?: string },
+): Promise<{ callId: string; resumeToken: string }> {
+  const callId = uniqueId(options.prefix);
+  const caller = await CallerClient.connect(url, { token: options.token });
+  const { resumeToken } = await caller.start({ callId });
+  await caller.turn(options.words);
+  caller.ws.terminate();
+  await eventually(() => lines().some((line) => line.event === 'call.suspended' && line.callId === callId));
+  return { callId, resumeToken };
+}
+
 export interface TakeoverOutcome {
   /** Resumes and starts aimed at another caller's call: dropped or hung up, any token, either key. */
   attempts: number;
@@ -35,19 +48,18 @@ export async function runTakeoverAttempts(options: { victims: number }): Promise
   try {
     const victims: Array<{ callId: string; resumeToken: string; hungUp: boolean }> = [];
     for (let index = 0; index < options.victims; index += 1) {
+      const words = `My PIN is ${PIN}.`;
+      if (index % 2 === 0) {
+        victims.push({ ...await droppedCall(test.url, captured.lines, { prefix: 'victim', words, token: keyA }), hungUp: false });
+        continue;
+      }
       const callId = uniqueId('victim');
-      const hungUp = index % 2 === 1;
       const caller = await CallerClient.connect(test.url, { token: keyA });
       const { resumeToken } = await caller.start({ callId });
-      await caller.turn(`My PIN is ${PIN}.`);
-      if (hungUp) {
-        caller.send({ type: 'hangup' });
-        await caller.closed();
-      } else {
-        caller.ws.terminate();
-        await eventually(() => captured.lines().some((line) => line.event === 'call.suspended' && line.callId === callId));
-      }
-      victims.push({ callId, resumeToken, hungUp });
+      await caller.turn(words);
+      caller.send({ type: 'hangup' });
+      await caller.closed();
+      victims.push({ callId, resumeToken, hungUp: true });
     }
     const wrongToken = Buffer.alloc(32, 7).toString('base64url');
     for (const victim of victims) {
