@@ -9,7 +9,7 @@ import { ModelCallError } from '../llm/errors.js';
 import type { ModelEvent } from '../llm/events.js';
 import type { ChatMessage } from '../llm/messages.js';
 import { buildConverseRequest } from '../llm/prompt.js';
-import type { Logger } from '../log.js';
+import { maskPhoneNumbersIn, type Logger } from '../log.js';
 import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
 import type { ConversationStore } from '../memory/store.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
@@ -160,7 +160,8 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
         },
       }),
 
-    record: (callId, messages) => {
+    record: (callId, messages, agent) => {
+      if (agentOf(agent).logTranscripts) log.info({ event: 'turn.transcript', callId, ...spokenText(messages) });
       const previous = pendingWrites.get(callId) ?? Promise.resolve();
       const next = previous
         .then(async () => {
@@ -188,4 +189,16 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       log.warn({ event: 'model.fallback', hop, reason: decision.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
     },
   };
+}
+
+/**
+ * What was said in a recorded turn, as `logTranscripts` logs it: the caller's words and what the
+ * caller heard of the agent's (tool uses and results left out), phone numbers masked.
+ */
+function spokenText(messages: readonly ChatMessage[]): { caller: string; agent: string } {
+  const said = (role: ChatMessage['role']) => maskPhoneNumbersIn(messages
+    .filter((message) => message.role === role)
+    .flatMap((message) => message.content.flatMap((block) => ('text' in block && typeof block.text === 'string' ? [block.text] : [])))
+    .join(' '));
+  return { caller: said('user'), agent: said('assistant') };
 }

@@ -65,7 +65,7 @@ export interface CallEffects {
   generate(input: GenerateInput): Observable<TurnEvent>;
   runTools(input: RunToolsInput, signal: AbortSignal): Promise<ToolRunResult[]>;
   /** Appends a finished turn's messages to memory, in order, off the hot path. */
-  record(callId: string, messages: ChatMessage[]): void;
+  record(callId: string, messages: ChatMessage[], agent: string): void;
   turnStarted(context: CallContext): void;
   firstSay(context: CallContext, latencyMs: number): void;
   bargeIn(context: CallContext): void;
@@ -173,7 +173,7 @@ export function createCallMachine(policy: CallPolicy) {
     },
     // No-ops until bound with `withCallEffects`.
     actions: {
-      record: (_, _turn: { callId: string; messages: ChatMessage[] }) => undefined,
+      record: (_, _turn: { callId: string; agent: string; messages: ChatMessage[] }) => undefined,
       turnStarted: (_, _turn: { context: CallContext }) => undefined,
       firstSay: (_, _say: { context: CallContext; latencyMs: number }) => undefined,
       bargeIn: (_, _turn: { context: CallContext }) => undefined,
@@ -258,7 +258,7 @@ export function createCallMachine(policy: CallPolicy) {
           enqueue.assign(resetTurn(context, true));
           return;
         }
-        enqueue({ type: 'record', params: { callId: context.callId, messages: turnMessages(context, turn.heardOnly) } });
+        enqueue({ type: 'record', params: { callId: context.callId, agent: context.agent, messages: turnMessages(context, turn.heardOnly) } });
         enqueue.assign({ ...resetTurn(context, false), turnsCompleted: context.turnsCompleted + 1 });
       }),
       sendTransfer: computes(({ context, enqueue }) => {
@@ -434,7 +434,7 @@ export function withCallEffects(machine: CallMachine, effects: CallEffects): Cal
       runTools: fromPromise<ToolRunResult[], RunToolsInput>(({ input, signal }) => effects.runTools(input, signal)),
     },
     actions: {
-      record: (_, turn) => effects.record(turn.callId, turn.messages),
+      record: (_, turn) => effects.record(turn.callId, turn.messages, turn.agent),
       turnStarted: (_, turn) => effects.turnStarted(turn.context),
       firstSay: (_, say) => effects.firstSay(say.context, say.latencyMs),
       bargeIn: (_, turn) => effects.bargeIn(turn.context),

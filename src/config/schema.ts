@@ -27,6 +27,12 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8080),
   metricsPort: port.default(9464),
+  /** Where `/metrics`, `/healthz` and `/readyz` listen, apart from `host`: beyond loopback it needs `metricsToken`. */
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  /** Bearer token `/metrics` requires (`Authorization: Bearer …`); never logged. The probes stay open. */
+  metricsToken: z.string().min(16, 'a token of at least 16 characters').optional(),
+  /** Serve `/metrics` beyond loopback without a token (a warning is logged at start). */
+  metricsUnauthenticated: z.boolean().default(false),
   backlog: positiveInt.default(2048),
   apiKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
   /** Browser origins (`https://host:port`, or `*`) besides the server's own that may open WebSocket calls. */
@@ -116,6 +122,11 @@ const agentSchema = z.strictObject({
    * first answers do not depend on who calls.
    */
   cacheFirstAnswers: z.boolean().default(false),
+  /**
+   * Put what the caller said and what the agent said into the call's log lines (`turn.transcript`),
+   * phone numbers masked. Off by default: callers' words are personal data; the call record keeps them.
+   */
+  logTranscripts: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
   /** What tools may do for the caller whatever the model asks (src/tools/policy.ts); by default the demo's teams, the caller's own record and address. */
   toolPolicy: z.strictObject({
@@ -238,6 +249,12 @@ export const configSchema = z.strictObject({
     if (config.bedrock.mode === 'aws' && !config.bedrock.region) {
       ctx.addIssue({ code: 'custom', path: ['bedrock', 'region'], input: undefined, message: 'an explicit AWS region in aws mode (Bedrock bills per region; no silent default)' });
     }
+    if (!isLoopbackHost(config.server.metricsHost) && !config.server.metricsToken && !config.server.metricsUnauthenticated) {
+      ctx.addIssue({
+        code: 'custom', path: ['server', 'metricsToken'], input: undefined,
+        message: `a token of at least 16 characters, since /metrics listens on ${config.server.metricsHost}, beyond loopback (or AYBIZA_METRICS_UNAUTHENTICATED=1 to serve it to anyone who can reach it)`,
+      });
+    }
     if (config.server.maxFrameBytes > config.server.hardMaxFrameBytes) {
       ctx.addIssue({ code: 'custom', path: ['server', 'maxFrameBytes'], input: config.server.maxFrameBytes, message: `at most server.hardMaxFrameBytes (${config.server.hardMaxFrameBytes})` });
     }
@@ -318,6 +335,11 @@ export function modelLifecycleWarnings(config: AybizaConfig, today = new Date(ep
     warnings.push(`${path}: ${entry.alias} (${entry.id}) is Legacy on Bedrock — ${eol}${instead}`);
   }
   return warnings;
+}
+
+/** An address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function isRedisUrl(value: string): boolean {

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type OpenMetricsContentType } from 'prom-client';
 import type { TokenUsage } from '../llm/messages.js';
+import { recordId } from './record-id.js';
 
 /** Voice turn latencies: a human notices 300 ms, hesitates at 1 s, and gives up around 5–10 s. */
 export const VOICE_LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10];
@@ -13,8 +14,8 @@ export type TrimFallbackReason = 'saturated' | 'timeout' | 'error';
 
 /**
  * Every metric the runtime exports, on one registry per instance so tests can build many. Labels
- * never carry call ids or phone numbers: those reach Prometheus only as exemplars on the turn
- * latency histogram, which cost one sample per bucket, not one series per call.
+ * never carry call ids or phone numbers; a call is named only by the `record_id` exemplar on the
+ * turn latency histogram (one sample per bucket, not one series per call), which grants nothing.
  */
 export interface RuntimeMetrics {
   /** Renders Prometheus text by itself; `createExposition` renders OpenMetrics with exemplars too. */
@@ -113,7 +114,7 @@ export function createMetrics(): RuntimeMetrics {
     toolDuration: new Histogram({ name: 'aybiza_tool_duration_seconds', help: 'Tool execution time, by tool and outcome.', labelNames: ['tool', 'outcome'] as const, buckets: TOOL_BUCKETS_SECONDS, registers }),
     turnLatency,
     observeTurnLatency(seconds, callId) {
-      turnLatency.observe({ labels: {}, value: seconds, exemplarLabels: { call_id: callId } });
+      turnLatency.observe({ labels: {}, value: seconds, exemplarLabels: { record_id: recordId(callId) } });
     },
     bargeIns: new Counter({ name: 'aybiza_barge_ins_total', help: 'Times a caller interrupted the agent while it spoke.', registers }),
     actorRestarts: new Counter({ name: 'aybiza_actor_restarts_total', help: 'Supervised actor restarts, by kind of actor.', labelNames: ['kind'] as const, registers }),

@@ -5,7 +5,7 @@ import { createCallPolicy } from '../call/policy.js';
 import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
-import { configuredModelRefs, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
+import { configuredModelRefs, isLoopbackHost, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
 import { emulatedModelsOf } from '../emulator/model-facts.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import type { ModelScript } from '../emulator/script.js';
@@ -16,6 +16,7 @@ import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
 import { callSummary } from '../metrics/call-summary.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { isAuthorized } from '../telephony/auth.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
@@ -257,10 +258,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       shutdownMs: 2_000,
       backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
+        const { metricsHost, metricsToken } = config.server;
+        // Beyond loopback without a token the schema refused to start unless this was asked for.
+        if (!metricsToken && !isLoopbackHost(metricsHost)) {
+          log.warn({ event: 'metrics.unauthenticated', host: metricsHost }, `/metrics on ${metricsHost} answers anyone who can reach it (server.metricsUnauthenticated)`);
+        }
         const server = await startMetricsServer({
-          host: config.server.host,
+          host: metricsHost,
           port: ports.metrics,
           metrics,
+          authorize: metricsToken ? (authorization) => isAuthorized(authorization, null, [metricsToken]) : undefined,
           // Not ready while the call path restarts: its cells are empty until it is back.
           ready: async () => telephony.current() !== undefined && (await memory.current()?.store.healthy()) === true,
         });
