@@ -67,6 +67,9 @@ describe('no call is taken over (a node with two API keys)', () => {
     expect(JSON.stringify(test.requests(callId).at(-1)?.body)).toContain(PIN);
     owner.send({ type: 'hangup' });
     await owner.closed();
+    // Refusals are logged (call.resume_refused), the token never.
+    expect(lines().filter((line) => line.event === 'call.resume_refused' && line.callId === callId)).toHaveLength(attempts.length);
+    expect(JSON.stringify(lines())).not.toContain(resumeToken);
   });
 
   it('answers unknown_call for ever to a resume of a hung-up call, even with its token, and refuses its id to a new start; also once Redis forgot it', async () => {
