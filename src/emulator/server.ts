@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   deniedControlPlaneIds?: string[];
   /** How many recent requests `requests()` keeps. Default 10,000. */
   requestLogSize?: number;
+  /** Epoch ms for the receptionist's "today" when the agent's prompt states no date. Default: Date.now. */
+  now?: () => number;
   log?: Logger;
 }
 
@@ -66,6 +68,7 @@ interface EmulatorState {
   models: ModelLookup;
   deniedControlPlaneIds: string[];
   listeners: Set<(record: EmulatorRequestRecord) => void>;
+  now: () => number;
   logger?: Logger;
 }
 
@@ -81,6 +84,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     models: modelLookup([...BUILTIN_EMULATED_MODELS.filter((model) => !options.models?.some((extra) => extra.id === model.id)), ...(options.models ?? [])]),
     deniedControlPlaneIds: options.deniedControlPlaneIds ?? [],
     listeners: new Set(),
+    now: options.now ?? Date.now,
     ...(options.log ? { logger: options.log } : {}),
   };
 
@@ -218,7 +222,7 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
   }
 
   const ttftMs = drawTtft(script, state.random);
-  const planned = planAnswer(script, request, { thinkingEnabled: thinkingOf(request) !== undefined, random: state.random });
+  const planned = planAnswer(script, request, { thinkingEnabled: thinkingOf(request) !== undefined, random: state.random, now: state.now });
   const usage = usageOf(state, record.modelId, model.minCacheTokens, exchange.text, request, planned);
   record.status = 200;
   record.stopReason = planned.stopReason;
