@@ -5,6 +5,8 @@
  */
 import { runBargeInLoop, runIdleCalls, runToolLoop, type BudgetRun } from '../test/reliability/budget-bypass.js';
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
+import { runIdleReaping } from '../test/reliability/idle-reaping.js';
+import { runTakeoverAttempts } from '../test/reliability/takeover-attempts.js';
 import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
 import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
@@ -35,9 +37,13 @@ async function main(): Promise<void> {
   const bargeIns = await runBargeInLoop({ attempts: 75, maxCostUsd: 0.05 });
   const toolCap = await runToolLoop({ maxToolRoundsPerTurn: 8 });
   const toolBudget = await runToolLoop({ maxCostUsd: 0.01, maxToolRoundsPerTurn: 1_000 });
-  const idle = await runIdleCalls({ silentCalls: soak ? 500 : 50, idleRepromptMs: 300, idleHangupMs: 900 });
+  const idleCalls = await runIdleCalls({ silentCalls: soak ? 500 : 50, idleRepromptMs: 300, idleHangupMs: 900 });
   const usd = (value: number) => `$${value.toFixed(4)}`;
   const spentBeforeLast = (run: BudgetRun) => run.charges.slice(0, -1).reduce((sum, charge) => sum + charge.costUsd, 0);
+  const takeover = await runTakeoverAttempts({ victims: soak ? 40 : 10 });
+  const idleConnections = await runIdleReaping({ perKind: soak ? 200 : 50 });
+  const idleOpened = idleConnections.reduce((sum, row) => sum + row.opened, 0);
+  const idleReaped = idleConnections.reduce((sum, row) => sum + row.reaped, 0);
 
   const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
   const lines = [
@@ -65,9 +71,14 @@ async function main(): Promise<void> {
         `turn ended with the canned answer (${toolCap.refusals.tool_rounds} tool_rounds refusal); call went on`],
       ['budget: model that always calls tools (budget)', `1 turn, maxCostUsd ${usd(0.01)}`, '-', `${toolBudget.requests} requests, ledger ${usd(toolBudget.ledger.costUsd)}`,
         `hangup(${toolBudget.hangupReason}); ${usd(spentBeforeLast(toolBudget))} spent before the last request`],
-      ['idle calls reaped', `${idle.silentCalls} silent calls and 1 talking; idleRepromptMs 300, idleHangupMs 900`, `${idle.silentCalls - idle.reaped} not reaped`,
-        `${idle.activeAfter} call active after (the talking one); aybiza_calls_ended_total{outcome="idle"} ${idle.endedIdle}`,
-        `each heard the reprompt, the goodbye, hangup(idle); slowest ${Math.round(idle.slowestReapMs)} ms after ready; talking call ${idle.talkingTurns} turns, ${idle.talkingReprompted ? 'REPROMPTED' : 'never reprompted'}`],
+      ['idle calls reaped', `${idleCalls.silentCalls} silent calls and 1 talking; idleRepromptMs 300, idleHangupMs 900`, `${idleCalls.silentCalls - idleCalls.reaped} not reaped`,
+        `${idleCalls.activeAfter} call active after (the talking one); aybiza_calls_ended_total{outcome="idle"} ${idleCalls.endedIdle}`,
+        `each heard the reprompt, the goodbye, hangup(idle); slowest ${Math.round(idleCalls.slowestReapMs)} ms after ready; talking call ${idleCalls.talkingTurns} turns, ${idleCalls.talkingReprompted ? 'REPROMPTED' : 'never reprompted'}`],
+      ['takeover attempts', `${takeover.attempts} resumes and starts aimed at ${takeover.victims} other callers' calls (no, wrong or another key's token; hung-up calls; reused ids)`,
+        `${takeover.attempts - takeover.refused} taken over`, `${takeover.leaks} model requests of other connections carried the victim's PIN`,
+        `${takeover.refused} refused (unknown_call / call_exists); ${takeover.ownersResumed} owners resumed their dropped call after`],
+      ['idle connections reaped', `${idleOpened} idle connections, ${idleConnections.length} kinds`, `${idleOpened - idleReaped} held past 10 s`, '-',
+        idleConnections.map((row) => `${row.kind}: ${row.reaped}/${row.opened} closed, slowest ${row.slowestMs} ms (${row.deadline})`).join('; ')],
     ]),
     '',
     table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
@@ -79,7 +90,8 @@ async function main(): Promise<void> {
     || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard
     || bargeIns.hangupReason !== 'budget' || bargeIns.ledger.inputTokens < bargeIns.inputTokensSent || spentBeforeLast(bargeIns) >= 0.05
     || toolCap.refusals.tool_rounds !== 1 || toolBudget.hangupReason !== 'budget' || spentBeforeLast(toolBudget) >= 0.01
-    || idle.reaped !== idle.silentCalls || idle.talkingReprompted;
+    || idleCalls.reaped !== idleCalls.silentCalls || idleCalls.talkingReprompted
+    || takeover.refused < takeover.attempts || takeover.leaks > 0 || idleReaped < idleOpened;
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -9,6 +9,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'apiKeys', '*.apiKeys', 'metricsToken', '*.metricsToken', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'password', '*.password',
+  'resumeToken', '*.resumeToken', 'tokenSha256', '*.tokenSha256',
 ];
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {

@@ -27,6 +27,10 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_API_KEYS', path: ['server', 'apiKeys'], kind: 'list' },
   { name: 'AYBIZA_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], kind: 'list' },
   { name: 'AYBIZA_MAX_CALLS', path: ['server', 'maxCalls'], kind: 'int' },
+  { name: 'AYBIZA_MAX_CALLS_PER_KEY', path: ['server', 'maxCallsPerKey'], kind: 'int' },
+  { name: 'AYBIZA_HANDSHAKE_TIMEOUT_MS', path: ['server', 'handshakeTimeoutMs'], kind: 'int' },
+  { name: 'AYBIZA_START_TIMEOUT_MS', path: ['server', 'startTimeoutMs'], kind: 'int' },
+  { name: 'AYBIZA_PING_INTERVAL_MS', path: ['server', 'pingIntervalMs'], kind: 'int' },
   { name: 'AYBIZA_MAX_EVENT_LOOP_LAG_MS', path: ['server', 'maxEventLoopLagMs'], kind: 'int' },
   { name: 'AYBIZA_DRAIN_TIMEOUT_MS', path: ['server', 'drainTimeoutMs'], kind: 'int' },
   // AYBIZA_BEDROCK=aws is the short form the issue tracker and README use; the long form wins.

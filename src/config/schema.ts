@@ -39,6 +39,11 @@ const serverSchema = z.strictObject({
   allowedOrigins: z.array(z.string().min(1)).default([]),
   maxCalls: positiveInt.default(5000),
   /**
+   * Calls one API key may hold at once (suspended ones included; without keys all of loopback is
+   * one key). Set it below maxCalls when several key holders share a node, so none can lock the others out.
+   */
+  maxCallsPerKey: positiveInt.default(5000),
+  /**
    * New calls are refused while the event loop's median delay over the last 2 s exceeds this; 0 = off.
    * 250, not less: at 100 a cold node taking 400 new calls/s refused 1,186 of 8,000 that it then
    * served without the guard at a turn p99 of 1.3 s (docs/capacity.md, "Overload guard").

@@ -3,8 +3,8 @@ import type { ChatMessage } from '../llm/messages.js';
 import type { Logger } from '../log.js';
 import type { DurableHistory } from './dynamo-history.js';
 import type { HotStore } from './hot-store.js';
-import { isCompleteWindow, type DurableRecord } from './records.js';
-import type { CallSummary, ConversationStore, StoredMessage } from './store.js';
+import { isCompleteWindow, parseCallGrant, type DurableRecord } from './records.js';
+import type { CallGrant, CallSummary, ConversationStore, StoredMessage } from './store.js';
 import type { WriteBehindQueue } from './write-behind.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
@@ -30,6 +30,13 @@ export interface ConversationStoreParts {
 const KNOWN_CALLS = 100_000;
 /** How long `close` keeps trying to flush before leaving the rest in the journal. */
 const CLOSE_FLUSH_MS = 8_000;
+/**
+ * How long a new call's start waits for DynamoDB to say whether its id was used before. Past it
+ * (DynamoDB away or stalled) the start is checked against the hot store and the queue only, and
+ * logged: a call must not wait for a backend it does not need to answer.
+ */
+const DURABLE_ID_CHECK_MS = 500;
+const ENDED: CallGrant = { state: 'ended' };
 
 /**
  * Conversation memory: the hot window first, DynamoDB (merged with what is still queued for it)
@@ -84,6 +91,23 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       seqLookups.set(callId, lookup);
     }
     await lookup;
+  }
+
+  /** Whether the hot window, the queue or DynamoDB hold anything of this call id. */
+  async function usedBefore(callId: string): Promise<boolean> {
+    try {
+      if ((await hot.window(callId, 1)).lastSeq > 0) return true;
+    } catch (error) {
+      hotFailed('window', callId, error);
+    }
+    if ((writer?.pendingFor(callId).length ?? 0) > 0) return true;
+    if (!durable) return false;
+    try {
+      return await durable.known(callId, AbortSignal.timeout(DURABLE_ID_CHECK_MS));
+    } catch (error) {
+      log.warn({ event: 'memory.call_id_unchecked', callId, error: (error as Error).message });
+      return false;
+    }
   }
 
   async function rememberAll(callId: string, messages: readonly ChatMessage[]): Promise<StoredMessage[]> {
@@ -193,6 +217,53 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       }
       // The window expires on its own TTL; the history and the summary stay in DynamoDB.
       await enqueue({ kind: 'snapshot-delete', callId }, { kind: 'summary', callId, summary });
+    },
+
+    async claimCall(callId: string, grant: CallGrant, options: { generatedId?: boolean } = {}): Promise<boolean> {
+      if (!options.generatedId && await usedBefore(callId)) return false;
+      const grantJson = JSON.stringify(grant);
+      let claimed = true;
+      try {
+        claimed = await hot.claimGrant(callId, grantJson);
+      } catch (error) {
+        hotFailed('claimGrant', callId, error);
+      }
+      if (!claimed) return false;
+      await enqueue({ kind: 'grant', callId, grantJson });
+      return true;
+    },
+
+    async loadGrant(callId: string): Promise<CallGrant | undefined> {
+      let hotJson: string | undefined;
+      try {
+        hotJson = await hot.loadGrant(callId);
+      } catch (error) {
+        hotFailed('loadGrant', callId, error);
+      }
+      const pending = writer?.pendingFor(callId).filter((record) => record.kind === 'grant').at(-1);
+      const known = [hotJson, pending?.grantJson].filter((json) => json !== undefined).map(parseCallGrant);
+      if (known.some((grant) => grant.state === 'ended')) return ENDED;
+      // DynamoDB is read even when the hot store answers: an `ended` written while Redis failed is only there.
+      let durableJson: string | undefined;
+      try {
+        durableJson = await durable?.grant(callId);
+      } catch (error) {
+        if (known.length === 0) throw error;
+        log.warn({ event: 'memory.durable_read_failed', callId, error: (error as Error).message });
+      }
+      if (durableJson !== undefined) known.push(parseCallGrant(durableJson));
+      if (known.some((grant) => grant.state === 'ended')) return ENDED;
+      return known[0];
+    },
+
+    async markEnded(callId: string): Promise<void> {
+      const grantJson = JSON.stringify(ENDED);
+      try {
+        await hot.saveGrant(callId, grantJson);
+      } catch (error) {
+        hotFailed('markEnded', callId, error);
+      }
+      await enqueue({ kind: 'grant', callId, grantJson });
     },
 
     async healthy(): Promise<boolean> {

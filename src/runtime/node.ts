@@ -173,6 +173,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           log,
           knownAgents: new Set(Object.keys(config.agents)),
           maxCalls: config.server.maxCalls,
+          maxCallsPerKey: config.server.maxCallsPerKey,
           overload,
           resumeGraceMs: config.server.resumeGraceMs,
           restartIntensity: 3,

@@ -3,7 +3,7 @@ import type { CallerEvent } from '../call/events.js';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { UNMEASURED_SPEECH, type SpeechMetrics } from '../metrics/metrics.js';
-import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../protocol/calls-port.js';
+import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../protocol/calls-port.js';
 import type { OutboundFrame } from '../protocol/frames.js';
 import type { AudioFormat } from './audio-format.js';
 import { BackchannelFilter } from './backchannel.js';
@@ -105,8 +105,9 @@ export class AudioCall implements CallPeer {
     });
   }
 
-  open(start: StartRequest): Promise<OpenResult> {
-    return this.options.calls.open(start, this);
+  /** `principal`: who the line's gateway authenticated as (loopback when it has no keys). */
+  open(start: StartRequest, principal: string = LOOPBACK_PRINCIPAL): Promise<OpenResult> {
+    return this.options.calls.open(start, this, principal);
   }
 
   /** Caller audio from the line, in any pieces. */

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.js';
 import { serveAgentList } from './agent-list.js';
-import { isAuthorized } from './auth.js';
+import { isAuthorized, keyPrincipal } from './auth.js';
 import { isAllowedOrigin } from './origin.js';
 import type { CallsPort } from '../protocol/calls-port.js';
 import { CallerConnection, type ConnectionLimits } from './connection.js';
@@ -84,7 +84,9 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
-      const connection = new CallerConnection(ws, options.limits, options.calls, log, options.onFrame, options.onProtocolError);
+      const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+      const principal = keyPrincipal(request.headers.authorization, token, options.apiKeys);
+      const connection = new CallerConnection(ws, options.limits, options.calls, principal, log, options.onFrame, options.onProtocolError);
       guard.upgraded(socket as Socket, ws, () => connection.awaitingStart());
       ws.on('message', (data: RawData, isBinary: boolean) => connection.receive(data, isBinary));
       ws.on('close', () => {

@@ -79,7 +79,7 @@ function phoneLine(call: () => AudioCall) {
 
 function recordingPort(calls: CallsPort, delivered: CallerEvent[]): CallsPort {
   return {
-    open: (request, peer) => calls.open(request, peer),
+    open: (request, peer, principal) => calls.open(request, peer, principal),
     deliver: (callId, event) => {
       delivered.push(event);
       calls.deliver(callId, event);

@@ -4,11 +4,12 @@ import type { CallerEvent, CallEvent } from '../../call/events.js';
 import type { Logger } from '../../log.js';
 import { maskPhone } from '../../log.js';
 import type { CallSummary, ConversationStore } from '../../memory/store.js';
-import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../../protocol/calls-port.js';
+import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../../protocol/calls-port.js';
 import { PROTOCOL } from '../../protocol/frames.js';
 import { dynamicSupervisor } from '../dynamic-supervisor.js';
-import { admitNewCall, atCapacity, unknownAgent, type AdmissionRules } from './admission.js';
+import { admitNewCall, atCapacity, unknownAgent, type AdmissionRules, type Occupancy } from './admission.js';
 import { startCallChild } from './call-child.js';
+import { grantAllows, issueGrant, type OpenGrant } from './grants.js';
 import { summarize } from './outcomes.js';
 import { callRegistry, liveCall, type LiveCall } from './registry.js';
 import { storedResume } from './resume.js';
@@ -77,7 +78,8 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     finish(call, 'error');
   });
 
-  function finish(call: LiveCall, reason: EndReason | undefined, context?: CallContext): void {
+  /** `ended: false` only when the node stops the call under it (a service restart): the caller may resume it. */
+  function finish(call: LiveCall, reason: EndReason | undefined, context?: CallContext, ended = true): void {
     if (call.finished) return;
     call.finished = true;
     const { callId } = call.identity;
@@ -86,45 +88,94 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     call.peer?.end(1000, 'call ended');
     const summary = summarize(call.identity, context, reason);
     store.endCall(callId, summary).catch((error: Error) => log.warn({ event: 'call.summary_failed', callId, error: error.message }));
+    if (ended) store.markEnded(callId).catch((error: Error) => log.warn({ event: 'call.end_mark_failed', callId, error: error.message }));
     options.onCallEnded?.(summary, context);
     void children.terminateChild(callId);
   }
 
-  async function open(request: StartRequest, peer: CallPeer): Promise<OpenResult> {
-    const refusal = unknownAgent(request, options);
-    if (refusal) return refusal;
-    if (request.resume && request.callId) return resume(request.callId, request, peer);
-    const admitted = admitNewCall(request, calls, options);
-    if ('ok' in admitted) return admitted;
-    return begin(liveCall(admitted, undefined, peer), false);
+  /**
+   * Call ids being started or resumed now, with the principal asking: one open per call id at a
+   * time (single flight), and counted toward the limits before they are live.
+   */
+  const opening = new Map<string, { principal: string }>();
+
+  function occupancy(principal: string): Occupancy {
+    let total = calls.size();
+    let byPrincipal = calls.countFor(principal);
+    for (const [callId, claim] of opening) {
+      if (calls.has(callId)) continue;
+      total += 1;
+      if (claim.principal === principal) byPrincipal += 1;
+    }
+    return { total, byPrincipal };
   }
 
-  async function resume(callId: string, request: StartRequest, peer: CallPeer): Promise<OpenResult> {
-    const live = calls.get(callId);
-    if (live) return reattach(live, peer);
-    const full = atCapacity(calls, options);
-    if (full) return full;
-    const point = await storedResume(callId, request, store);
-    switch (point.kind) {
-      case 'snapshot': return begin(liveCall(point.snapshot.identity, point.snapshot, peer), true);
-      case 'history': return begin(liveCall(point.identity, undefined, peer), true);
-      case 'unknown': return { ok: false, code: 'unknown_call', message: `no stored call "${callId}" to resume`, fatal: false };
+  /** Runs `open` as the only open of `callId` now, or refuses at once with `call_busy`. */
+  async function singleFlight(callId: string, principal: string, open: () => Promise<OpenResult>): Promise<OpenResult> {
+    if (opening.has(callId)) return { ok: false, code: 'call_busy', message: `call "${callId}" is being started or resumed by another connection`, fatal: false };
+    const claim = { principal };
+    opening.set(callId, claim);
+    try {
+      return await open();
+    } finally {
+      if (opening.get(callId) === claim) opening.delete(callId);
     }
   }
 
+  async function open(request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult> {
+    const refusal = unknownAgent(request, options);
+    if (refusal) return refusal;
+    if (request.resume && request.callId) return resume(request.callId, request, peer, principal);
+    const admitted = admitNewCall(request, occupancy(principal), options);
+    if ('ok' in admitted) return admitted;
+    const { callId } = admitted;
+    return singleFlight(callId, principal, async () => {
+      const issued = issueGrant(principal);
+      if (calls.has(callId) || !(await store.claimCall(callId, issued.grant, { generatedId: request.callId === undefined }))) {
+        return { ok: false, code: 'call_exists', message: `call id "${callId}" is or was in use; start a new call without callId or with an unused one`, fatal: false };
+      }
+      return begin(liveCall(admitted, issued.grant, undefined, peer), false, issued.token);
+    });
+  }
+
+  /** The same answer whether the call never existed, ended, or belongs to another token or key. */
+  function refusedResume(callId: string, principal: string): OpenResult {
+    log.warn({ event: 'call.resume_refused', callId, keyHolder: principal === LOOPBACK_PRINCIPAL ? 'loopback' : 'api_key' });
+    return { ok: false, code: 'unknown_call', message: `no call "${callId}" to resume with this resumeToken and key`, fatal: false };
+  }
+
+  async function resume(callId: string, request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult> {
+    const live = calls.get(callId);
+    if (live) return reattach(live, request, peer, principal);
+    // Checked before the single flight is taken, so resumes without the token cannot hold it.
+    const grant = await store.loadGrant(callId);
+    if (!grantAllows(grant, request.resumeToken, principal)) return refusedResume(callId, principal);
+    return singleFlight(callId, principal, async () => {
+      const nowLive = calls.get(callId);
+      if (nowLive) return reattach(nowLive, request, peer, principal);
+      const full = atCapacity(occupancy(principal), options);
+      if (full) return full;
+      const point = await storedResume(callId, request, store);
+      const identity = point.kind === 'snapshot' ? point.snapshot.identity : point.identity;
+      const snapshot = point.kind === 'snapshot' ? point.snapshot : undefined;
+      return begin(liveCall(identity, grant as OpenGrant, snapshot, peer), true, request.resumeToken!);
+    });
+  }
+
   /** A suspended call gets its caller back; its actor never stopped. */
-  function reattach(call: LiveCall, peer: CallPeer): OpenResult {
+  function reattach(call: LiveCall, request: StartRequest, peer: CallPeer, principal: string): OpenResult {
     const { callId } = call.identity;
-    if (call.peer) return { ok: false, code: 'call_busy', message: `call "${callId}" is still connected elsewhere`, fatal: false };
+    if (!grantAllows(call.grant, request.resumeToken, principal)) return refusedResume(callId, principal);
+    if (call.peer || opening.has(callId)) return { ok: false, code: 'call_busy', message: `call "${callId}" is still connected elsewhere`, fatal: false };
     clearTimeout(call.suspendTimer);
     call.suspendTimer = undefined;
     call.peer = peer;
-    peer.send({ type: 'ready', callId, protocol: PROTOCOL, resumed: true });
+    peer.send({ type: 'ready', callId, protocol: PROTOCOL, resumed: true, resumeToken: request.resumeToken! });
     log.info({ event: 'call.resumed', callId, from: 'suspended' });
     return { ok: true, callId };
   }
 
-  async function begin(call: LiveCall, resumed: boolean): Promise<OpenResult> {
+  async function begin(call: LiveCall, resumed: boolean, resumeToken: string): Promise<OpenResult> {
     const { callId } = call.identity;
     calls.add(call);
     try {
@@ -137,7 +188,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     if (!actor || call.finished) return { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
     if (actor.getSnapshot().value === 'connecting') await whenPrepared(call);
     if (call.finished) return { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
-    call.peer?.send({ type: 'ready', callId, protocol: PROTOCOL, resumed });
+    call.peer?.send({ type: 'ready', callId, protocol: PROTOCOL, resumed, resumeToken });
     log.info({ event: resumed ? 'call.resumed' : 'call.started', callId, agent: call.identity.agent, from: maskPhone(call.identity.from) });
     return { ok: true, callId };
   }
@@ -174,7 +225,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
       await calls.idle(timeoutMs);
     },
     stop: async () => {
-      for (const call of calls.all()) finish(call, 'shutdown', call.actor?.getSnapshot().context);
+      for (const call of calls.all()) finish(call, 'shutdown', call.actor?.getSnapshot().context, false);
       await children.stop();
     },
   };
