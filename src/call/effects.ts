@@ -7,7 +7,7 @@ import { converseStream } from '../llm/converse-stream.js';
 import { alternatingConversation } from '../llm/conversation.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ModelEvent } from '../llm/events.js';
-import type { ChatMessage } from '../llm/messages.js';
+import { addUsage, emptyUsage, type ChatMessage, type StopReason } from '../llm/messages.js';
 import { buildConverseRequest } from '../llm/prompt.js';
 import type { Logger } from '../log.js';
 import { responseCacheKey, type ResponseCache } from '../memory/response-cache.js';
@@ -15,6 +15,7 @@ import type { ConversationStore } from '../memory/store.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { executeToolUses } from '../tools/executor.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import type { CallObserver } from '../records/observations.js';
 import { epochMs } from '../clock.js';
 import type { TurnEvent } from './events.js';
 import type { CallEffects, GenerateInput } from './machine.js';
@@ -32,6 +33,8 @@ export interface CallDependencies {
   accounting: Accounting;
   metrics: RuntimeMetrics;
   log: Logger;
+  /** Told what each turn does and when (call records, traces). */
+  observe?: CallObserver;
 }
 
 /**
@@ -42,6 +45,7 @@ export interface CallDependencies {
 export function createCallEffects(deps: CallDependencies): CallEffects {
   const { config, catalogue, store, log, metrics, accounting } = deps;
   const pendingWrites = new Map<string, Promise<void>>();
+  const observe: CallObserver = deps.observe ?? (() => undefined);
 
   const agentOf = (name: string): AgentConfig => agentConfig(config, name);
 
@@ -49,7 +53,11 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
     const agent = agentOf(input.agent);
     await pendingWrites.get(input.callId);
     // A new call's first turn has nothing stored; asking would cost a DynamoDB read on a hot-window miss.
+    const readAt = epochMs();
     const stored = input.hasHistory ? await store.context(input.callId, agent.windowMessages) : [];
+    if (input.hasHistory) {
+      observe(input.callId, { type: 'history.read', turn: input.turn, round: input.round, startedAt: readAt, endedAt: epochMs(), messages: stored.length });
+    }
     const history: ChatMessage[] = stored.map(({ role, content }) => ({ role, content }));
     const model = catalogue.resolve(input.choice.modelId);
     const tools = deps.tools.specsFor(agent.tools);
@@ -90,10 +98,16 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
     return from(deps.responseCache.get(key)).pipe(
       switchMap((cached) => {
         metrics.responseCache.inc({ result: cached === undefined ? 'miss' : 'hit' });
-        if (cached !== undefined) return of<ModelEvent[]>(
-          { type: 'text', index: 0, text: cached },
-          { type: 'stop', stopReason: 'end_turn' },
-        ).pipe(turnEvents());
+        if (cached !== undefined) {
+          const at = epochMs();
+          const round = { turn: input.turn, round: input.round };
+          observe(input.callId, { type: 'model.request', at, ...round, target: { modelId: input.choice.modelId, region: input.choice.region }, cached: true });
+          observe(input.callId, { type: 'model.done', at, ...round, stopReason: 'end_turn', usage: emptyUsage(), costUsd: 0 });
+          return of<ModelEvent[]>(
+            { type: 'text', index: 0, text: cached },
+            { type: 'stop', stopReason: 'end_turn' },
+          ).pipe(turnEvents());
+        }
         return fromModel(input, (text) => void deps.responseCache.set(key, text));
       }),
     );
@@ -103,11 +117,15 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
   function fromModel(input: GenerateInput, onPlainAnswer?: (text: string) => void): Observable<TurnEvent> {
     const { modelId, region } = input.choice;
     const labels = { model: modelId, region };
+    const round = { turn: input.turn, round: input.round };
     return defer(() => {
       let answer = '';
       let plain = true;
       const sentAt = epochMs();
       let first = true;
+      let firstSentence = true;
+      let usage = emptyUsage();
+      let stopReason: StopReason | undefined;
       return from(buildRequest(input)).pipe(
         // Memory that does not answer (DynamoDB slow, the write queue full) must not leave the caller
         // in silence: the turn gets the canned answer (test/reliability/overload.test.ts, 5,000 starts).
@@ -115,32 +133,47 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
           first: config.bedrock.firstEventTimeoutMs,
           with: () => throwError(() => new ModelCallError(`the request for call ${input.callId} could not be built within ${config.bedrock.firstEventTimeoutMs} ms`, 'ContextTimeout', 'none')),
         }),
-        switchMap((request) =>
-          converseStream(deps.bedrock(region), request, {
+        switchMap((request) => {
+          observe(input.callId, { type: 'model.request', at: epochMs(), ...round, target: { modelId, region }, cached: false });
+          return converseStream(deps.bedrock(region), request, {
             idleTimeoutMs: config.bedrock.idleTimeoutMs,
             firstEventTimeoutMs: config.bedrock.firstEventTimeoutMs,
-          })),
+          });
+        }),
         tap({
           next: (event) => {
             if (first) {
               first = false;
               metrics.modelTtft.observe(labels, (epochMs() - sentAt) / 1000);
+              observe(input.callId, { type: 'model.firstEvent', at: epochMs(), ...round });
             }
+            if (event.type === 'stop') stopReason = event.stopReason;
             if (event.type === 'text') answer += event.text;
             if (event.type === 'toolUseStart' || (event.type === 'stop' && event.stopReason !== 'end_turn')) plain = false;
             if (event.type === 'usage') {
               accounting.recordUsage({ callId: input.callId, agent: input.agent, modelId, usage: event.usage, prices: catalogue.priceOf(modelId) });
               metrics.countTokens(modelId, event.usage);
+              usage = addUsage(usage, event.usage);
             }
           },
           complete: () => {
             metrics.modelStreamDuration.observe(labels, (epochMs() - sentAt) / 1000);
             metrics.modelRequests.inc({ ...labels, outcome: 'ok' });
             if (plain && answer.trim()) onPlainAnswer?.(answer.trim());
+            const costUsd = accounting.price(usage, catalogue.priceOf(modelId));
+            observe(input.callId, { type: 'model.done', at: epochMs(), ...round, stopReason, usage, costUsd });
           },
-          error: (error: ModelCallError) => metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' }),
+          error: (error: ModelCallError) => {
+            metrics.modelRequests.inc({ ...labels, outcome: error.code ?? 'error' });
+            observe(input.callId, { type: 'model.failed', at: epochMs(), ...round, code: error.code ?? 'error', message: String(error.message) });
+          },
         }),
         turnEvents(),
+        tap((event) => {
+          if (event.type !== 'model.sentence' || !firstSentence) return;
+          firstSentence = false;
+          observe(input.callId, { type: 'model.firstSentence', at: epochMs(), ...round });
+        }),
       );
     });
   }
@@ -154,6 +187,12 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
         defaultTimeoutMs: config.tools.defaultTimeoutMs,
         maxResultBytes: config.tools.maxResultBytes,
         onResult: (result) => {
+          const endedAt = epochMs();
+          const used = input.uses.find((use) => use.toolUseId === result.toolUseId)?.input;
+          observe(input.callId, {
+            type: 'tool', turn: input.turn, round: input.round, toolUseId: result.toolUseId, name: result.name, input: used,
+            outcome: result.outcome, result: result.content, startedAt: endedAt - result.durationMs, endedAt,
+          });
           metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome }, result.durationMs / 1000);
           if (result.outcome === 'refused') metrics.toolRefusals.inc({ tool: result.name });
           log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, outcome: result.outcome, durationMs: Math.round(result.durationMs) });
@@ -173,7 +212,10 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       });
     },
 
-    turnStarted: (context) => log.debug({ event: 'turn.started', callId: context.callId, turn: context.turn, model: context.choice?.modelId }),
+    turnStarted: (context) => {
+      observe(context.callId, { type: 'turn.started', at: context.turnStartedAt, turn: context.turn, words: context.utterance });
+      log.debug({ event: 'turn.started', callId: context.callId, turn: context.turn, model: context.choice?.modelId });
+    },
     firstSay: (context, latencyMs) => {
       metrics.observeTurnLatency(latencyMs / 1000, context.callId);
       log.debug({ event: 'turn.first_say', callId: context.callId, turn: context.turn, latencyMs: Math.round(latencyMs) });
@@ -182,10 +224,15 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
       metrics.bargeIns.inc();
       log.info({ event: 'turn.barge_in', callId: context.callId, turn: context.turn });
     },
-    fallbackTaken: (choice, error, decision) => {
+    fallbackTaken: (context, choice, error, decision) => {
       const hop = decision.kind === 'retry' ? decision.hop : 'canned';
+      observe(context.callId, {
+        type: 'fallback', at: epochMs(), turn: context.turn, from: { modelId: choice.modelId, region: choice.region },
+        ...(decision.kind === 'retry' ? { to: { modelId: decision.choice.modelId, region: decision.choice.region } } : {}),
+        hop, reason: decision.reason, code: error.code ?? 'error',
+      });
       metrics.fallbackHops.inc({ reason: decision.reason, kind: hop });
-      log.warn({ event: 'model.fallback', hop, reason: decision.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
+      log.warn({ event: 'model.fallback', callId: context.callId, turn: context.turn, hop, reason: decision.reason, code: error.code, error: error.message, from: choice.modelId, region: choice.region });
     },
   };
 }

@@ -1,6 +1,6 @@
 import { throwError, type Observable } from 'rxjs';
 import { enqueueActions, fromEventObservable, fromPromise, setup, type ActionFunction, type ParameterizedObject } from 'xstate';
-import type { ChatMessage, ContentBlock, TokenUsage } from '../llm/messages.js';
+import { addUsage, type ChatMessage, type ContentBlock, type TokenUsage } from '../llm/messages.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ToolRunResult, ToolUseRequest } from '../tools/types.js';
 import {
@@ -29,6 +29,8 @@ export interface RunToolsInput {
   agent: string;
   from?: string;
   to?: string;
+  turn: number;
+  round: number;
   uses: ToolUseRequest[];
 }
 
@@ -69,7 +71,7 @@ export interface CallEffects {
   turnStarted(context: CallContext): void;
   firstSay(context: CallContext, latencyMs: number): void;
   bargeIn(context: CallContext): void;
-  fallbackTaken(choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
+  fallbackTaken(context: CallContext, choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
 }
 
 export const GOODBYE_ON_SHUTDOWN = "I'm sorry, I have to end this call now. Please call us back in a moment. Goodbye.";
@@ -177,7 +179,7 @@ export function createCallMachine(policy: CallPolicy) {
       turnStarted: (_, _turn: { context: CallContext }) => undefined,
       firstSay: (_, _say: { context: CallContext; latencyMs: number }) => undefined,
       bargeIn: (_, _turn: { context: CallContext }) => undefined,
-      fallbackTaken: (_, _hop: { choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
+      fallbackTaken: (_, _hop: { context: CallContext; choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
     },
   });
 
@@ -245,7 +247,7 @@ export function createCallMachine(policy: CallPolicy) {
         // The retry asks again from what the caller already heard; reasoning of the failed attempt is void.
         const rounds = updateRound(context, (round) => ({ ...round, reasoning: [] }));
         enqueue.assign({ lastError, rounds, choice: decision.kind === 'retry' ? decision.choice : undefined });
-        enqueue({ type: 'fallbackTaken', params: { choice: context.choice, error, decision } });
+        enqueue({ type: 'fallbackTaken', params: { context, choice: context.choice, error, decision } });
       }),
       clear: computes(({ context, enqueue }) => {
         enqueue.emit({ type: 'frame', frame: { type: 'clear', turn: context.turn } });
@@ -438,7 +440,7 @@ export function withCallEffects(machine: CallMachine, effects: CallEffects): Cal
       turnStarted: (_, turn) => effects.turnStarted(turn.context),
       firstSay: (_, say) => effects.firstSay(say.context, say.latencyMs),
       bargeIn: (_, turn) => effects.bargeIn(turn.context),
-      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.choice, hop.error, hop.decision),
+      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.context, hop.choice, hop.error, hop.decision),
     },
   });
 }
@@ -452,14 +454,6 @@ function updateRound(context: CallContext, update: (round: TurnRound) => TurnRou
   return rounds.map((round, index) => (index === context.round ? update(round) : round));
 }
 
-function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadInputTokens: a.cacheReadInputTokens + b.cacheReadInputTokens,
-    cacheWriteInputTokens: a.cacheWriteInputTokens + b.cacheWriteInputTokens,
-  };
-}
 
 function generateInput(context: CallContext): GenerateInput {
   if (!context.choice) throw new Error(`call ${context.callId}: generating without a model choice`);
@@ -483,6 +477,8 @@ function runToolsInput(context: CallContext): RunToolsInput {
     agent: context.agent,
     from: context.from,
     to: context.to,
+    turn: context.turn,
+    round: context.round,
     uses: round ? round.toolUses : [],
   };
 }

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { ChatMessage } from '../llm/messages.js';
 import type { Logger } from '../log.js';
@@ -28,6 +29,8 @@ export interface ConversationStoreParts {
 
 /** Calls whose newest seq this process remembers. */
 const KNOWN_CALLS = 100_000;
+/** DynamoDB refuses items over 400 KB; the call record item holds little besides it. */
+const MAX_RECORD_GZ_BYTES = 350_000;
 /** How long `close` keeps trying to flush before leaving the rest in the journal. */
 const CLOSE_FLUSH_MS = 8_000;
 
@@ -193,6 +196,28 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       }
       // The window expires on its own TTL; the history and the summary stay in DynamoDB.
       await enqueue({ kind: 'snapshot-delete', callId }, { kind: 'summary', callId, summary });
+    },
+
+    async saveCallRecord(callId: string, record: unknown): Promise<void> {
+      const recordJson = stringifyMessages(record);
+      // Gzipped in the item; a record too large even then is logged and skipped rather than retried forever.
+      if (gzipSync(recordJson).length > MAX_RECORD_GZ_BYTES) {
+        log.warn({ event: 'memory.call_record_too_large', callId, bytes: recordJson.length });
+        return;
+      }
+      await enqueue({ kind: 'call-record', callId, recordJson });
+    },
+
+    async loadCallRecord(callId: string): Promise<unknown | undefined> {
+      const pending = writer?.pendingFor(callId).findLast((record) => record.kind === 'call-record');
+      const json = pending?.kind === 'call-record' ? pending.recordJson : await durable?.callRecord(callId);
+      if (json === undefined) return undefined;
+      try {
+        return parseMessages(json);
+      } catch (error) {
+        log.warn({ event: 'memory.malformed_entry', callId, source: 'call-record', reason: (error as Error).message });
+        return undefined;
+      }
     },
 
     async healthy(): Promise<boolean> {

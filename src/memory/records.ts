@@ -11,7 +11,9 @@ export type DurableRecord =
   | { kind: 'message'; callId: string; message: StoredMessage }
   | { kind: 'snapshot'; callId: string; snapshotJson: string; ts: number; expiresAtSeconds: number }
   | { kind: 'snapshot-delete'; callId: string }
-  | { kind: 'summary'; callId: string; summary: CallSummary };
+  | { kind: 'summary'; callId: string; summary: CallSummary }
+  /** The call's record as `GET /v1/calls/{id}` serves it once the call has ended (src/records/). */
+  | { kind: 'call-record'; callId: string; recordJson: string };
 
 const storedMessageSchema = z.object({
   seq: z.number().int().min(1),
@@ -40,11 +42,13 @@ export const durableRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('snapshot'), callId: z.string().min(1), snapshotJson: z.string(), ts: z.number(), expiresAtSeconds: z.number() }),
   z.object({ kind: z.literal('snapshot-delete'), callId: z.string().min(1) }),
   z.object({ kind: z.literal('summary'), callId: z.string().min(1), summary: summarySchema }),
+  z.object({ kind: z.literal('call-record'), callId: z.string().min(1), recordJson: z.string() }),
 ]);
 
 /** Sort keys below 1 are reserved: messages count from 1. */
 export const SNAPSHOT_SEQ = -1;
 export const SUMMARY_SEQ = 0;
+export const CALL_RECORD_SEQ = -2;
 
 export function recordSeq(record: DurableRecord): number {
   switch (record.kind) {
@@ -52,6 +56,7 @@ export function recordSeq(record: DurableRecord): number {
     case 'snapshot':
     case 'snapshot-delete': return SNAPSHOT_SEQ;
     case 'summary': return SUMMARY_SEQ;
+    case 'call-record': return CALL_RECORD_SEQ;
   }
 }
 

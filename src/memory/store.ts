@@ -35,6 +35,9 @@ export interface ConversationStore {
   saveSnapshot(callId: string, snapshot: unknown): Promise<void>;
   loadSnapshot(callId: string): Promise<unknown | undefined>;
   endCall(callId: string, summary: CallSummary): Promise<void>;
+  /** Keeps an ended call's record (JSON) beside its history, for as long as the history is kept. */
+  saveCallRecord(callId: string, record: unknown): Promise<void>;
+  loadCallRecord(callId: string): Promise<unknown | undefined>;
   /** True when every backend answers; for `/readyz`. */
   healthy(): Promise<boolean>;
   /** Flushes queued durable writes, then closes connections. */

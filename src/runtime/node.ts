@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
 import { callSummary } from '../metrics/call-summary.js';
+import { createCallRecords } from '../records/call-records.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createWebhookTool } from '../tools/backends/webhook.js';
@@ -96,6 +97,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const telephony = provided<TelephonyServer>('telephony');
   const metricsServer = provided<MetricsServer>('metrics');
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
+  // Outlives restarts of the call path: an ended call's record stays readable while memory restarts.
+  const callRecords = createCallRecords({
+    persist: (record) => void memory.current()?.store.saveCallRecord(record.callId, record)
+      .catch((error: Error) => log.warn({ event: 'call.record_failed', callId: record.callId, error: error.message })),
+    load: async (callId) => memory.current()?.store.loadCallRecord(callId),
+  });
 
   const bedrock = (region: string): BedrockRuntimeClient => {
     let client = clients.get(region);
@@ -163,7 +170,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         refuseUnknownTools(config, tools);
         const ledgers = accounting.get();
         const { store, responseCache } = memory.get();
-        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache });
+        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache, observe: callRecords.observe });
         const overload = eventLoopGuard({ maxLagMs: config.server.maxEventLoopLagMs });
         const supervisorOfCalls = createCallSupervisor({
           policy: createCallPolicy({ config, catalogue, tools, accounting: ledgers }),
@@ -177,6 +184,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           restartIntensity: 3,
           restartPeriodMs: 60_000,
           onRestart: () => metrics.actorRestarts.inc({ kind: 'call' }),
+          observe: callRecords.observe,
           onCallEnded: (summary, context) => {
             metrics.callEnded(summary.outcome);
             log.info({
@@ -214,6 +222,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           agents: Object.keys(config.agents),
           limits: config.server,
           calls: calls.get(),
+          records: { records: callRecords, diagram: calls.get().diagram(), unmaskedNumberKeys: config.server.unmaskedNumberKeys },
           log,
           onFrame: (direction) => metrics.frames.inc({ direction }),
           onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
