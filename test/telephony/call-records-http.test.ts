@@ -156,3 +156,32 @@ describe('GET /v1/calls', () => {
     expect((await get('/v1/calls?cursor=bogus')).status).toBe(400);
   });
 });
+
+describe('GET /v1/calls/{id}/events', () => {
+  it('sends the record now and after each change, as server-sent events of the published schema', async () => {
+    const caller = await openCall('records-events');
+    const controller = new AbortController();
+    const response = await fetch(`${base}/v1/calls/records-events/events?token=${KEY}`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const events: Array<{ observation: string | null; record: CallRecord }> = [];
+    let buffered = '';
+    void caller.turn('What are your hours?');
+    while (!events.some((event) => event.observation === 'say')) {
+      const { value } = await reader.read();
+      buffered += value ?? '';
+      const blocks = buffered.split('\n\n');
+      buffered = blocks.pop() ?? '';
+      for (const block of blocks) {
+        const data = block.split('\n').find((line) => line.startsWith('data: '));
+        if (data) events.push(JSON.parse(data.slice(6)));
+      }
+    }
+    for (const event of events) assertSchema('RecordEvent', event);
+    expect(events[0]?.observation).toBeNull();
+    expect(events.map((event) => event.observation)).toEqual(expect.arrayContaining(['state', 'turn.started', 'model.request', 'say']));
+    expect(events.at(-1)?.record.from).toBe('***4567');
+    controller.abort();
+    caller.close();
+  });
+});
