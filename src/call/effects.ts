@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import { defer, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
@@ -16,6 +17,7 @@ import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { executeToolUses } from '../tools/executor.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { CallObserver } from '../records/observations.js';
+import type { CallTracing } from '../tracing/call-tracing.js';
 import { epochMs } from '../clock.js';
 import type { TurnEvent } from './events.js';
 import type { CallEffects, GenerateInput } from './machine.js';
@@ -35,6 +37,8 @@ export interface CallDependencies {
   log: Logger;
   /** Told what each turn does and when (call records, traces). */
   observe?: CallObserver;
+  /** When traces are on: tool runs become spans under the call's current turn. */
+  tracing?: Pick<CallTracing, 'tracer' | 'turnContext'>;
 }
 
 /**
@@ -178,12 +182,19 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
     });
   }
 
+  /** Runs `work` inside the call's current turn span when traces are on, so spans it starts are the turn's children. */
+  function withinTurn<T>(callId: string, work: () => T): T {
+    const turn = deps.tracing?.turnContext(callId);
+    return turn ? context.with(turn, work) : work();
+  }
+
   return {
     generate,
 
-    runTools: (input, signal) =>
+    runTools: (input, signal) => withinTurn(input.callId, () =>
       executeToolUses(deps.tools, input.uses, { callId: input.callId, agent: input.agent, from: input.from, to: input.to, policy: agentOf(input.agent).toolPolicy }, {
         signal,
+        tracer: deps.tracing?.tracer,
         defaultTimeoutMs: config.tools.defaultTimeoutMs,
         maxResultBytes: config.tools.maxResultBytes,
         onResult: (result) => {
@@ -197,7 +208,7 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
           if (result.outcome === 'refused') metrics.toolRefusals.inc({ tool: result.name });
           log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, outcome: result.outcome, durationMs: Math.round(result.durationMs) });
         },
-      }),
+      })),
 
     record: (callId, messages) => {
       const previous = pendingWrites.get(callId) ?? Promise.resolve();
