@@ -58,6 +58,16 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     log.warn({ event: 'memory.hot_degraded', callId, operation, hot: hot.kind, error: (error as Error).message, hotErrors: stats.hotErrors });
   };
 
+  /** A stored JSON value read back; a malformed one is logged and read as absent. */
+  const parseStored = (json: string, callId: string, source: string): unknown => {
+    try {
+      return parseMessages(json);
+    } catch (error) {
+      log.warn({ event: 'memory.malformed_entry', callId, source, reason: (error as Error).message });
+      return undefined;
+    }
+  };
+
   const enqueue = async (...records: DurableRecord[]) => {
     if (writer) await writer.enqueue(...records);
   };
@@ -179,13 +189,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
         if (pending?.kind === 'snapshot-delete') return undefined;
         json = pending?.kind === 'snapshot' ? pending.snapshotJson : await durable?.snapshot(callId);
       }
-      if (json === undefined) return undefined;
-      try {
-        return parseMessages(json);
-      } catch (error) {
-        log.warn({ event: 'memory.malformed_entry', callId, source: 'snapshot', reason: (error as Error).message });
-        return undefined;
-      }
+      return json === undefined ? undefined : parseStored(json, callId, 'snapshot');
     },
 
     async endCall(callId: string, summary: CallSummary): Promise<void> {
@@ -201,7 +205,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     async saveCallRecord(callId: string, record: unknown): Promise<void> {
       const recordJson = stringifyMessages(record);
       // Gzipped in the item; a record too large even then is logged and skipped rather than retried forever.
-      if (gzipSync(recordJson).length > MAX_RECORD_GZ_BYTES) {
+      if (Buffer.byteLength(recordJson) > MAX_RECORD_GZ_BYTES && gzipSync(recordJson).length > MAX_RECORD_GZ_BYTES) {
         log.warn({ event: 'memory.call_record_too_large', callId, bytes: recordJson.length });
         return;
       }
@@ -211,13 +215,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
     async loadCallRecord(callId: string): Promise<unknown | undefined> {
       const pending = writer?.pendingFor(callId).findLast((record) => record.kind === 'call-record');
       const json = pending?.kind === 'call-record' ? pending.recordJson : await durable?.callRecord(callId);
-      if (json === undefined) return undefined;
-      try {
-        return parseMessages(json);
-      } catch (error) {
-        log.warn({ event: 'memory.malformed_entry', callId, source: 'call-record', reason: (error as Error).message });
-        return undefined;
-      }
+      return json === undefined ? undefined : parseStored(json, callId, 'call-record');
     },
 
     async healthy(): Promise<boolean> {

@@ -1,11 +1,9 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallerClient, type SayFrame } from '../integration/caller-client.js';
+import { launchChromium } from '../support/chromium.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
 
-// Debian's chromium (`.ci/run` installs it), driven headless; nothing is fetched from the internet.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const KEY = 'inspector-operator-key';
 
 let node: TestNode;
@@ -28,7 +26,7 @@ beforeAll(async () => {
     },
   });
   base = `http://127.0.0.1:${new URL(node.url).port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
