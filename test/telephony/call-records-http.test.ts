@@ -185,3 +185,28 @@ describe('GET /v1/calls/{id}/events', () => {
     caller.close();
   });
 });
+
+describe('a finished call after a restart', () => {
+  it('is read back from DynamoDB by the next node on the same data', async () => {
+    const caller = await openCall('records-restart');
+    await caller.turn('What are your hours?');
+    await recordWhen('records-restart', (r) => r.turns[0]?.playedMs !== undefined);
+    caller.send({ type: 'hangup' });
+    await caller.closed();
+    await recordWhen('records-restart', (r) => r.status === 'ended');
+    // Shutdown flushes the write-behind queue; the data stays for the next node (removed by the first's close).
+    await test.node.shutdown();
+    const { dataDir, keyPrefix } = test.config.memory;
+    const next = await startTestNode({ scripts, config: { agents, memory: { dataDir, keyPrefix }, server: { apiKeys: [KEY], unmaskedNumberKeys: [] } } });
+    try {
+      const response = await fetch(`${next.url.replace(/^ws/, 'http').replace(/\/v1\/calls$/, '')}/v1/calls/records-restart`, { headers: { authorization: `Bearer ${KEY}` } });
+      expect(response.status).toBe(200);
+      const record = (await response.json()) as CallRecord;
+      assertSchema('CallRecord', record);
+      expect(record).toMatchObject({ callId: 'records-restart', status: 'ended', outcome: 'hangup', from: '***4567' });
+      expect(record.turns[0]?.heard).toBe('We are open from nine to five.');
+    } finally {
+      await next.node.shutdown();
+    }
+  });
+});
