@@ -1,5 +1,5 @@
 import { context } from '@opentelemetry/api';
-import { defer, from, of, switchMap, tap, throwError, timeout, type Observable } from 'rxjs';
+import { Observable, defer, from, of, switchMap, tap, throwError, timeout } from 'rxjs';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { Accounting } from '../accounting/accounting.js';
 import type { AybizaConfig, AgentConfig } from '../config/schema.js';
@@ -38,7 +38,7 @@ export interface CallDependencies {
   /** Told what each turn does and when (call records, traces). */
   observe?: CallObserver;
   /** When traces are on: tool runs become spans under the call's current turn. */
-  tracing?: Pick<CallTracing, 'tracer' | 'turnContext'>;
+  tracing?: Pick<CallTracing, 'tracer' | 'turnContext' | 'requestContext'>;
 }
 
 /**
@@ -139,10 +139,13 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
         }),
         switchMap((request) => {
           observe(input.callId, { type: 'model.request', at: epochMs(), ...round, target: { modelId, region }, cached: false });
-          return converseStream(deps.bedrock(region), request, {
+          const stream = converseStream(deps.bedrock(region), request, {
             idleTimeoutMs: config.bedrock.idleTimeoutMs,
             firstEventTimeoutMs: config.bedrock.firstEventTimeoutMs,
           });
+          // Subscribed inside the request's span, so the SDK's send (and its traceparent) runs in it.
+          const span = deps.tracing?.requestContext(input.callId, input.round);
+          return span ? new Observable<ModelEvent>((subscriber) => context.with(span, () => stream.subscribe(subscriber))) : stream;
         }),
         tap({
           next: (event) => {

@@ -15,6 +15,8 @@ export interface CallTracing {
   tracer: Tracer;
   /** The context of the call's current turn, for spans started inside it (tool runs, whose webhooks carry it on). */
   turnContext(callId: string): Context | undefined;
+  /** The context of a model request in flight, which the Bedrock request carries as `traceparent`. */
+  requestContext(callId: string, round: number): Context | undefined;
 }
 
 /**
@@ -135,5 +137,14 @@ export function createCallTracing(tracer: Tracer): CallTracing {
     }
   }
 
-  return { observe, tracer, turnContext: (callId) => calls.get(callId)?.turn?.context };
+  return {
+    observe,
+    tracer,
+    turnContext: (callId) => calls.get(callId)?.turn?.context,
+    requestContext: (callId, round) => {
+      const spans = calls.get(callId);
+      const request = spans?.requests.get(round)?.span;
+      return spans && request ? trace.setSpan(spans.turn?.context ?? spans.callContext, request) : undefined;
+    },
+  };
 }

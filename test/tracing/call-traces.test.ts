@@ -95,6 +95,11 @@ describe('OpenTelemetry traces over OTLP', () => {
     expect(answer!.attributes).toMatchObject({ 'aybiza.round': 1, 'gen_ai.response.finish_reasons': ['end_turn'] });
     // The webhook was called inside the tool's span and carried it on (W3C trace context).
     expect(traceparents).toEqual([`00-${tool!.traceId}-${tool!.spanId}-01`]);
+    // Each Bedrock request carried its own request span, as the emulator received it.
+    const requestSpans = first.filter((span) => span.name === 'bedrock.converse_stream');
+    expect(test.requests('traced-call').slice(0, 3).map((request) => request.traceparent)).toEqual(
+      requestSpans.map((span) => `00-${span.traceId}-${span.spanId}-01`),
+    );
 
     const second = childrenOf(spans, turns[1]!);
     expect(second.map((span) => span.name)).toEqual(expect.arrayContaining(['memory.history_read', 'bedrock.converse_stream']));
