@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { MachineDiagram } from '../call/machine-edges.js';
 import { listing, type CallRecord } from '../records/call-record.js';
 import { maskNumbers, type CallRecords } from '../records/call-records.js';
@@ -11,6 +12,8 @@ export interface CallRecordsHttpOptions {
   apiKeys: readonly string[];
   /** Keys that see phone numbers in full (`server.unmaskedNumberKeys`); everyone else sees them masked. */
   unmaskedNumberKeys: readonly string[];
+  /** Told when a request turns into a long-lived event stream, so the socket's handshake deadline is lifted. */
+  streaming?: (socket: Socket) => void;
 }
 
 const LIST_PATH = '/v1/calls';
@@ -42,7 +45,7 @@ export function serveCallRecords(request: IncomingMessage, response: ServerRespo
 
   if (url.pathname === MACHINE_PATH) json(response, 200, options.diagram);
   else if (!call) listCalls(url, response, options.records, view);
-  else if (call[2]) streamCall(decodeURIComponent(call[1]!), request, response, options.records, view);
+  else if (call[2]) streamCall(decodeURIComponent(call[1]!), request, response, options, view);
   else void showCall(decodeURIComponent(call[1]!), response, options.records, view);
   return true;
 }
@@ -86,7 +89,8 @@ async function showCall(callId: string, response: ServerResponse, records: CallR
  * The record now, then again after every observation until the call ends; an ended call's record
  * is sent once. Each `record` event carries the whole record and the observation that changed it.
  */
-function streamCall(callId: string, request: IncomingMessage, response: ServerResponse, records: CallRecords, view: View): void {
+function streamCall(callId: string, request: IncomingMessage, response: ServerResponse, options: CallRecordsHttpOptions, view: View): void {
+  const { records } = options;
   const record = records.live(callId);
   if (!record) {
     json(response, 404, { error: `no call "${callId}" is active on this node` });
@@ -100,6 +104,7 @@ function streamCall(callId: string, request: IncomingMessage, response: ServerRe
     response.end();
     return;
   }
+  options.streaming?.(request.socket);
   const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
   keepalive.unref();
   const unsubscribe = records.subscribe(callId, (observation, current) => {

@@ -72,7 +72,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   const guard = new SocketGuard(options.limits, log);
   const http: Server = createServer((request, response) => {
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
-    if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys })) return;
+    if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys, streaming: (socket) => guard.streaming(socket) })) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });
 

@@ -7,6 +7,7 @@ import { assertSchema } from '../records/call-record-schema.js';
 const KEY = 'operator-key-masked';
 const FULL_KEY = 'operator-key-full-numbers';
 const FROM = '+15551234567';
+const HANDSHAKE_MS = 300;
 
 const agents = {
   default: { systemPrompt: 'You are the receptionist.', tools: ['lookup_customer'], model: 'sonnet' },
@@ -27,7 +28,8 @@ let test: TestNode;
 let base: string;
 
 beforeAll(async () => {
-  test = await startTestNode({ scripts, config: { agents, server: { apiKeys: [KEY, FULL_KEY], unmaskedNumberKeys: [FULL_KEY] } } });
+  // A short handshake deadline: an event stream must outlive it (calls upgrade well within it).
+  test = await startTestNode({ scripts, config: { agents, server: { apiKeys: [KEY, FULL_KEY], unmaskedNumberKeys: [FULL_KEY], handshakeTimeoutMs: HANDSHAKE_MS } } });
   base = test.url.replace(/^ws/, 'http').replace(/\/v1\/calls$/, '');
 });
 afterAll(async () => {
@@ -166,6 +168,8 @@ describe('GET /v1/calls/{id}/events', () => {
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     const events: Array<{ observation: string | null; record: CallRecord }> = [];
     let buffered = '';
+    // Past the socket's handshake deadline: the stream is not a handshake and must stay open.
+    await new Promise((resolve) => setTimeout(resolve, HANDSHAKE_MS * 2));
     void caller.turn('What are your hours?');
     while (!events.some((event) => event.observation === 'say')) {
       const { value } = await reader.read();
