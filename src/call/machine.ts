@@ -1,6 +1,6 @@
 import { throwError, type Observable } from 'rxjs';
 import { enqueueActions, fromEventObservable, fromPromise, setup, type ActionFunction, type ParameterizedObject } from 'xstate';
-import { emptyUsage, type ChatMessage, type ContentBlock, type TokenUsage } from '../llm/messages.js';
+import { addUsage, emptyUsage, type ChatMessage, type ContentBlock, type TokenUsage } from '../llm/messages.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ToolRunResult, ToolUseRequest } from '../tools/types.js';
 import {
@@ -29,6 +29,8 @@ export interface RunToolsInput {
   agent: string;
   from?: string;
   to?: string;
+  turn: number;
+  round: number;
   uses: ToolUseRequest[];
 }
 
@@ -81,7 +83,7 @@ export interface CallEffects {
   turnStarted(context: CallContext): void;
   firstSay(context: CallContext, latencyMs: number): void;
   bargeIn(context: CallContext): void;
-  fallbackTaken(choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
+  fallbackTaken(context: CallContext, choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
   /** A limit refused the next model request or tool round. */
   limitReached(context: CallContext, reason: LimitReason): void;
 }
@@ -212,7 +214,7 @@ export function createCallMachine(policy: CallPolicy) {
       turnStarted: (_, _turn: { context: CallContext }) => undefined,
       firstSay: (_, _say: { context: CallContext; latencyMs: number }) => undefined,
       bargeIn: (_, _turn: { context: CallContext }) => undefined,
-      fallbackTaken: (_, _hop: { choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
+      fallbackTaken: (_, _hop: { context: CallContext; choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
       limitReached: (_, _limit: { context: CallContext; reason: LimitReason }) => undefined,
     },
     delays: {
@@ -316,7 +318,7 @@ export function createCallMachine(policy: CallPolicy) {
         // Refused before it generated anything, a request is not billed; one that broke mid-stream is.
         const charged = error.midStream ? {} : { ...refund(context), reserved: undefined };
         enqueue.assign({ lastError, rounds, choice: decision.kind === 'retry' ? decision.choice : undefined, ...charged });
-        enqueue({ type: 'fallbackTaken', params: { choice: context.choice, error, decision } });
+        enqueue({ type: 'fallbackTaken', params: { context, choice: context.choice, error, decision } });
       }),
       clear: computes(({ context, enqueue }) => {
         enqueue.emit({ type: 'frame', frame: { type: 'clear', turn: context.turn } });
@@ -560,7 +562,7 @@ export function withCallEffects(machine: CallMachine, effects: CallEffects): Cal
       turnStarted: (_, turn) => effects.turnStarted(turn.context),
       firstSay: (_, say) => effects.firstSay(say.context, say.latencyMs),
       bargeIn: (_, turn) => effects.bargeIn(turn.context),
-      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.choice, hop.error, hop.decision),
+      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.context, hop.choice, hop.error, hop.decision),
       limitReached: (_, limit) => effects.limitReached(limit.context, limit.reason),
     },
   });
@@ -580,15 +582,6 @@ function refund(context: CallContext): Pick<CallContext, 'usage' | 'costUsd'> {
   const { reserved } = context;
   if (!reserved) return { usage: context.usage, costUsd: context.costUsd };
   return { usage: { ...context.usage, inputTokens: context.usage.inputTokens - reserved.inputTokens }, costUsd: context.costUsd - reserved.costUsd };
-}
-
-function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadInputTokens: a.cacheReadInputTokens + b.cacheReadInputTokens,
-    cacheWriteInputTokens: a.cacheWriteInputTokens + b.cacheWriteInputTokens,
-  };
 }
 
 function generateInput(context: CallContext): GenerateInput {
@@ -613,6 +606,8 @@ function runToolsInput(context: CallContext): RunToolsInput {
     agent: context.agent,
     from: context.from,
     to: context.to,
+    turn: context.turn,
+    round: context.round,
     uses: round ? round.toolUses : [],
   };
 }

@@ -25,6 +25,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_METRICS_TOKEN', path: ['server', 'metricsToken'], kind: 'string' },
   { name: 'AYBIZA_METRICS_UNAUTHENTICATED', path: ['server', 'metricsUnauthenticated'], kind: 'boolean' },
   { name: 'AYBIZA_API_KEYS', path: ['server', 'apiKeys'], kind: 'list' },
+  { name: 'AYBIZA_UNMASKED_NUMBER_KEYS', path: ['server', 'unmaskedNumberKeys'], kind: 'list' },
   { name: 'AYBIZA_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], kind: 'list' },
   { name: 'AYBIZA_MAX_CALLS', path: ['server', 'maxCalls'], kind: 'int' },
   { name: 'AYBIZA_MAX_CALLS_PER_KEY', path: ['server', 'maxCallsPerKey'], kind: 'int' },
@@ -248,7 +249,7 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 /** The value as an error may show it: secrets hidden, long values cut. */
 function show(path: Path, value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (path.includes('apiKeys') || path.includes('headers') || path.includes('metricsToken')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
+  if (path.includes('apiKeys') || path.includes('unmaskedNumberKeys') || path.includes('headers') || path.includes('metricsToken')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
   const text = JSON.stringify(maskSecrets(value)) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

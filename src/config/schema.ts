@@ -35,6 +35,8 @@ const serverSchema = z.strictObject({
   metricsUnauthenticated: z.boolean().default(false),
   backlog: positiveInt.default(2048),
   apiKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
+  /** Keys among `apiKeys` whose call records (`GET /v1/calls`) show phone numbers in full; every other key sees them masked. */
+  unmaskedNumberKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
   /** Browser origins (`https://host:port`, or `*`) besides the server's own that may open WebSocket calls. */
   allowedOrigins: z.array(z.string().min(1)).default([]),
   maxCalls: positiveInt.default(5000),

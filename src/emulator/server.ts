@@ -158,6 +158,7 @@ function handle(state: EmulatorState, request: AnyRequest, response: AnyResponse
     modelId: safeDecode(route[1]!),
     region: CREDENTIAL_REGION.exec(String(request.headers.authorization ?? ''))?.[1] ?? '',
     operation,
+    ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
     body: undefined,
     status: 0,
     receivedAt,

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { ChatMessage } from '../llm/messages.js';
 import type { Logger } from '../log.js';
@@ -28,6 +29,8 @@ export interface ConversationStoreParts {
 
 /** Calls whose newest seq this process remembers. */
 const KNOWN_CALLS = 100_000;
+/** DynamoDB refuses items over 400 KB; the call record item holds little besides it. */
+const MAX_RECORD_GZ_BYTES = 350_000;
 /** How long `close` keeps trying to flush before leaving the rest in the journal. */
 const CLOSE_FLUSH_MS = 8_000;
 /**
@@ -60,6 +63,16 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
   const hotFailed = (operation: string, callId: string, error: unknown) => {
     stats.hotErrors += 1;
     log.warn({ event: 'memory.hot_degraded', callId, operation, hot: hot.kind, error: (error as Error).message, hotErrors: stats.hotErrors });
+  };
+
+  /** A stored JSON value read back; a malformed one is logged and read as absent. */
+  const parseStored = (json: string, callId: string, source: string): unknown => {
+    try {
+      return parseMessages(json);
+    } catch (error) {
+      log.warn({ event: 'memory.malformed_entry', callId, source, reason: (error as Error).message });
+      return undefined;
+    }
   };
 
   const enqueue = async (...records: DurableRecord[]) => {
@@ -200,13 +213,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
         if (pending?.kind === 'snapshot-delete') return undefined;
         json = pending?.kind === 'snapshot' ? pending.snapshotJson : await durable?.snapshot(callId);
       }
-      if (json === undefined) return undefined;
-      try {
-        return parseMessages(json);
-      } catch (error) {
-        log.warn({ event: 'memory.malformed_entry', callId, source: 'snapshot', reason: (error as Error).message });
-        return undefined;
-      }
+      return json === undefined ? undefined : parseStored(json, callId, 'snapshot');
     },
 
     async endCall(callId: string, summary: CallSummary): Promise<void> {
@@ -264,6 +271,22 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
         hotFailed('markEnded', callId, error);
       }
       await enqueue({ kind: 'grant', callId, grantJson });
+    },
+
+    async saveCallRecord(callId: string, record: unknown): Promise<void> {
+      const recordJson = stringifyMessages(record);
+      // Gzipped in the item; a record too large even then is logged and skipped rather than retried forever.
+      if (Buffer.byteLength(recordJson) > MAX_RECORD_GZ_BYTES && gzipSync(recordJson).length > MAX_RECORD_GZ_BYTES) {
+        log.warn({ event: 'memory.call_record_too_large', callId, bytes: recordJson.length });
+        return;
+      }
+      await enqueue({ kind: 'call-record', callId, recordJson });
+    },
+
+    async loadCallRecord(callId: string): Promise<unknown | undefined> {
+      const pending = writer?.pendingFor(callId).findLast((record) => record.kind === 'call-record');
+      const json = pending?.kind === 'call-record' ? pending.recordJson : await durable?.callRecord(callId);
+      return json === undefined ? undefined : parseStored(json, callId, 'call-record');
     },
 
     async healthy(): Promise<boolean> {

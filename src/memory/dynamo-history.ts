@@ -4,7 +4,7 @@ import {
   waitUntilTableExists, type AttributeValue, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.js';
-import { GRANT_SEQ, SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
+import { CALL_RECORD_SEQ, GRANT_SEQ, SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
 import type { StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
@@ -31,6 +31,8 @@ export interface DurableHistory {
   grant(callId: string): Promise<string | undefined>;
   /** Whether anything at all is stored for the call (a grant, a snapshot, a summary, a message); `signal` bounds the wait. */
   known(callId: string, signal?: AbortSignal): Promise<boolean>;
+  /** The stored call record JSON, if the call has one. */
+  callRecord(callId: string): Promise<string | undefined>;
   /** One BatchWriteItem (≤ 25 records, distinct keys); resolves with the records DynamoDB left unprocessed. */
   write(records: DurableRecord[]): Promise<DurableRecord[]>;
   ping(): Promise<boolean>;
@@ -111,6 +113,15 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
       }), { abortSignal: signal });
       return (result.Count ?? 0) > 0;
     },
+    async callRecord(callId) {
+      const result = await client.send(new GetItemCommand({
+        TableName: table,
+        Key: { call_id: { S: callId }, seq: { N: String(CALL_RECORD_SEQ) } },
+        ConsistentRead: true,
+      }));
+      const packed = result.Item?.record_gz?.B;
+      return packed ? gunzipSync(packed).toString('utf8') : undefined;
+    },
     async write(records) {
       const byKey = new Map(records.map((record) => [recordKey(record), record]));
       const requests: WriteRequest[] = [];
@@ -190,6 +201,8 @@ function toWriteRequest(record: DurableRecord): WriteRequest {
       if (s.to) item.to = { S: s.to };
       return { PutRequest: { Item: item } };
     }
+    case 'call-record':
+      return { PutRequest: { Item: { ...key, seq: { N: String(CALL_RECORD_SEQ) }, kind: { S: 'call-record' }, record_gz: { B: gzipSync(record.recordJson) } } } };
   }
 }
 

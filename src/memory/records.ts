@@ -13,6 +13,8 @@ export type DurableRecord =
   | { kind: 'snapshot-delete'; callId: string }
   | { kind: 'summary'; callId: string; summary: CallSummary }
   | { kind: 'grant'; callId: string; grantJson: string };
+  /** The call's record as `GET /v1/calls/{id}` serves it once the call has ended (src/records/). */
+  | { kind: 'call-record'; callId: string; recordJson: string };
 
 const storedMessageSchema = z.object({
   seq: z.number().int().min(1),
@@ -42,6 +44,7 @@ export const durableRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('snapshot-delete'), callId: z.string().min(1) }),
   z.object({ kind: z.literal('summary'), callId: z.string().min(1), summary: summarySchema }),
   z.object({ kind: z.literal('grant'), callId: z.string().min(1), grantJson: z.string() }),
+  z.object({ kind: z.literal('call-record'), callId: z.string().min(1), recordJson: z.string() }),
 ]);
 
 const callGrantSchema = z.discriminatedUnion('state', [
@@ -63,6 +66,7 @@ export function parseCallGrant(json: string): CallGrant {
 export const GRANT_SEQ = -2;
 export const SNAPSHOT_SEQ = -1;
 export const SUMMARY_SEQ = 0;
+export const CALL_RECORD_SEQ = -3;
 
 export function recordSeq(record: DurableRecord): number {
   switch (record.kind) {
@@ -71,6 +75,7 @@ export function recordSeq(record: DurableRecord): number {
     case 'snapshot-delete': return SNAPSHOT_SEQ;
     case 'summary': return SUMMARY_SEQ;
     case 'grant': return GRANT_SEQ;
+    case 'call-record': return CALL_RECORD_SEQ;
   }
 }
 

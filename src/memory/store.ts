@@ -53,6 +53,9 @@ export interface ConversationStore {
   loadGrant(callId: string): Promise<CallGrant | undefined>;
   /** Replaces the call's grant with `ended`: no resume and no new start of this id is taken again. */
   markEnded(callId: string): Promise<void>;
+  /** Keeps an ended call's record (JSON) beside its history, for as long as the history is kept. */
+  saveCallRecord(callId: string, record: unknown): Promise<void>;
+  loadCallRecord(callId: string): Promise<unknown | undefined>;
   /** True when every backend answers; for `/readyz`. */
   healthy(): Promise<boolean>;
   /** Flushes queued durable writes, then closes connections. */

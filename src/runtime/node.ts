@@ -15,6 +15,9 @@ import type { Logger } from '../log.js';
 import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
 import { callSummary } from '../metrics/call-summary.js';
+import { createCallRecords } from '../records/call-records.js';
+import { observers } from '../records/observations.js';
+import { startTracing } from '../tracing/sdk.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { isAuthorized } from '../telephony/auth.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
@@ -97,6 +100,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const telephony = provided<TelephonyServer>('telephony');
   const metricsServer = provided<MetricsServer>('metrics');
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
+  // Outlives restarts of the call path: an ended call's record stays readable while memory restarts.
+  // Off (nothing registered, nothing exported) unless an OTEL_EXPORTER_OTLP_*ENDPOINT is set.
+  const tracing = startTracing(process.env, log);
+  const callRecords = createCallRecords({
+    persist: (record) => void memory.current()?.store.saveCallRecord(record.callId, record)
+      .catch((error: Error) => log.warn({ event: 'call.record_failed', callId: record.callId, error: error.message })),
+    load: async (callId) => memory.current()?.store.loadCallRecord(callId),
+  });
+  const observe = observers(callRecords.observe, tracing?.observe);
 
   const bedrock = (region: string): BedrockRuntimeClient => {
     let client = clients.get(region);
@@ -164,7 +176,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         refuseUnknownTools(config, tools);
         const ledgers = accounting.get();
         const { store, responseCache } = memory.get();
-        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache });
+        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache, observe, tracing });
         const overload = eventLoopGuard({ maxLagMs: config.server.maxEventLoopLagMs });
         const supervisorOfCalls = createCallSupervisor({
           policy: createCallPolicy({ config, catalogue, tools, accounting: ledgers }),
@@ -179,6 +191,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           restartIntensity: 3,
           restartPeriodMs: 60_000,
           onRestart: () => metrics.actorRestarts.inc({ kind: 'call' }),
+          observe,
           onCallEnded: (summary, context) => {
             metrics.callEnded(summary.outcome);
             log.info({
@@ -216,6 +229,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           agents: Object.keys(config.agents),
           limits: config.server,
           calls: calls.get(),
+          records: { records: callRecords, diagram: calls.get().diagram(), unmaskedNumberKeys: config.server.unmaskedNumberKeys },
           log,
           onFrame: (direction) => metrics.frames.inc({ direction }),
           onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
@@ -311,6 +325,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }
         await root.stop();
         for (const client of clients.values()) client.destroy();
+        await tracing?.shutdown().catch((error: Error) => log.warn({ event: 'tracing.shutdown_failed', error: error.message }));
         log.info({ event: 'node.stopped' });
       })();
       return stopping;

@@ -97,6 +97,11 @@ export class SocketGuard {
     socket.once('close', () => clearTimeout(handshake));
   }
 
+  /** An authenticated HTTP response that streams (server-sent events) is no handshake: its deadline is lifted. */
+  streaming(socket: Socket): void {
+    clearTimeout(this.handshakeTimers.get(socket));
+  }
+
   /** Called once the upgrade is done: the deadline for `start`, keepalive and assembly bounds take over. */
   upgraded(socket: Socket, ws: WebSocket, awaitingStart: () => boolean): void {
     clearTimeout(this.handshakeTimers.get(socket));

@@ -1,14 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { launchChromium } from '../support/chromium.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
 import { startCuttableRelay } from '../memory/memory-fixtures.js';
 
-// Debian's chromium (`.ci/run` installs it), driven headless; nothing is fetched from the internet.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ANSWER = "We're open Monday to Friday from eight to six. On Saturdays we open at nine and close at one. Is there anything else I can help with?";
 
 let node: TestNode;
@@ -20,7 +18,7 @@ beforeAll(async () => {
     script: { ttftMs: 5, tokensPerSecond: 400, rules: [{ when: 'hours|open', reply: ANSWER }, { reply: 'Hello, how can I help?' }] },
   });
   page = `http://127.0.0.1:${new URL(node.url).port}/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { machineDiagram, type MachineDiagram } from '../../call/machine-edges.js';
 import { withCallEffects, createCallMachine, type CallEffects, type CallPolicy } from '../../call/machine.js';
 import type { CallContext, EndReason } from '../../call/context.js';
 import type { CallerEvent, CallEvent } from '../../call/events.js';
@@ -6,6 +7,8 @@ import { maskPhone } from '../../log.js';
 import type { CallSummary, ConversationStore } from '../../memory/store.js';
 import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../../protocol/calls-port.js';
 import { PROTOCOL } from '../../protocol/frames.js';
+import { epochMs } from '../../clock.js';
+import type { CallObserver } from '../../records/observations.js';
 import { dynamicSupervisor } from '../dynamic-supervisor.js';
 import { admitNewCall, atCapacity, unknownAgent, type AdmissionRules, type Occupancy } from './admission.js';
 import { startCallChild } from './call-child.js';
@@ -27,6 +30,8 @@ export interface CallSupervisorOptions extends AdmissionRules {
   restartPeriodMs: number;
   onCallEnded?: (summary: CallSummary, context: CallContext | undefined) => void;
   onRestart?: () => void;
+  /** Told when calls start and end, what they say and what the caller heard (call records, traces). */
+  observe?: CallObserver;
 }
 
 export interface CallSupervisor extends CallsPort {
@@ -36,6 +41,8 @@ export interface CallSupervisor extends CallsPort {
   /** Resolves when no call is active, or after `timeoutMs`. */
   idle(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
+  /** The states and transitions of the machine every call runs. */
+  diagram(): MachineDiagram;
 }
 
 export const APOLOGY_ON_CRASH = "I'm sorry, something went wrong on our side and I have to end this call. Please call us back.";
@@ -57,6 +64,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
         boundary: (live, stored) => store.saveSnapshot(live.identity.callId, stored).catch((error: Error) =>
           log.warn({ event: 'call.snapshot_failed', callId: live.identity.callId, error: error.message })),
         ended: (live, context) => finish(live, context.endReason, context),
+        observe: options.observe,
       }),
       restart: 'transient',
       shutdownMs: 1_000,
@@ -90,6 +98,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     store.endCall(callId, summary).catch((error: Error) => log.warn({ event: 'call.summary_failed', callId, error: error.message }));
     if (ended) store.markEnded(callId).catch((error: Error) => log.warn({ event: 'call.end_mark_failed', callId, error: error.message }));
     options.onCallEnded?.(summary, context);
+    options.observe?.(callId, { type: 'call.ended', at: summary.endedAt, outcome: summary.outcome, ...(reason ? { endReason: reason } : {}) });
     void children.terminateChild(callId);
   }
 
@@ -176,8 +185,9 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
   }
 
   async function begin(call: LiveCall, resumed: boolean, resumeToken: string): Promise<OpenResult> {
-    const { callId } = call.identity;
+    const { callId, agent, from, to, startedAt } = call.identity;
     calls.add(call);
+    options.observe?.(callId, { type: 'call.started', at: startedAt, agent, from, to, resumed });
     try {
       await children.startChild(callId, call);
     } catch (error) {
@@ -198,6 +208,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     if (!call?.actor) return;
     if ((event.type === 'caller.transcript' && event.final) || event.type === 'caller.dtmf') call.sinceBoundary.push(event);
     call.actor.send(event);
+    if (event.type === 'caller.played') options.observe?.(callId, { type: 'played', at: epochMs(), id: event.id });
   }
 
   function detach(callId: string, peer: CallPeer, reason: 'closed' | 'slow_consumer'): void {
@@ -219,6 +230,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     deliver,
     detach,
     active: () => calls.size(),
+    diagram: () => machineDiagram(machine),
     idle: calls.idle,
     endAll: async (timeoutMs) => {
       for (const call of calls.all()) call.actor?.send({ type: 'runtime.shutdown' } satisfies CallEvent);
