@@ -6,6 +6,8 @@ import { choiceOf, mergeDate, slotsOf, type DateSpec, type TimeSpec } from './sl
 /** One tool use of the history with the result that came back for it. */
 export interface ToolExchange {
   name: string;
+  /** The tool use's id, drawn by the emulator's seeded generator: differs between calls. */
+  toolUseId: string;
   input: Record<string, unknown>;
   /** The result's JSON object (empty when it came back as text). */
   result: Record<string, unknown>;
@@ -61,6 +63,7 @@ export function eventsOf(messages: Message[]): CallEvent[] {
       const body = isObject(json) ? json : {};
       return [{
         name: use.name,
+        toolUseId: use.toolUseId,
         input: isObject(use.input) ? use.input : {},
         result: body,
         ...(result.status === 'error' ? { error: typeof body.error === 'string' ? body.error : text || 'the tool failed' } : {}),

@@ -57,7 +57,11 @@ function afterTools(exchanges: ToolExchange[], context: Context): ReceptionistAn
   // A caller who asked for a part of the day ("Tuesday afternoon") takes the nearest free time in it.
   if (refused && booking?.time && 'window' in booking.time) {
     const { from, to } = booking.time.window;
-    const next = booking.offered.find((slot) => slot.date === refused.input.date && slot.time >= from && slot.time < to);
+    const free = booking.offered.filter((slot) => slot.date === refused.input.date && slot.time >= from && slot.time < to);
+    // Callers racing for one part of the day would each try the same next time and lose again, one
+    // winner per round (10 demo calls at once needed 10 rounds, past maxToolRoundsPerTurn): each call
+    // takes its own pick of the free times, keyed on its tool use id.
+    const next = free[spreadIndex(refused.toolUseId, free.length)];
     if (next) {
       const why = (typeof refused.result.message === 'string' ? refused.result.message : 'That time is not free.').replace(/[.!?]+$/, '');
       // Said aloud, so the caller hears why the wait goes on (and the tool's filler is not repeated).
@@ -70,6 +74,12 @@ function afterTools(exchanges: ToolExchange[], context: Context): ReceptionistAn
     .join(' ');
   const outcomes = exchanges.map((exchange) => `${exchange.name}: ${exchange.error === undefined ? 'answered' : `failed (${exchange.error})`}`).join('; ');
   return say(text, `The tools came back: ${outcomes}.`);
+}
+
+function spreadIndex(key: string, count: number): number {
+  let hash = 0;
+  for (let index = 0; index < key.length; index += 1) hash = (hash * 31 + key.charCodeAt(index)) >>> 0;
+  return count === 0 ? 0 : hash % count;
 }
 
 const stringsOf = (input: Record<string, unknown>): Record<string, string> =>
