@@ -9,6 +9,7 @@ export type { Logger };
 export const REDACT_PATHS = [
   'apiKeys', '*.apiKeys', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'password', '*.password',
+  'authToken', '*.authToken',
 ];
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {

@@ -85,6 +85,11 @@ export class AudioCall implements CallPeer {
     });
   }
 
+  /** The call's id once the call machine sent `ready`. */
+  get id(): string | undefined {
+    return this.callId;
+  }
+
   open(start: StartRequest): Promise<OpenResult> {
     return this.options.calls.open(start, this);
   }
@@ -111,6 +116,11 @@ export class AudioCall implements CallPeer {
 
   end(_code: number, reason: string): void {
     void this.finish(reason);
+  }
+
+  /** A key the caller pressed (one of 0-9 * # A-D, checked by the transport). */
+  dtmf(digit: string): void {
+    this.deliver({ type: 'caller.dtmf', digit, readAt: epochMs() });
   }
 
   /** The caller hung up. */

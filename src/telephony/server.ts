@@ -11,6 +11,7 @@ import { CallerConnection, type ConnectionLimits } from './connection.js';
 import { PROTOCOL } from '../protocol/frames.js';
 import { SocketGuard } from './socket-guard.js';
 import { serveSoftphone } from './static-files.js';
+import type { TwilioEndpoint } from './twilio/twilio-endpoint.js';
 
 export interface TelephonyOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface TelephonyOptions {
   log: Logger;
   onFrame?: (direction: 'in' | 'out') => void;
   onProtocolError?: (code: string) => void;
+  /** Twilio Media Streams beside `aybiza.v1` (`twilio.enabled`). */
+  twilio?: TwilioEndpoint;
 }
 
 export interface TelephonyServer {
@@ -68,6 +71,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
 
   const guard = new SocketGuard(options.limits, log);
   const http: Server = createServer((request, response) => {
+    if (options.twilio?.request(request, response)) return;
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });
@@ -75,7 +79,29 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   // Caps and the handshake deadline apply from accept, before a byte is read.
   http.prependListener('connection', (socket: Socket) => guard.accept(socket));
 
+  const twilio = options.twilio;
+  // Twilio authenticates with its signature and stream token, not with our API keys or an Origin.
+  const twilioWss = twilio ? new WebSocketServer({ noServer: true, maxPayload: options.limits.maxFrameBytes, perMessageDeflate: false }) : undefined;
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (twilio && twilioWss && new URL(request.url ?? '/', 'http://localhost').pathname === twilio.upgradePath) {
+      const refusal = accepting ? twilio.refuseUpgrade(request) : '503 Service Unavailable';
+      if (refusal) {
+        socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      twilioWss.handleUpgrade(request, socket, head, (ws) => {
+        sockets.add(ws);
+        const stream = twilio.connected(ws);
+        guard.upgraded(socket as Socket, ws, () => stream.awaitingStart());
+        ws.on('message', (data: RawData, isBinary: boolean) => stream.receive(data, isBinary));
+        ws.on('close', () => {
+          sockets.delete(ws);
+          stream.closed();
+        });
+        ws.on('error', (error) => log.warn({ event: 'twilio.socket_error', callId: stream.id, error: error.message }));
+      });
+      return;
+    }
     const refusal = refuseUpgrade(request, accepting, options.apiKeys, options.allowedOrigins ?? []);
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -122,6 +148,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
       guard.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
+      twilioWss?.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

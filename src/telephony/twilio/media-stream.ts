@@ -1,0 +1,260 @@
+import { WebSocket, type RawData } from 'ws';
+import type { Logger } from '../../log.js';
+import type { CallPeer, CallsPort, OpenResult } from '../../protocol/calls-port.js';
+import type { OutboundFrame } from '../../protocol/frames.js';
+import { AudioCall } from '../../speech/audio-call.js';
+import type { PlaybackTransport } from '../../speech/playback.js';
+import type { CallControl } from './call-control.js';
+import { clearMessage, decodeMediaPayload, markMessage, mediaMessage, parseTwilioMessage, TWILIO_MEDIA_FORMAT, type TwilioMessage } from './media-messages.js';
+import type { SpeechForCall } from './speech-for-call.js';
+import type { StreamTokens } from './stream-token.js';
+
+export interface MediaStreamOptions {
+  accountSid: string;
+  tokens: StreamTokens;
+  calls: CallsPort;
+  control: CallControl;
+  speech(agent: string): SpeechForCall;
+  log: Logger;
+  /** Counts every message not used, by why (`bad_media`, `before_start`, `unknown_mark`, …). */
+  onIgnored(reason: string): void;
+  /** How long a hangup waits for the goodbye to be heard before completing the call anyway. */
+  hangupPlayoutMs?: number;
+}
+
+type State = 'awaiting_start' | 'opening' | 'open' | 'closed';
+
+const WS_NORMAL = 1000;
+const WS_UNSUPPORTED = 1003;
+const WS_POLICY_VIOLATION = 1008;
+const WS_INTERNAL = 1011;
+const DTMF_DIGIT = /^[0-9*#A-D]$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * One Twilio Media Stream (bidirectional `<Connect><Stream>`): Twilio's messages in, `media`,
+ * `mark` and `clear` out, and between them an {@link AudioCall} in front of the call machine.
+ *
+ * Bad input never ends the call: a message that cannot be used is ignored and counted. Only a
+ * `start` that does not prove the webhook announced this call (its one-time token), names another
+ * account or another audio format closes the stream, with a close reason saying which.
+ */
+export class TwilioMediaStream implements CallPeer, PlaybackTransport {
+  private state: State = 'awaiting_start';
+  private streamSid = '';
+  private callSid = '';
+  private callId: string | undefined;
+  private audio: AudioCall | undefined;
+  /** Marks sent and not yet echoed, by name, oldest first. */
+  private readonly marks = new Map<string, Array<() => void>>();
+  private lastSayId: string | undefined;
+  /** REST updates and goodbyes in flight: the socket closes only after them (closing first would make Twilio follow `action`). */
+  private ending: Promise<void> | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: MediaStreamOptions,
+  ) {}
+
+  awaitingStart(): boolean {
+    return this.state === 'awaiting_start';
+  }
+
+  get id(): string | undefined {
+    return this.callId;
+  }
+
+  receive(data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.ignore('binary_frame', 'binary frames are not Twilio messages');
+    const parsed = parseTwilioMessage(data.toString());
+    if (!parsed.ok) return this.ignore(parsed.refusal, parsed.detail);
+    this.handle(parsed.message);
+  }
+
+  /** The socket closed, whoever closed it. */
+  closed(): void {
+    const wasOpen = this.state === 'open' || this.state === 'opening';
+    this.state = 'closed';
+    for (const pending of this.marks.values()) for (const resolve of pending) resolve();
+    this.marks.clear();
+    if (!wasOpen || this.ended) return;
+    // Without `stop` the line is still up at Twilio, which now requests `<Connect action>`: the call is suspended for it.
+    if (this.callId) this.options.calls.detach(this.callId, this, 'closed');
+    this.audio?.end(WS_NORMAL, 'stream closed');
+  }
+
+  // CallPeer: frames from the call machine.
+  send(frame: OutboundFrame): void {
+    const audio = this.audio;
+    if (!audio) return;
+    if (frame.type === 'ready') this.callId = frame.callId;
+    if (frame.type === 'say') this.lastSayId = frame.id;
+    if (frame.type === 'transfer') {
+      this.ended = true;
+      this.ending = this.options.control.transfer(this.callSid, frame.to, this.callId ?? this.callSid);
+    }
+    if (frame.type === 'hangup') {
+      this.ended = true;
+      // The goodbye said before `hangup` is heard before the line drops.
+      this.ending = this.lastMarkEchoed().then(() => {
+        audio.send(frame);
+        return this.options.control.complete(this.callSid, this.callId ?? this.callSid);
+      });
+      return;
+    }
+    audio.send(frame);
+  }
+
+  end(code: number, reason: string): void {
+    void (this.ending ?? Promise.resolve()).then(() => {
+      this.audio?.end(code, reason);
+      this.closeSocket(code === WS_NORMAL ? WS_NORMAL : code, reason);
+    });
+  }
+
+  // PlaybackTransport: the agent's audio towards Twilio.
+  sendFrame(frame: Uint8Array): void {
+    this.sendText(mediaMessage(this.streamSid, frame));
+  }
+
+  mark(name: string): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.state === 'closed') return resolve();
+      const pending = this.marks.get(name) ?? [];
+      pending.push(resolve);
+      this.marks.set(name, pending);
+      this.sendText(markMessage(this.streamSid, name));
+    });
+  }
+
+  clear(): void {
+    // Twilio echoes the marks of the audio it drops; the pacer no longer waits for them, so they are not taken as played.
+    this.sendText(clearMessage(this.streamSid));
+  }
+
+  private handle(message: TwilioMessage): void {
+    if (this.state === 'closed') return;
+    if (message.event === 'connected') return;
+    if (message.event === 'start') {
+      if (this.state !== 'awaiting_start') return this.ignore('already_started', 'a second start on one stream');
+      return void this.start(message);
+    }
+    if (this.state === 'awaiting_start') return this.ignore('before_start', `"${message.event}" before "start"`);
+    if (message.streamSid !== this.streamSid) return this.ignore('wrong_stream', `"${message.event}" for another streamSid`);
+    switch (message.event) {
+      case 'media': {
+        const bytes = decodeMediaPayload(message.media.payload);
+        if (!bytes) return this.ignore('bad_media', 'media payload is not base64 of 160 bytes (20 ms of µ-law)');
+        return this.audio?.receiveAudio(bytes);
+      }
+      case 'mark': {
+        const pending = this.marks.get(message.mark.name);
+        if (!pending) return this.ignore('unknown_mark', 'mark that was never sent');
+        this.marks.delete(message.mark.name);
+        for (const resolve of pending) resolve();
+        return;
+      }
+      case 'dtmf':
+        if (!DTMF_DIGIT.test(message.dtmf.digit)) return this.ignore('bad_dtmf', 'dtmf digit is not one of 0-9 * # A-D');
+        return this.audio?.dtmf(message.dtmf.digit);
+      case 'stop':
+        return this.stopped();
+    }
+  }
+
+  private async start(message: Extract<TwilioMessage, { event: 'start' }>): Promise<void> {
+    const { start } = message;
+    if (start.accountSid !== this.options.accountSid) return this.refuse(WS_POLICY_VIOLATION, 'stream is for another Twilio account');
+    const format = start.mediaFormat;
+    if (format.encoding !== TWILIO_MEDIA_FORMAT.encoding || format.sampleRate !== TWILIO_MEDIA_FORMAT.sampleRate || format.channels !== TWILIO_MEDIA_FORMAT.channels) {
+      return this.refuse(WS_UNSUPPORTED, 'unsupported media format: expected audio/x-mulaw at 8000 Hz, mono');
+    }
+    const redeemed = this.options.tokens.redeem(start.customParameters, start.callSid);
+    if (!redeemed.ok) return this.refuse(WS_POLICY_VIOLATION, `${redeemed.reason}: the voice webhook did not announce this stream`);
+    const { claims } = redeemed;
+    this.state = 'opening';
+    this.streamSid = message.streamSid;
+    this.callSid = start.callSid;
+    const speech = this.options.speech(claims.agent);
+    this.audio = new AudioCall({
+      calls: this.options.calls,
+      lineFormat: { encoding: 'mulaw', sampleRateHz: 8_000 },
+      transport: this,
+      ...speech,
+      log: this.options.log,
+    });
+    let result: OpenResult;
+    try {
+      result = await this.options.calls.open({
+        type: 'start',
+        callId: start.callSid,
+        agent: claims.agent,
+        ...(claims.from && E164.test(claims.from) ? { from: claims.from } : {}),
+        ...(claims.to && E164.test(claims.to) ? { to: claims.to } : {}),
+        ...(claims.resume ? { resume: true } : {}),
+      }, this);
+    } catch (error) {
+      this.options.log.error({ event: 'twilio.open_failed', callId: start.callSid, error: (error as Error).message });
+      result = { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
+    }
+    if (this.state !== 'opening') {
+      if (result.ok) this.options.calls.detach(result.callId, this, 'closed');
+      return;
+    }
+    if (!result.ok) {
+      this.options.log.warn({ event: 'twilio.call_refused', callId: start.callSid, code: result.code }, result.message);
+      this.ended = true;
+      this.audio.end(WS_INTERNAL, result.code);
+      return this.refuse(WS_INTERNAL, `${result.code}: ${result.message}`.slice(0, 120));
+    }
+    this.state = 'open';
+    this.callId = result.callId;
+    this.options.log.info({ event: 'twilio.stream_started', callId: result.callId, resumed: claims.resume });
+  }
+
+  /** Twilio ended the stream: the caller hung up, or a REST update replaced the call's TwiML. */
+  private stopped(): void {
+    const audio = this.audio;
+    if (!this.ended && this.state === 'open' && audio) {
+      this.ended = true;
+      void audio.hangup();
+    }
+    this.state = 'closed';
+    this.closeSocket(WS_NORMAL, 'stream stopped');
+  }
+
+  /** Resolves when Twilio echoed the mark behind the last chunk said, or after `hangupPlayoutMs`. */
+  private lastMarkEchoed(): Promise<void> {
+    const name = this.lastSayId;
+    const pending = name ? this.marks.get(name) : undefined;
+    if (!name || !pending || pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.options.hangupPlayoutMs ?? 10_000);
+      pending.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private refuse(code: number, reason: string): void {
+    this.options.onIgnored(code === WS_POLICY_VIOLATION ? 'stream_refused' : 'stream_failed');
+    this.options.log.warn({ event: 'twilio.stream_refused', callId: this.callId, reason });
+    this.state = 'closed';
+    this.closeSocket(code, reason);
+  }
+
+  private ignore(reason: string, detail: string): void {
+    this.options.onIgnored(reason);
+    this.options.log.debug({ event: 'twilio.message_ignored', callId: this.callId, reason, detail });
+  }
+
+  private sendText(text: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+  }
+
+  private closeSocket(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+}
