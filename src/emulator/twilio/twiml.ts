@@ -9,7 +9,7 @@ export interface TwimlNode {
 export class TwimlError extends Error {}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const unescape = (text: string): string =>
+const decodeEntities = (text: string): string =>
   text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) =>
     entity.startsWith('#x') ? String.fromCodePoint(Number.parseInt(entity.slice(2), 16))
       : entity.startsWith('#') ? String.fromCodePoint(Number(entity.slice(1)))
@@ -28,7 +28,7 @@ export function parseTwiml(xml: string): TwimlNode {
   for (let match = tag.exec(text); match; match = tag.exec(text)) {
     const between = text.slice(at, match.index);
     if (between.includes('<')) throw new TwimlError(`malformed TwiML near ${JSON.stringify(between.slice(0, 40))}`);
-    stack.at(-1)!.text += unescape(between);
+    stack.at(-1)!.text += decodeEntities(between);
     at = tag.lastIndex;
     const [, closing, name, rawAttributes, selfClosing] = match;
     if (closing) {
@@ -38,7 +38,7 @@ export function parseTwiml(xml: string): TwimlNode {
     }
     const attributes: Record<string, string> = {};
     for (const attribute of rawAttributes!.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
-      attributes[attribute[1]!] = unescape(attribute[2] ?? attribute[3] ?? '');
+      attributes[attribute[1]!] = decodeEntities(attribute[2] ?? attribute[3] ?? '');
     }
     const node: TwimlNode = { name: name!, attributes, children: [], text: '' };
     stack.at(-1)!.children.push(node);
@@ -46,6 +46,6 @@ export function parseTwiml(xml: string): TwimlNode {
   }
   if (text.slice(at).includes('<') || stack.length !== 1) throw new TwimlError('TwiML is not well-formed');
   const response = root.children[0];
-  if (!response || response.name !== 'Response' || root.children.length !== 1) throw new TwimlError('TwiML must have one <Response> root');
+  if (response?.name !== 'Response' || root.children.length !== 1) throw new TwimlError('TwiML must have one <Response> root');
   return response;
 }
