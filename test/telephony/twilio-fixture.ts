@@ -34,10 +34,10 @@ export interface TwilioRig {
 }
 
 /** A node with Twilio on and its embedded speech emulators, and the Twilio emulator ringing it. */
-export async function startTwilioRig(options: { script: ModelScript; config?: Record<string, unknown> }): Promise<TwilioRig> {
+export async function startTwilioRig(options: { script: ModelScript; config?: Record<string, unknown>; twilio?: Record<string, unknown> }): Promise<TwilioRig> {
   let port = 0;
   const twilio = await startTwilioEmulator({ resolve: toPort(() => port) });
-  const node = await startTestNode({ script: options.script, config: { ...twilioConfig(twilio), ...options.config } });
+  const node = await startTestNode({ script: options.script, config: { ...twilioConfig(twilio, options.twilio), ...options.config } });
   port = Number(new URL(node.url).port);
   return {
     twilio,

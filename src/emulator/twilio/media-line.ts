@@ -187,13 +187,16 @@ export class MediaLine {
   private hear(pcm: Int16Array): void {
     for (const event of this.decoder.push(pcm)) {
       if (event.type === 'word') this.utterance.push(event.word.text);
-      else if (event.type === 'endOfSpeech' && this.utterance.length > 0) {
-        const text = this.utterance.join(' ');
-        this.utterance = [];
-        this.heard.push(text);
-        this.events.push({ type: 'heard', text });
-      }
+      else if (event.type === 'endOfSpeech') this.endUtterance();
     }
+  }
+
+  private endUtterance(): void {
+    if (this.utterance.length === 0) return;
+    const text = this.utterance.join(' ');
+    this.utterance = [];
+    this.heard.push(text);
+    this.events.push({ type: 'heard', text });
   }
 
   private receive(text: string, isBinary: boolean): void {
@@ -243,7 +246,10 @@ export class MediaLine {
   }
 
   private halt(): void {
+    if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
+    // The line went dead: what the caller heard of an utterance still counts.
+    this.endUtterance();
   }
 }

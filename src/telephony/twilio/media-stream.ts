@@ -18,7 +18,7 @@ export interface MediaStreamOptions {
   log: Logger;
   /** Counts every message not used, by why (`bad_media`, `before_start`, `unknown_mark`, …). */
   onIgnored(reason: string): void;
-  /** How long a hangup waits for the goodbye to be heard before completing the call anyway. */
+  /** How long a hangup waits for the goodbye to be heard before completing the call anyway (a synthesis that never ends). Default 30 s. */
   hangupPlayoutMs?: number;
 }
 
@@ -47,7 +47,9 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   private audio: AudioCall | undefined;
   /** Marks sent and not yet echoed, by name, oldest first. */
   private readonly marks = new Map<string, Array<() => void>>();
-  private lastSayId: string | undefined;
+  /** Chunks said and not yet played (or skipped): a hangup waits for them. */
+  private readonly unplayed = new Set<string>();
+  private playedWaiters: Array<() => void> = [];
   /** REST updates and goodbyes in flight: the socket closes only after them (closing first would make Twilio follow `action`). */
   private ending: Promise<void> | undefined;
   private ended = false;
@@ -89,7 +91,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     const audio = this.audio;
     if (!audio) return;
     if (frame.type === 'ready') this.callId = frame.callId;
-    if (frame.type === 'say') this.lastSayId = frame.id;
+    if (frame.type === 'say') this.unplayed.add(frame.id);
     if (frame.type === 'transfer') {
       this.ended = true;
       this.ending = this.options.control.transfer(this.callSid, frame.to, this.callId ?? this.callSid);
@@ -97,7 +99,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     if (frame.type === 'hangup') {
       this.ended = true;
       // The goodbye said before `hangup` is heard before the line drops.
-      this.ending = this.lastMarkEchoed().then(() => {
+      this.ending = this.allPlayed().then(() => {
         audio.send(frame);
         return this.options.control.complete(this.callSid, this.callId ?? this.callSid);
       });
@@ -131,6 +133,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   clear(): void {
     // Twilio echoes the marks of the audio it drops; the pacer no longer waits for them, so they are not taken as played.
     this.sendText(clearMessage(this.streamSid));
+    // What was unplayed is dropped: a hangup has nothing more to wait for.
+    for (const chunkId of [...this.unplayed]) this.played(chunkId);
   }
 
   private handle(message: TwilioMessage): void {
@@ -177,8 +181,17 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     this.streamSid = message.streamSid;
     this.callSid = start.callSid;
     const speech = this.options.speech(claims.agent);
+    const { calls } = this.options;
     this.audio = new AudioCall({
-      calls: this.options.calls,
+      // Sees each `played` on its way to the call, so that a hangup can wait for the goodbye.
+      calls: {
+        open: (request, peer) => calls.open(request, peer),
+        detach: (callId, peer, reason) => calls.detach(callId, peer, reason),
+        deliver: (callId, event) => {
+          if (event.type === 'caller.played') this.played(event.id);
+          calls.deliver(callId, event);
+        },
+      },
       lineFormat: { encoding: 'mulaw', sampleRateHz: 8_000 },
       transport: this,
       ...speech,
@@ -224,18 +237,22 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     this.closeSocket(WS_NORMAL, 'stream stopped');
   }
 
-  /** Resolves when Twilio echoed the mark behind the last chunk said, or after `hangupPlayoutMs`. */
-  private lastMarkEchoed(): Promise<void> {
-    const name = this.lastSayId;
-    const pending = name ? this.marks.get(name) : undefined;
-    if (!name || !pending || pending.length === 0) return Promise.resolve();
+  /** Resolves when every chunk said so far has played, or after `hangupPlayoutMs`. */
+  private allPlayed(): Promise<void> {
+    if (this.unplayed.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.options.hangupPlayoutMs ?? 10_000);
-      pending.push(() => {
+      const timer = setTimeout(resolve, this.options.hangupPlayoutMs ?? 30_000);
+      this.playedWaiters.push(() => {
         clearTimeout(timer);
         resolve();
       });
     });
+  }
+
+  private played(chunkId: string): void {
+    this.unplayed.delete(chunkId);
+    if (this.unplayed.size > 0) return;
+    for (const waiter of this.playedWaiters.splice(0)) waiter();
   }
 
   private refuse(code: number, reason: string): void {
