@@ -130,10 +130,11 @@ export class AudioCall implements CallPeer {
   }
 
   /**
-   * The caller's words were lost with a failed stream: the agent asks for them again itself. The
-   * prompt is not the machine's chunk (no `played` for it), so the turn the caller is in goes on.
+   * The caller's words were lost (a failed stream, or a node that died mid-turn): the agent asks
+   * for them again itself. The prompt is not the machine's chunk (no `played` for it), so the turn
+   * the caller is in goes on.
    */
-  private askToRepeat(): void {
+  askToRepeat(): void {
     this.counters.repeatPrompts += 1;
     void this.play(`repeat-${this.counters.repeatPrompts}`, this.options.repeatPrompt ?? DEFAULT_REPEAT_PROMPT);
   }

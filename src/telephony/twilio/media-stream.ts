@@ -224,6 +224,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     this.state = 'open';
     this.callId = result.callId;
     this.options.log.info({ event: 'twilio.stream_started', callId: result.callId, resumed: claims.resume });
+    // The call moved here from a node that died, maybe mid-turn: what the caller said since the last turn boundary is lost, so ask for it.
+    if (claims.resume) this.audio.askToRepeat();
   }
 
   /** Twilio ended the stream: the caller hung up, or a REST update replaced the call's TwiML. */
