@@ -2,7 +2,7 @@ import type { EmulatorRequestRecord } from '../emulator/server.js';
 import { seededRandom } from '../emulator/seeded-random.js';
 import { LatencyHistogram } from './latency.js';
 import type { Scenario } from './scenario.js';
-import { runSimulatedCall, type CallResult, type TurnTimings } from './simulated-caller.js';
+import { runSimulatedCall, type CallHooks, type CallResult, type TurnTimings } from './simulated-caller.js';
 
 /** One call of a run: which scenario, who calls, and when it starts (ms after the run's start). */
 export interface ScheduledCall {
@@ -76,18 +76,23 @@ export async function runClientGroup(
     }, {
       timings,
       conversation,
-      turn: (sample) => {
-        progress.turns += 1;
-        histograms.turn.record(sample.latencyMs);
-        if (sample.turn <= 1) histograms.firstSay.record(sample.latencyMs);
-        if (sample.timings?.ttftMs !== undefined) histograms.ttft.record(sample.timings.ttftMs);
-        if (sample.timings?.modelShareMs !== undefined) histograms.overhead.record(Math.max(0, sample.latencyMs - sample.timings.modelShareMs));
-      },
+      turn: turnRecorder(progress, histograms),
     });
     if (result.ok) progress.completed += 1;
     else progress.failed += 1;
     return result;
   }));
+}
+
+/** Counts each finished turn and files its latencies, whichever transport the call ran on. */
+export function turnRecorder(progress: GroupProgress, histograms: Histograms): CallHooks['turn'] {
+  return (sample) => {
+    progress.turns += 1;
+    histograms.turn.record(sample.latencyMs);
+    if (sample.turn <= 1) histograms.firstSay.record(sample.latencyMs);
+    if (sample.timings?.ttftMs !== undefined) histograms.ttft.record(sample.timings.ttftMs);
+    if (sample.timings?.modelShareMs !== undefined) histograms.overhead.record(Math.max(0, sample.latencyMs - sample.timings.modelShareMs));
+  };
 }
 
 /**

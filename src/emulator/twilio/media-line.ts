@@ -29,6 +29,8 @@ const FRAME_BYTES = 160;
 const MULAW_SILENCE = 0xff;
 /** A stalled timer sends at most this many late frames at once, as Twilio's own buffering would. */
 const MAX_CATCH_UP_FRAMES = 10;
+/** Agent audio after this much quiet starts a new answer (longer than the speech code's sentence gap). */
+const ANSWER_GAP_MS = 500;
 
 /**
  * One Media Stream as Twilio runs it: `connected` and `start`, then the caller's audio as 20 ms
@@ -45,6 +47,10 @@ export class MediaLine {
   readonly closed: Promise<{ code: number; reason: string }>;
   /** Messages the server sent that were not media, mark or clear (Twilio would warn: 31951). */
   readonly unexpected: string[] = [];
+  /** When each answer's audio began (`performance.now()`): the first agent media after a quiet line. */
+  readonly answerStarts: number[] = [];
+  /** When the agent's last media arrived. */
+  lastAudioAt = 0;
   private sequence = 0;
   private chunk = 0;
   private readonly startedAt = performance.now();
@@ -213,6 +219,9 @@ export class MediaLine {
     }
     if (message.event === 'media' && typeof message.media?.payload === 'string') {
       const bytes = Buffer.from(message.media.payload, 'base64');
+      const now = performance.now();
+      if (!this.playing && now - this.lastAudioAt > ANSWER_GAP_MS) this.answerStarts.push(now);
+      this.lastAudioAt = now;
       this.outbound.push(bytes);
       this.outboundBytes += bytes.length;
     } else if (message.event === 'mark' && typeof message.mark?.name === 'string') {
