@@ -58,26 +58,29 @@ export async function runClientGroup(
   const timings = readRecords
     ? async (callId: string, turn: number) => turnTimings(await readRecords(callId), turn)
     : undefined;
+  return runScheduled(calls, startedAt, progress, (call) => runSimulatedCall({
+    url: settings.url,
+    token: settings.token,
+    agent: settings.agent ?? scenarios[call.scenario]!.name,
+    scenario: scenarios[call.scenario]!,
+    callId: call.callId,
+    from: call.from,
+    to: call.to,
+    playbackMsPerWord: settings.playbackMsPerWord,
+    turnTimeoutMs: settings.turnTimeoutMs,
+    random: seededRandom(call.seed),
+  }, { timings, conversation, turn: turnRecorder(progress, histograms) }));
+}
+
+/** Starts each call at its time, counts it, and collects the results, whatever transport `run` uses. */
+export function runScheduled(
+  calls: ScheduledCall[], startedAt: number, progress: GroupProgress, run: (call: ScheduledCall) => Promise<CallResult>,
+): Promise<CallResult[]> {
   return Promise.all(calls.map(async (call) => {
     const wait = startedAt + call.startAfterMs - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     progress.started += 1;
-    const result = await runSimulatedCall({
-      url: settings.url,
-      token: settings.token,
-      agent: settings.agent ?? scenarios[call.scenario]!.name,
-      scenario: scenarios[call.scenario]!,
-      callId: call.callId,
-      from: call.from,
-      to: call.to,
-      playbackMsPerWord: settings.playbackMsPerWord,
-      turnTimeoutMs: settings.turnTimeoutMs,
-      random: seededRandom(call.seed),
-    }, {
-      timings,
-      conversation,
-      turn: turnRecorder(progress, histograms),
-    });
+    const result = await run(call);
     if (result.ok) progress.completed += 1;
     else progress.failed += 1;
     return result;

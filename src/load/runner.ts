@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startNode, type RunningNode } from '../runtime/node.js';
 import {
-  HISTOGRAMS, newHistograms, runClientGroup, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
+  HISTOGRAMS, newHistograms, runClientGroup, turnTimings, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
 } from './client-group.js';
 import type { ClientWorkerData, ClientWorkerMessage } from './client-worker.js';
 import { startLiveView } from './live-view.js';
@@ -72,9 +72,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let results: CallResult[];
   try {
     results = twilio
-      ? await runTwilioCalls(scenarios, calls, twilio.emulator, options.turnTimeoutMs, progress, histograms, startedAt,
-          target?.node.emulator ? async (callId) => target.node.emulator!.requests({ callId }) : undefined,
-          options.showOut ? (callId, line) => options.showOut!.write(`${callId} ${line}\n`) : undefined)
+      ? await runTwilioCalls({ scenarios, calls, turnTimeoutMs: options.turnTimeoutMs, progress, histograms, startedAt }, twilio.emulator, {
+          timings: target?.node.emulator ? async (callId, turn) => turnTimings(await target.node.emulator!.requests({ callId }), turn) : undefined,
+          conversation: options.showOut ? (callId, line) => options.showOut!.write(`${callId} ${line}\n`) : undefined,
+        })
       : workers > 0
       ? await runOnWorkers(scenarios, calls, settings, workers, progress, histograms)
       : await runClientGroup(scenarios, calls, settings, progress, histograms, startedAt,

@@ -1,8 +1,7 @@
 import { startTwilioEmulator, type RunningTwilioEmulator } from '../emulator/twilio/server.js';
-import type { EmulatorRequestRecord } from '../emulator/server.js';
-import { turnRecorder, turnTimings, type GroupProgress, type Histograms, type ScheduledCall } from './client-group.js';
+import { runScheduled, turnRecorder, type GroupProgress, type Histograms, type ScheduledCall } from './client-group.js';
 import type { Scenario } from './scenario.js';
-import type { CallResult } from './simulated-caller.js';
+import type { CallHooks, CallResult } from './simulated-caller.js';
 import { runTwilioCall } from './twilio-caller.js';
 
 /** The public URL the emulated Twilio is told; it reaches the in-process node whatever its port. */
@@ -47,34 +46,17 @@ export async function startTwilioLine(): Promise<TwilioLine> {
 
 /** Runs the scheduled calls over the emulated Twilio on this thread (the emulator's calls live here). */
 export function runTwilioCalls(
-  scenarios: Scenario[],
-  calls: ScheduledCall[],
+  group: { scenarios: Scenario[]; calls: ScheduledCall[]; turnTimeoutMs: number; progress: GroupProgress; histograms: Histograms; startedAt: number },
   twilio: RunningTwilioEmulator,
-  turnTimeoutMs: number,
-  progress: GroupProgress,
-  histograms: Histograms,
-  startedAt: number,
-  timingsOf?: (callId: string) => Promise<EmulatorRequestRecord[]>,
-  conversation?: (callId: string, line: string) => void,
+  hooks: Pick<CallHooks, 'timings' | 'conversation'>,
 ): Promise<CallResult[]> {
-  return Promise.all(calls.map(async (call) => {
-    const wait = startedAt + call.startAfterMs - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    progress.started += 1;
-    const result = await runTwilioCall({
-      twilio,
-      webhookUrl: `${PUBLIC_URL}/twilio/voice`,
-      scenario: scenarios[call.scenario]!,
-      from: call.from,
-      to: scenarioNumber(call.scenario),
-      turnTimeoutMs,
-    }, {
-      timings: timingsOf ? async (callId, turn) => turnTimings(await timingsOf(callId), turn) : undefined,
-      conversation,
-      turn: turnRecorder(progress, histograms),
-    });
-    if (result.ok) progress.completed += 1;
-    else progress.failed += 1;
-    return result;
-  }));
+  const { scenarios, progress, histograms } = group;
+  return runScheduled(group.calls, group.startedAt, progress, (call) => runTwilioCall({
+    twilio,
+    webhookUrl: `${PUBLIC_URL}/twilio/voice`,
+    scenario: scenarios[call.scenario]!,
+    from: call.from,
+    to: scenarioNumber(call.scenario),
+    turnTimeoutMs: group.turnTimeoutMs,
+  }, { ...hooks, turn: turnRecorder(progress, histograms) }));
 }

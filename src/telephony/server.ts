@@ -47,6 +47,14 @@ export interface TelephonyServer {
 
 const CALLS_PATH = '/v1/calls';
 
+/** What the server needs of the thing that speaks a transport on one socket. */
+interface SocketPeer {
+  readonly callId: string | undefined;
+  awaitingStart(): boolean;
+  receive(data: RawData, isBinary: boolean): void;
+  closed(): void;
+}
+
 /**
  * The `aybiza.v1` endpoint. Paths and keys are checked on the HTTP upgrade, so a refused client
  * never gets a WebSocket; everything after that is the connection's business.
@@ -79,6 +87,17 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   // Caps and the handshake deadline apply from accept, before a byte is read.
   http.prependListener('connection', (socket: Socket) => guard.accept(socket));
 
+  /** One upgraded socket, whichever transport speaks on it: bounds, messages, close. */
+  const serve = (ws: WebSocket, socket: Duplex, peer: SocketPeer) => {
+    sockets.add(ws);
+    guard.upgraded(socket as Socket, ws, () => peer.awaitingStart());
+    ws.on('message', (data: RawData, isBinary: boolean) => peer.receive(data, isBinary));
+    ws.on('close', () => {
+      sockets.delete(ws);
+      peer.closed();
+    });
+    ws.on('error', (error) => log.warn({ event: 'telephony.socket_error', callId: peer.callId, error: error.message }));
+  };
   const twilio = options.twilio;
   // Twilio authenticates with its signature and stream token, not with our API keys or an Origin.
   const twilioWss = twilio ? new WebSocketServer({ noServer: true, maxPayload: options.limits.maxFrameBytes, perMessageDeflate: false }) : undefined;
@@ -89,17 +108,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
         socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      twilioWss.handleUpgrade(request, socket, head, (ws) => {
-        sockets.add(ws);
-        const stream = twilio.connected(ws);
-        guard.upgraded(socket as Socket, ws, () => stream.awaitingStart());
-        ws.on('message', (data: RawData, isBinary: boolean) => stream.receive(data, isBinary));
-        ws.on('close', () => {
-          sockets.delete(ws);
-          stream.closed();
-        });
-        ws.on('error', (error) => log.warn({ event: 'twilio.socket_error', callId: stream.id, error: error.message }));
-      });
+      twilioWss.handleUpgrade(request, socket, head, (ws) => serve(ws, socket, twilio.connected(ws)));
       return;
     }
     const refusal = refuseUpgrade(request, accepting, options.apiKeys, options.allowedOrigins ?? []);
@@ -108,17 +117,8 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
       log.info({ event: 'telephony.upgrade_refused', status: refusal });
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      sockets.add(ws);
-      const connection = new CallerConnection(ws, options.limits, options.calls, log, options.onFrame, options.onProtocolError);
-      guard.upgraded(socket as Socket, ws, () => connection.awaitingStart());
-      ws.on('message', (data: RawData, isBinary: boolean) => connection.receive(data, isBinary));
-      ws.on('close', () => {
-        sockets.delete(ws);
-        connection.closed();
-      });
-      ws.on('error', (error) => log.warn({ event: 'telephony.socket_error', callId: connection.callId, error: error.message }));
-    });
+    wss.handleUpgrade(request, socket, head, (ws) =>
+      serve(ws, socket, new CallerConnection(ws, options.limits, options.calls, log, options.onFrame, options.onProtocolError)));
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -43,7 +43,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   private state: State = 'awaiting_start';
   private streamSid = '';
   private callSid = '';
-  private callId: string | undefined;
+  private openCallId: string | undefined;
   private audio: AudioCall | undefined;
   /** Marks sent and not yet echoed, by name, oldest first. */
   private readonly marks = new Map<string, Array<() => void>>();
@@ -63,8 +63,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     return this.state === 'awaiting_start';
   }
 
-  get id(): string | undefined {
-    return this.callId;
+  get callId(): string | undefined {
+    return this.openCallId;
   }
 
   receive(data: RawData, isBinary: boolean): void {
@@ -82,7 +82,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     this.marks.clear();
     if (!wasOpen || this.ended) return;
     // Without `stop` the line is still up at Twilio, which now requests `<Connect action>`: the call is suspended for it.
-    if (this.callId) this.options.calls.detach(this.callId, this, 'closed');
+    if (this.openCallId) this.options.calls.detach(this.openCallId, this, 'closed');
     this.audio?.end(WS_NORMAL, 'stream closed');
   }
 
@@ -90,18 +90,18 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   send(frame: OutboundFrame): void {
     const audio = this.audio;
     if (!audio) return;
-    if (frame.type === 'ready') this.callId = frame.callId;
+    if (frame.type === 'ready') this.openCallId = frame.callId;
     if (frame.type === 'say') this.unplayed.add(frame.id);
     if (frame.type === 'transfer') {
       this.ended = true;
-      this.ending = this.options.control.transfer(this.callSid, frame.to, this.callId ?? this.callSid);
+      this.ending = this.options.control.transfer(this.callSid, frame.to, this.openCallId ?? this.callSid);
     }
     if (frame.type === 'hangup') {
       this.ended = true;
       // The goodbye said before `hangup` is heard before the line drops.
       this.ending = this.allPlayed().then(() => {
         audio.send(frame);
-        return this.options.control.complete(this.callSid, this.callId ?? this.callSid);
+        return this.options.control.complete(this.callSid, this.openCallId ?? this.callSid);
       });
       return;
     }
@@ -222,7 +222,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
       return this.refuse(WS_INTERNAL, `${result.code}: ${result.message}`.slice(0, 120));
     }
     this.state = 'open';
-    this.callId = result.callId;
+    this.openCallId = result.callId;
     this.options.log.info({ event: 'twilio.stream_started', callId: result.callId, resumed: claims.resume });
     // The call moved here from a node that died, maybe mid-turn: what the caller said since the last turn boundary is lost, so ask for it.
     if (claims.resume) this.audio.askToRepeat();
@@ -259,14 +259,14 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
 
   private refuse(code: number, reason: string): void {
     this.options.onIgnored(code === WS_POLICY_VIOLATION ? 'stream_refused' : 'stream_failed');
-    this.options.log.warn({ event: 'twilio.stream_refused', callId: this.callId, reason });
+    this.options.log.warn({ event: 'twilio.stream_refused', callId: this.openCallId, reason });
     this.state = 'closed';
     this.closeSocket(code, reason);
   }
 
   private ignore(reason: string, detail: string): void {
     this.options.onIgnored(reason);
-    this.options.log.debug({ event: 'twilio.message_ignored', callId: this.callId, reason, detail });
+    this.options.log.debug({ event: 'twilio.message_ignored', callId: this.openCallId, reason, detail });
   }
 
   private sendText(text: string): void {
