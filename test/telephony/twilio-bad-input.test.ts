@@ -95,7 +95,7 @@ describe('Twilio input the runtime refuses or ignores', () => {
     await call.ended;
   });
 
-  it('ignores and counts messages before start, then starts the call', async () => {
+  it('ignores and counts messages before start, and ends a stream stopped before start', async () => {
     const before = await refusals();
     const call = rig.call();
     const line = await call.nextLine();
@@ -109,7 +109,10 @@ describe('Twilio input the runtime refuses or ignores', () => {
     const after = await refusals();
     expect((after.twilio_before_start ?? 0) - (before.twilio_before_start ?? 0)).toBe(2);
     expect((after.twilio_already_started ?? 0) - (before.twilio_already_started ?? 0)).toBe(1);
-    raw.close();
+    // `stop` before `start` ends the stream.
+    const closed = new Promise<number>((resolve) => raw.once('close', (code) => resolve(code)));
+    raw.send(JSON.stringify({ event: 'stop', streamSid: 'MZ1', stop: {} }));
+    expect(await closed).toBe(1000);
     call.hangup();
     await call.ended;
   });

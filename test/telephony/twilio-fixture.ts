@@ -45,6 +45,9 @@ export async function startTwilioRig(options: { script: ModelScript; config?: Re
     call: () => twilio.placeCall({ webhookUrl: `${PUBLIC_URL}/twilio/voice`, from: CALLER, to: LINE }),
     close: async () => {
       await twilio.close();
+      // The hung-up calls record their last turn before the node (and its DynamoDB) goes away.
+      await until(() => node.node.calls.active() === 0, 5_000, 'every call ended').catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
       await node.close();
     },
   };

@@ -53,6 +53,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   /** REST updates and goodbyes in flight: the socket closes only after them (closing first would make Twilio follow `action`). */
   private ending: Promise<void> | undefined;
   private ended = false;
+  private stopReceived = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -71,7 +72,13 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     if (isBinary) return this.ignore('binary_frame', 'binary frames are not Twilio messages');
     const parsed = parseTwilioMessage(data.toString());
     if (!parsed.ok) return this.ignore(parsed.refusal, parsed.detail);
-    this.handle(parsed.message);
+    try {
+      this.handle(parsed.message);
+    } catch (error) {
+      // A message must never take the process down with it (test/reliability/twilio-protocol-fuzzing.test.ts).
+      this.options.log.error({ event: 'twilio.message_failed', callId: this.openCallId, twilioEvent: parsed.message.event, error: (error as Error).message });
+      this.options.onIgnored('internal');
+    }
   }
 
   /** The socket closed, whoever closed it. */
@@ -144,7 +151,10 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
       if (this.state !== 'awaiting_start') return this.ignore('already_started', 'a second start on one stream');
       return void this.start(message);
     }
-    if (this.state === 'awaiting_start') return this.ignore('before_start', `"${message.event}" before "start"`);
+    if (this.state === 'awaiting_start') {
+      if (message.event === 'stop') return this.stopped();
+      return this.ignore('before_start', `"${message.event}" before "start"`);
+    }
     if (message.streamSid !== this.streamSid) return this.ignore('wrong_stream', `"${message.event}" for another streamSid`);
     switch (message.event) {
       case 'media': {
@@ -212,7 +222,9 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
       result = { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
     }
     if (this.state !== 'opening') {
-      if (result.ok) this.options.calls.detach(result.callId, this, 'closed');
+      // Stopped while opening: the caller hung up. Closed without `stop`: suspended for `action`.
+      if (result.ok && this.stopReceived) this.options.calls.deliver(result.callId, { type: 'caller.hangup', reason: 'caller' });
+      else if (result.ok) this.options.calls.detach(result.callId, this, 'closed');
       return;
     }
     if (!result.ok) {
@@ -231,11 +243,15 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   /** Twilio ended the stream: the caller hung up, or a REST update replaced the call's TwiML. */
   private stopped(): void {
     const audio = this.audio;
-    if (!this.ended && this.state === 'open' && audio) {
-      this.ended = true;
-      void audio.hangup();
-    }
+    const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.stopReceived = true;
+    if (audio && !this.ended) {
+      this.ended = true;
+      // Still opening: `start` delivers the hangup once the call is open.
+      if (wasOpen) void audio.hangup();
+      else audio.end(WS_NORMAL, 'stream stopped');
+    }
     this.closeSocket(WS_NORMAL, 'stream stopped');
   }
 
