@@ -51,6 +51,8 @@ export class MediaLine {
   readonly answerStarts: number[] = [];
   /** When the agent's last media arrived. */
   lastAudioAt = 0;
+  /** 20 ms slots in which the agent's audio had run dry less than an answer gap after its last media: late audio, heard as gaps. */
+  underrunFrames = 0;
   private sequence = 0;
   private chunk = 0;
   private readonly startedAt = performance.now();
@@ -175,6 +177,12 @@ export class MediaLine {
 
   /** 20 ms of the agent's audio (or silence) reaches the caller's ear; marks behind it are echoed. */
   private playFrame(): void {
+    if (this.outbound.length === 0 && performance.now() - this.lastAudioAt < ANSWER_GAP_MS && this.lastAudioAt > 0) {
+      // The agent's audio ran dry mid-answer (it arrived late): the caller hears a gap, counted here;
+      // the decoder does not, so what the caller heard stays readable on a loaded machine.
+      this.underrunFrames += 1;
+      return;
+    }
     const frame = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
     let filled = 0;
     while (filled < FRAME_BYTES && this.outbound.length > 0) {
