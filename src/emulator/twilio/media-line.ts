@@ -31,6 +31,8 @@ const MULAW_SILENCE = 0xff;
 const MAX_CATCH_UP_FRAMES = 10;
 /** Agent audio after this much quiet starts a new answer (longer than the speech code's sentence gap). */
 const ANSWER_GAP_MS = 500;
+/** How long after the agent's last media a dry buffer counts as late audio rather than the answer's end (a stalled loaded machine can be this late). */
+const UNDERRUN_HOLD_MS = 1_500;
 
 /**
  * One Media Stream as Twilio runs it: `connected` and `start`, then the caller's audio as 20 ms
@@ -51,7 +53,7 @@ export class MediaLine {
   readonly answerStarts: number[] = [];
   /** When the agent's last media arrived. */
   lastAudioAt = 0;
-  /** 20 ms slots in which the agent's audio had run dry less than an answer gap after its last media: late audio, heard as gaps. */
+  /** 20 ms slots in which the agent's audio had run dry less than 1.5 s after its last media: late audio, heard as gaps. */
   underrunFrames = 0;
   private sequence = 0;
   private chunk = 0;
@@ -177,7 +179,7 @@ export class MediaLine {
 
   /** 20 ms of the agent's audio (or silence) reaches the caller's ear; marks behind it are echoed. */
   private playFrame(): void {
-    if (this.outbound.length === 0 && performance.now() - this.lastAudioAt < ANSWER_GAP_MS && this.lastAudioAt > 0) {
+    if (this.outbound.length === 0 && performance.now() - this.lastAudioAt < UNDERRUN_HOLD_MS && this.lastAudioAt > 0) {
       // The agent's audio ran dry mid-answer (it arrived late): the caller hears a gap, counted here;
       // the decoder does not, so what the caller heard stays readable on a loaded machine.
       this.underrunFrames += 1;
