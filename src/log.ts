@@ -10,6 +10,7 @@ export const REDACT_PATHS = [
   'apiKeys', '*.apiKeys', 'metricsToken', '*.metricsToken', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'password', '*.password',
   'resumeToken', '*.resumeToken', 'tokenSha256', '*.tokenSha256',
+  'authToken', '*.authToken',
 ];
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {

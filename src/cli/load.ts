@@ -15,6 +15,7 @@ export const LOAD_USAGE = [
   '  --calls N                  calls in all, shared by the scenarios\' load.calls weights (default: the sum of those, 1 each)',
   '  --ramp S                   seconds over which the calls start (default: the scenarios\' largest load.rampSeconds, else 0)',
   '  --url ws://...             a running server (default: an embedded node on the scenarios\' own agents)',
+  '  --transport aybiza|twilio  aybiza.v1 frames (default), or audio through an emulated Twilio (Media Streams, embedded node only)',
   '  --token KEY                API key for --url (AYBIZA_LOAD_TOKEN)',
   '  --agent NAME               the server\'s agent to call instead of the one named after each scenario',
   '  --emulator URL             an external Bedrock emulator for the embedded node',
@@ -43,6 +44,7 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
       calls: { type: 'string' },
       ramp: { type: 'string' },
       url: { type: 'string' },
+      transport: { type: 'string' },
       token: { type: 'string' },
       emulator: { type: 'string' },
       report: { type: 'string' },
@@ -65,7 +67,11 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify({ agents }, null, 2)}\n`);
     return;
   }
+  const transport = values.transport ?? 'aybiza';
+  if (transport !== 'aybiza' && transport !== 'twilio') throw new UsageError(`--transport: got ${JSON.stringify(transport)} — expected aybiza or twilio\n${LOAD_USAGE}`);
+  if (transport === 'twilio' && values.url) throw new UsageError('--transport twilio runs its own node behind the emulated Twilio; it does not take --url');
   const report = await runLoad({
+    transport,
     files,
     calls: integerFlag('--calls', values.calls, 1),
     rampSeconds: numberFlag('--ramp', values.ramp),

@@ -51,6 +51,10 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_DYNAMODB_ENDPOINT', path: ['memory', 'dynamoEndpoint'], kind: 'string' },
   { name: 'AYBIZA_DATA_DIR', path: ['memory', 'dataDir'], kind: 'string' },
   { name: 'AYBIZA_FIXTURES_DIR', path: ['tools', 'fixturesDir'], kind: 'string' },
+  { name: 'AYBIZA_SPEECH_MODE', path: ['speech', 'mode'], kind: 'string' },
+  { name: 'AYBIZA_TWILIO_ACCOUNT_SID', path: ['twilio', 'accountSid'], kind: 'string' },
+  { name: 'AYBIZA_TWILIO_AUTH_TOKEN', path: ['twilio', 'authToken'], kind: 'string' },
+  { name: 'AYBIZA_TWILIO_PUBLIC_URL', path: ['twilio', 'publicUrl'], kind: 'string' },
   { name: 'AYBIZA_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
 ];
 
@@ -121,6 +125,10 @@ export function loadConfig(input: LoadConfigInput = {}): AybizaConfig {
   if (bedrock.mode === undefined || bedrock.mode === 'auto') {
     merged.bedrock = { ...bedrock, mode: CREDENTIAL_VARS.some((name) => nonEmpty(env[name])) ? 'aws' : 'emulator' };
   }
+
+  // Speech bills like Bedrock: `auto` (or nothing) follows the mode Bedrock resolved to.
+  const speech = isPlainObject(merged.speech) ? merged.speech : {};
+  if (speech.mode === 'auto') merged.speech = { ...speech, mode: undefined };
 
   /** Who set the value at a path (flag, variable, file or override) and the value as they gave it. */
   const sourceOf = (path: Path): { label: string; value: unknown } => {
@@ -249,7 +257,7 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 /** The value as an error may show it: secrets hidden, long values cut. */
 function show(path: Path, value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (path.includes('apiKeys') || path.includes('unmaskedNumberKeys') || path.includes('headers') || path.includes('metricsToken')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
+  if (path.includes('apiKeys') || path.includes('unmaskedNumberKeys') || path.includes('headers') || path.includes('metricsToken') || path.includes('authToken')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
   const text = JSON.stringify(maskSecrets(value)) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

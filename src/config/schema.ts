@@ -91,6 +91,57 @@ const bedrockSchema = z.strictObject({
   firstEventTimeoutMs: positiveInt.default(8_000),
 });
 
+/** Amazon Transcribe (caller audio → words) and Amazon Polly (words → audio) for audio transports (Twilio). */
+const speechSchema = z.strictObject({
+  /** `auto` follows bedrock.mode (resolved by loadConfig); `emulator` embeds the Transcribe and Polly emulators. */
+  mode: z.enum(['aws', 'emulator'], { error: "expected 'auto', 'aws' or 'emulator'" }).optional(),
+  /** Omitted: bedrock.region. Transcribe and Polly bill per region. */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1').optional(),
+  transcribeEndpoint: url.optional(),
+  pollyEndpoint: url.optional(),
+  /** The embedded Transcribe emulator's endpointing silence (real Transcribe decides this itself). */
+  emulatorEndOfSpeechMs: positiveInt.default(600),
+});
+
+/** One agent's voice and ears on an audio transport. */
+const agentSpeechSchema = z.strictObject({
+  stt: z.strictObject({
+    languageCode: z.string().regex(/^[a-z]{2}-[A-Z]{2}$/, 'a Transcribe language code such as en-US').default('en-US'),
+    vocabularyName: z.string().min(1).max(200).optional(),
+  }).prefault({}),
+  tts: z.strictObject({
+    voiceId: z.string().min(1).default('Joanna'),
+    engine: z.enum(['standard', 'neural', 'long-form', 'generative']).default('neural'),
+  }).prefault({}),
+  /** Short acknowledgements that do not interrupt the agent; omitted: the built-in list (src/speech/backchannel.ts). */
+  backchannels: z.array(z.string().min(1)).optional(),
+  /** Said when the caller's words were lost with a failed speech-to-text stream. */
+  repeatPrompt: z.string().min(1).optional(),
+});
+
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551000000');
+
+/** Twilio Media Streams (src/telephony/twilio/): a Twilio number's voice webhook pointed at serve. */
+const twilioSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID: AC and 32 hex digits').optional(),
+  /** Signs webhooks and authenticates REST calls; never logged. */
+  authToken: z.string().min(16, 'a Twilio auth token (32 characters)').optional(),
+  /** The https:// URL Twilio reaches serve at (behind a proxy, not what serve sees): signatures cover it, the stream URL is built from it. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Twilio's REST API (call updates); the Twilio emulator's URL in tests. */
+  apiBaseUrl: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  /** Called number (`To`) → agent; other numbers get `defaultAgent`. */
+  numbers: z.record(e164, z.string().min(1)).default({}),
+  defaultAgent: z.string().min(1).default('default'),
+  /** `transfer_call` targets that are names (front-desk) → the number or SIP URI `<Dial>` rings. */
+  transferTargets: z.record(z.string().min(1), z.string().regex(/^(\+[1-9]\d{6,14}|sips?:\S+)$/, 'an E.164 number or a SIP URI')).default({}),
+  /** How long the one-time stream token in the TwiML stays valid. */
+  streamTokenTtlMs: positiveInt.default(30_000),
+  /** Refuse a media-stream upgrade without a valid X-Twilio-Signature (off only behind a proxy that strips it). */
+  requireStreamSignature: z.boolean().default(true),
+});
+
 export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
 export const DEFAULT_IDLE_REPROMPT = 'Are you still there?';
 export const DEFAULT_IDLE_GOODBYE = "I haven't heard anything for a while, so I'll end the call now. Please call us back any time. Goodbye.";
@@ -153,6 +204,7 @@ const agentSchema = z.strictObject({
     /** Addresses `send_email` may use besides the caller's own record's; `*` matches any run of characters. */
     emailRecipients: z.array(z.string().min(1).max(254)).default([]),
   }).prefault({}),
+  speech: agentSpeechSchema.prefault({}),
 });
 
 const routerSchema = z.strictObject({
@@ -260,8 +312,11 @@ export const configSchema = z.strictObject({
   tools: toolsSchema.prefault({}),
   accounting: accountingSchema.prefault({}),
   log: logSchema.prefault({}),
+  speech: speechSchema.prefault({}),
+  twilio: twilioSchema.prefault({}),
 })
   .superRefine((config, ctx) => {
+    refineTwilio(config, ctx);
     if (config.bedrock.mode === 'aws' && !config.bedrock.region) {
       ctx.addIssue({ code: 'custom', path: ['bedrock', 'region'], input: undefined, message: 'an explicit AWS region in aws mode (Bedrock bills per region; no silent default)' });
     }
@@ -323,6 +378,7 @@ export const configSchema = z.strictObject({
         region: config.bedrock.region ?? 'us-east-1',
         fallbackRegion: config.bedrock.fallbackRegion ?? (emulator ? 'us-west-2' : undefined),
       },
+      speech: { ...config.speech, mode: config.speech.mode ?? config.bedrock.mode, region: config.speech.region ?? config.bedrock.region ?? 'us-east-1' },
       memory: { ...config.memory, durable: config.memory.durable ?? (emulator ? 'embedded' as const : 'aws' as const) },
     };
   });
@@ -362,6 +418,22 @@ export function modelLifecycleWarnings(config: AybizaConfig, today = new Date(ep
 /** An address only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+type ParsedConfig = z.infer<z.ZodObject<{ twilio: typeof twilioSchema; agents: z.ZodRecord<z.ZodString, typeof agentSchema> }>>;
+
+/** Twilio on needs its account, token and public URL; every agent it names must exist. */
+function refineTwilio(config: ParsedConfig, ctx: z.RefinementCtx): void {
+  const { twilio } = config;
+  if (!twilio.enabled) return;
+  for (const key of ['accountSid', 'authToken', 'publicUrl'] as const) {
+    if (!twilio[key]) ctx.addIssue({ code: 'custom', path: ['twilio', key], input: undefined, message: `a value when twilio.enabled is true` });
+  }
+  const agents = Object.keys(config.agents);
+  const named: Array<[(string | number)[], string]> = [[['twilio', 'defaultAgent'], twilio.defaultAgent], ...Object.entries(twilio.numbers).map(([number, agent]): [(string | number)[], string] => [['twilio', 'numbers', number], agent])];
+  for (const [path, agent] of named) {
+    if (!agents.includes(agent)) ctx.addIssue({ code: 'custom', path, input: agent, message: `an agent that exists: ${agents.join(', ')}` });
+  }
 }
 
 function isRedisUrl(value: string): boolean {

@@ -2,7 +2,7 @@ import type { EmulatorRequestRecord } from '../emulator/server.js';
 import { seededRandom } from '../emulator/seeded-random.js';
 import { LatencyHistogram } from './latency.js';
 import type { Scenario } from './scenario.js';
-import { runSimulatedCall, type CallResult, type TurnTimings } from './simulated-caller.js';
+import { runSimulatedCall, type CallHooks, type CallResult, type TurnTimings } from './simulated-caller.js';
 
 /** One call of a run: which scenario, who calls, and when it starts (ms after the run's start). */
 export interface ScheduledCall {
@@ -58,36 +58,44 @@ export async function runClientGroup(
   const timings = readRecords
     ? async (callId: string, turn: number) => turnTimings(await readRecords(callId), turn)
     : undefined;
+  return runScheduled(calls, startedAt, progress, (call) => runSimulatedCall({
+    url: settings.url,
+    token: settings.token,
+    agent: settings.agent ?? scenarios[call.scenario]!.name,
+    scenario: scenarios[call.scenario]!,
+    callId: call.callId,
+    from: call.from,
+    to: call.to,
+    playbackMsPerWord: settings.playbackMsPerWord,
+    turnTimeoutMs: settings.turnTimeoutMs,
+    random: seededRandom(call.seed),
+  }, { timings, conversation, turn: turnRecorder(progress, histograms) }));
+}
+
+/** Starts each call at its time, counts it, and collects the results, whatever transport `run` uses. */
+export function runScheduled(
+  calls: ScheduledCall[], startedAt: number, progress: GroupProgress, run: (call: ScheduledCall) => Promise<CallResult>,
+): Promise<CallResult[]> {
   return Promise.all(calls.map(async (call) => {
     const wait = startedAt + call.startAfterMs - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     progress.started += 1;
-    const result = await runSimulatedCall({
-      url: settings.url,
-      token: settings.token,
-      agent: settings.agent ?? scenarios[call.scenario]!.name,
-      scenario: scenarios[call.scenario]!,
-      callId: call.callId,
-      from: call.from,
-      to: call.to,
-      playbackMsPerWord: settings.playbackMsPerWord,
-      turnTimeoutMs: settings.turnTimeoutMs,
-      random: seededRandom(call.seed),
-    }, {
-      timings,
-      conversation,
-      turn: (sample) => {
-        progress.turns += 1;
-        histograms.turn.record(sample.latencyMs);
-        if (sample.turn <= 1) histograms.firstSay.record(sample.latencyMs);
-        if (sample.timings?.ttftMs !== undefined) histograms.ttft.record(sample.timings.ttftMs);
-        if (sample.timings?.modelShareMs !== undefined) histograms.overhead.record(Math.max(0, sample.latencyMs - sample.timings.modelShareMs));
-      },
-    });
+    const result = await run(call);
     if (result.ok) progress.completed += 1;
     else progress.failed += 1;
     return result;
   }));
+}
+
+/** Counts each finished turn and files its latencies, whichever transport the call ran on. */
+export function turnRecorder(progress: GroupProgress, histograms: Histograms): CallHooks['turn'] {
+  return (sample) => {
+    progress.turns += 1;
+    histograms.turn.record(sample.latencyMs);
+    if (sample.turn <= 1) histograms.firstSay.record(sample.latencyMs);
+    if (sample.timings?.ttftMs !== undefined) histograms.ttft.record(sample.timings.ttftMs);
+    if (sample.timings?.modelShareMs !== undefined) histograms.overhead.record(Math.max(0, sample.latencyMs - sample.timings.modelShareMs));
+  };
 }
 
 /**

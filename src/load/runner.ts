@@ -8,10 +8,11 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startNode, type RunningNode } from '../runtime/node.js';
 import {
-  HISTOGRAMS, newHistograms, runClientGroup, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
+  HISTOGRAMS, newHistograms, runClientGroup, turnTimings, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
 } from './client-group.js';
 import type { ClientWorkerData, ClientWorkerMessage } from './client-worker.js';
 import { startLiveView } from './live-view.js';
+import { runTwilioCalls, startTwilioLine } from './twilio-line.js';
 import { failuresOf, type LoadReport } from './report.js';
 import { loadScenarioFile, type Scenario } from './scenario.js';
 import { scenarioAgents, scenarioScripts } from './scenario-agents.js';
@@ -35,6 +36,8 @@ export interface LoadOptions {
   progressOut?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Prints each call's conversation here as it happens; the calls then run on this thread. */
   showOut?: NodeJS.WritableStream;
+  /** `aybiza` (default): `aybiza.v1` frames; `twilio`: audio over the emulated Twilio and its Media Streams (in-process node only). */
+  transport?: 'aybiza' | 'twilio';
 }
 
 /** Calls one thread of simulated callers drives comfortably (see the README's capacity notes). */
@@ -44,7 +47,9 @@ export const CALLS_PER_CLIENT_THREAD = 2_000;
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const scenarios = options.files.map(loadScenarioFile);
   const calls = planCalls(scenarios, options);
-  const target = options.url ? undefined : await startInProcessTarget(scenarios, calls.length);
+  const twilio = options.transport === 'twilio' ? await startTwilioLine() : undefined;
+  const target = options.url ? undefined : await startInProcessTarget(scenarios, calls.length, twilio?.configFor(scenarios));
+  if (twilio && target) twilio.answerAt(Number(new URL(target.node.telephonyUrl).port));
   const settings: GroupSettings = {
     url: options.url ?? target!.node.telephonyUrl,
     token: options.token,
@@ -66,7 +71,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const startedAt = performance.now();
   let results: CallResult[];
   try {
-    results = workers > 0
+    results = twilio
+      ? await runTwilioCalls({ scenarios, calls, turnTimeoutMs: options.turnTimeoutMs, progress, histograms, startedAt }, twilio.emulator, {
+          timings: target?.node.emulator ? async (callId, turn) => turnTimings(await target.node.emulator!.requests({ callId }), turn) : undefined,
+          conversation: options.showOut ? (callId, line) => options.showOut!.write(`${callId} ${line}\n`) : undefined,
+        })
+      : workers > 0
       ? await runOnWorkers(scenarios, calls, settings, workers, progress, histograms)
       : await runClientGroup(scenarios, calls, settings, progress, histograms, startedAt,
           target?.node.emulator ? async (callId) => target.node.emulator!.requests({ callId }) : undefined,
@@ -79,6 +89,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const durationS = (performance.now() - startedAt) / 1000;
   peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
   await target?.close();
+  await twilio?.emulator.close();
   const failed = results.filter((result) => !result.ok).length;
   return {
     scenario: scenarios.map((scenario) => scenario.name).join('+'),
@@ -173,7 +184,7 @@ function workerEntry(): [URL | string, { eval?: boolean }] {
   return [`import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true }];
 }
 
-async function startInProcessTarget(scenarios: Scenario[], callCount: number): Promise<{ node: RunningNode; close(): Promise<void> }> {
+async function startInProcessTarget(scenarios: Scenario[], callCount: number, extra: Record<string, unknown> = {}): Promise<{ node: RunningNode; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aybiza-load-'));
   const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
   const config = loadConfig({
@@ -185,6 +196,7 @@ async function startInProcessTarget(scenarios: Scenario[], callCount: number): P
       memory: { dataDir, keyPrefix: `aybiza-load-${randomUUID()}:`, hotTtlSeconds: 3_600 },
       agents,
       log: { level: 'error' },
+      ...extra,
     },
   });
   // Only errors: the live view owns the terminal, and fallbacks are what some scenarios are about.

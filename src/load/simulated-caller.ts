@@ -54,7 +54,7 @@ export interface CallResult {
 
 type SayFrame = Extract<OutboundFrame, { type: 'say' }>;
 
-class CallFailure extends Error {}
+export class CallFailure extends Error {}
 
 /**
  * One caller following a scenario's steps: partial transcripts before each final one, simulated
@@ -105,7 +105,7 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
   return result;
 }
 
-interface SpokenTurn {
+export interface SpokenTurn {
   turn: number;
   latencyMs: number;
   text: string;
@@ -164,7 +164,7 @@ async function playBack(socket: CallSocket, says: SayFrame[], msPerWord: number)
   }
 }
 
-function checkExpectations(step: CallerStep, turn: SpokenTurn, timings: TurnTimings | undefined): void {
+export function checkExpectations(step: CallerStep, turn: SpokenTurn, timings: TurnTimings | undefined): void {
   const expect = step.expect;
   if (!expect) return;
   if (expect.sayMatches !== undefined && !new RegExp(expect.sayMatches, 'i').test(turn.text)) {

@@ -22,13 +22,22 @@ export type OpenResult =
 export const LOOPBACK_PRINCIPAL = 'loopback';
 
 /** What the telephony layer needs of the call supervisor, and nothing more. */
+export interface OpenOptions {
+  /**
+   * The resume token a new call is issued, instead of a random one: for a transport that
+   * authenticates its calls itself and must resume them on another node (Twilio derives it from
+   * the call's CallSid under the account's auth token). Never taken from a client's frame.
+   */
+  resumeToken?: string;
+}
+
 export interface CallsPort {
   /**
    * Starts or resumes a call bound to `peer`; the call sends `ready` itself. `principal` names who
    * authenticated the connection (a hash of its API key, or {@link LOOPBACK_PRINCIPAL}): a call is
    * resumed only by the principal that started it, and per-key call limits count by it.
    */
-  open(request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult>;
+  open(request: StartRequest, peer: CallPeer, principal: string, options?: OpenOptions): Promise<OpenResult>;
   deliver(callId: string, event: CallerEvent): void;
   /** The socket went away (`reason` says why); the call is suspended or ended. */
   detach(callId: string, peer: CallPeer, reason: 'closed' | 'slow_consumer'): void;

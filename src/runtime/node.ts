@@ -8,6 +8,9 @@ import { ConfigError } from '../config/load.js';
 import { configuredModelRefs, isLoopbackHost, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
 import { emulatedModelsOf } from '../emulator/model-facts.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
+import { startSpeechEmulators, type SpeechEmulators } from './speech-emulators.js';
+import { createSpeechServices, type SpeechServices } from './speech-services.js';
+import { createTwilioEndpoint } from '../telephony/twilio/twilio-endpoint.js';
 import type { ModelScript } from '../emulator/script.js';
 import { createBedrockClient } from '../llm/bedrock-client.js';
 import { verifyModelAccess } from '../llm/model-access.js';
@@ -66,11 +69,12 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *
  *     root (one_for_one)
  *     ├── bedrock-emulator            (embedded emulator only)
+ *     ├── speech-emulators            (Twilio on and speech in emulator mode only)
  *     ├── call-path (rest_for_one)
  *     │   ├── accounting
  *     │   ├── memory
  *     │   ├── calls                   holds accounting and memory
- *     │   └── telephony               holds calls
+ *     │   └── telephony               holds calls (and the Twilio routes, the speech clients)
  *     └── metrics                     reads the call path's current incarnations
  *
  * A child hands what it started to later ones through a {@link Provided} cell that it empties when
@@ -99,6 +103,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const calls = provided<CallSupervisor>('calls');
   const telephony = provided<TelephonyServer>('telephony');
   const metricsServer = provided<MetricsServer>('metrics');
+  const speechEmulators = provided<SpeechEmulators>('speech-emulators');
+  // Speech serves audio transports, so only Twilio needs it; emulator mode embeds Transcribe and Polly.
+  const speechWanted = config.twilio.enabled;
+  const embeddedSpeech = speechWanted && config.speech.mode === 'emulator' && !(config.speech.transcribeEndpoint && config.speech.pollyEndpoint);
+  const speechPorts = { transcribe: 0, polly: 0 };
+  let speech: SpeechServices | undefined;
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
   // Outlives restarts of the call path: an ended call's record stays readable while memory restarts.
   // Off (nothing registered, nothing exported) unless an OTEL_EXPORTER_OTLP_*ENDPOINT is set.
@@ -220,7 +230,27 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       shutdownMs: 5_000,
       backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
+        const twilio = config.twilio;
+        const twilioEndpoint = twilio.enabled && twilio.accountSid && twilio.authToken && twilio.publicUrl ? (() => {
+          const emulators = speechEmulators.current();
+          speech?.destroy();
+          const services = createSpeechServices(config, {
+            transcribe: config.speech.transcribeEndpoint ?? emulators?.transcribeUrl,
+            polly: config.speech.pollyEndpoint ?? emulators?.pollyUrl,
+          });
+          speech = services;
+          const store = memory.get().store;
+          return createTwilioEndpoint({
+            settings: { ...twilio, accountSid: twilio.accountSid, authToken: twilio.authToken, publicUrl: twilio.publicUrl },
+            calls: calls.get(),
+            speech: (agent) => services.forAgent(agent),
+            resumable: async (callSid) => (await store.loadSnapshot(callSid)) !== undefined,
+            log,
+            onRefused: (reason) => metrics.protocolErrors.inc({ code: `twilio_${reason}` }),
+          });
+        })() : undefined;
         const server = await startTelephonyServer({
+          twilio: twilioEndpoint,
           host: config.server.host,
           port: ports.telephony,
           backlog: config.server.backlog,
@@ -254,6 +284,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         bedrockEndpoint = started.url;
         log.info({ event: 'node.bedrock_emulator', url: started.url }, 'no AWS Bedrock configured: answering with the embedded emulator');
         return emulator.provide(started, () => started.close(), started.failed);
+      },
+    }] : []),
+    ...(embeddedSpeech ? [{
+      id: 'speech-emulators',
+      restart: 'permanent' as const,
+      shutdownMs: 2_000,
+      backoffMs: SERVICE_BACKOFF_MS,
+      start: async () => {
+        const started = await startSpeechEmulators({ ports: speechPorts, endOfSpeechMs: config.speech.emulatorEndOfSpeechMs });
+        Object.assign(speechPorts, started.ports);
+        log.info({ event: 'node.speech_emulators', transcribe: started.transcribeUrl, polly: started.pollyUrl }, 'speech in emulator mode: answering with the embedded Transcribe and Polly emulators');
+        return speechEmulators.provide(started, () => started.close());
       },
     }] : []),
     {
@@ -326,6 +368,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         await root.stop();
         for (const client of clients.values()) client.destroy();
         await tracing?.shutdown().catch((error: Error) => log.warn({ event: 'tracing.shutdown_failed', error: error.message }));
+        speech?.destroy();
         log.info({ event: 'node.stopped' });
       })();
       return stopping;

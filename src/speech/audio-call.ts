@@ -105,6 +105,11 @@ export class AudioCall implements CallPeer {
     });
   }
 
+  /** The call's id once the call machine sent `ready`. */
+  get id(): string | undefined {
+    return this.callId;
+  }
+
   /** `principal`: who the line's gateway authenticated as (loopback when it has no keys). */
   open(start: StartRequest, principal: string = LOOPBACK_PRINCIPAL): Promise<OpenResult> {
     return this.options.calls.open(start, this, principal);
@@ -137,6 +142,11 @@ export class AudioCall implements CallPeer {
     void this.finish(reason);
   }
 
+  /** A key the caller pressed (one of 0-9 * # A-D, checked by the transport). */
+  dtmf(digit: string): void {
+    this.deliver({ type: 'caller.dtmf', digit, readAt: epochMs() });
+  }
+
   /** The caller hung up. */
   async hangup(): Promise<void> {
     this.deliver({ type: 'caller.hangup', reason: 'caller' });
@@ -144,10 +154,11 @@ export class AudioCall implements CallPeer {
   }
 
   /**
-   * The caller's words were lost with a failed stream: the agent asks for them again itself. The
-   * prompt is not the machine's chunk (no `played` for it), so the turn the caller is in goes on.
+   * The caller's words were lost (a failed stream, or a node that died mid-turn): the agent asks
+   * for them again itself. The prompt is not the machine's chunk (no `played` for it), so the turn
+   * the caller is in goes on.
    */
-  private askToRepeat(): void {
+  askToRepeat(): void {
     this.counters.repeatPrompts += 1;
     void this.play(`repeat-${this.counters.repeatPrompts}`, this.options.repeatPrompt ?? DEFAULT_REPEAT_PROMPT);
   }

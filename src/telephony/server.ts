@@ -12,6 +12,7 @@ import { PROTOCOL } from '../protocol/frames.js';
 import { SocketGuard } from './socket-guard.js';
 import { serveSoftphone } from './static-files.js';
 import { serveCallRecords, type CallRecordsHttpOptions } from './call-records-http.js';
+import type { TwilioEndpoint } from './twilio/twilio-endpoint.js';
 
 export interface TelephonyOptions {
   host: string;
@@ -29,6 +30,8 @@ export interface TelephonyOptions {
   log: Logger;
   onFrame?: (direction: 'in' | 'out') => void;
   onProtocolError?: (code: string) => void;
+  /** Twilio Media Streams beside `aybiza.v1` (`twilio.enabled`). */
+  twilio?: TwilioEndpoint;
 }
 
 export interface TelephonyServer {
@@ -46,6 +49,14 @@ export interface TelephonyServer {
 }
 
 const CALLS_PATH = '/v1/calls';
+
+/** What the server needs of the thing that speaks a transport on one socket. */
+interface SocketPeer {
+  readonly callId: string | undefined;
+  awaitingStart(): boolean;
+  receive(data: RawData, isBinary: boolean): void;
+  closed(): void;
+}
 
 /**
  * The `aybiza.v1` endpoint. Paths and keys are checked on the HTTP upgrade, so a refused client
@@ -71,6 +82,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
 
   const guard = new SocketGuard(options.limits, log);
   const http: Server = createServer((request, response) => {
+    if (options.twilio?.request(request, response)) return;
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
     if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys, streaming: (socket) => guard.streaming(socket) })) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
@@ -79,7 +91,30 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   // Caps and the handshake deadline apply from accept, before a byte is read.
   http.prependListener('connection', (socket: Socket) => guard.accept(socket));
 
+  /** One upgraded socket, whichever transport speaks on it: bounds, messages, close. */
+  const serve = (ws: WebSocket, socket: Duplex, peer: SocketPeer) => {
+    sockets.add(ws);
+    guard.upgraded(socket as Socket, ws, () => peer.awaitingStart());
+    ws.on('message', (data: RawData, isBinary: boolean) => peer.receive(data, isBinary));
+    ws.on('close', () => {
+      sockets.delete(ws);
+      peer.closed();
+    });
+    ws.on('error', (error) => log.warn({ event: 'telephony.socket_error', callId: peer.callId, error: error.message }));
+  };
+  const twilio = options.twilio;
+  // Twilio authenticates with its signature and stream token, not with our API keys or an Origin.
+  const twilioWss = twilio ? new WebSocketServer({ noServer: true, maxPayload: options.limits.maxFrameBytes, perMessageDeflate: false }) : undefined;
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (twilio && twilioWss && new URL(request.url ?? '/', 'http://localhost').pathname === twilio.upgradePath) {
+      const refusal = accepting ? twilio.refuseUpgrade(request) : '503 Service Unavailable';
+      if (refusal) {
+        socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        return;
+      }
+      twilioWss.handleUpgrade(request, socket, head, (ws) => serve(ws, socket, twilio.connected(ws)));
+      return;
+    }
     const refusal = refuseUpgrade(request, accepting, options.apiKeys, options.allowedOrigins ?? []);
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -87,17 +122,9 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      sockets.add(ws);
       const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
       const principal = keyPrincipal(request.headers.authorization, token, options.apiKeys);
-      const connection = new CallerConnection(ws, options.limits, options.calls, principal, log, options.onFrame, options.onProtocolError);
-      guard.upgraded(socket as Socket, ws, () => connection.awaitingStart());
-      ws.on('message', (data: RawData, isBinary: boolean) => connection.receive(data, isBinary));
-      ws.on('close', () => {
-        sockets.delete(ws);
-        connection.closed();
-      });
-      ws.on('error', (error) => log.warn({ event: 'telephony.socket_error', callId: connection.callId, error: error.message }));
+      serve(ws, socket, new CallerConnection(ws, options.limits, options.calls, principal, log, options.onFrame, options.onProtocolError));
     });
   });
 
@@ -128,6 +155,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
       guard.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
+      twilioWss?.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

@@ -5,7 +5,7 @@ import type { CallerEvent, CallEvent } from '../../call/events.js';
 import type { Logger } from '../../log.js';
 import { maskPhone } from '../../log.js';
 import type { CallSummary, ConversationStore } from '../../memory/store.js';
-import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../../protocol/calls-port.js';
+import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenOptions, type OpenResult, type StartRequest } from '../../protocol/calls-port.js';
 import { PROTOCOL } from '../../protocol/frames.js';
 import { epochMs } from '../../clock.js';
 import type { CallObserver } from '../../records/observations.js';
@@ -131,7 +131,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     }
   }
 
-  async function open(request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult> {
+  async function open(request: StartRequest, peer: CallPeer, principal: string, openOptions: OpenOptions = {}): Promise<OpenResult> {
     const refusal = unknownAgent(request, options);
     if (refusal) return refusal;
     if (request.resume && request.callId) return resume(request.callId, request, peer, principal);
@@ -139,7 +139,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     if ('ok' in admitted) return admitted;
     const { callId } = admitted;
     return singleFlight(callId, principal, async () => {
-      const issued = issueGrant(principal);
+      const issued = issueGrant(principal, openOptions.resumeToken);
       if (calls.has(callId) || !(await store.claimCall(callId, issued.grant, { generatedId: request.callId === undefined }))) {
         return { ok: false, code: 'call_exists', message: `call id "${callId}" is or was in use; start a new call without callId or with an unused one`, fatal: false };
       }

@@ -7,8 +7,7 @@ export type OpenGrant = Extract<CallGrant, { state: 'open' }>;
  * A new call's resume token (sent once, in `ready`) and the grant memory keeps of it: only the
  * token's sha256 and the principal that started the call, so what is stored never resumes a call.
  */
-export function issueGrant(principal: string): { token: string; grant: OpenGrant } {
-  const token = randomBytes(32).toString('base64url');
+export function issueGrant(principal: string, token: string = randomBytes(32).toString('base64url')): { token: string; grant: OpenGrant } {
   return { token, grant: { state: 'open', tokenSha256: sha256(token).toString('hex'), principal } };
 }
 

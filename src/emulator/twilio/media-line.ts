@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto';
+import alawmulaw from 'alawmulaw';
+import WebSocket from 'ws';
+import { SpeechCodeDecoder } from '../speech-code/decoder.js';
+import { synthesizeSpeechCode } from '../speech-code/synthesize.js';
+import { twilioSignature } from './signing.js';
+
+export interface MediaLineOptions {
+  /** The `<Stream url>` as the TwiML gave it: what the upgrade's signature covers. */
+  url: string;
+  /** Where that URL is reached (a load balancer's choice). */
+  connectTo: string;
+  accountSid: string;
+  authToken: string;
+  callSid: string;
+  parameters: Record<string, string>;
+  /** Silence that ends an utterance of the agent's, for the decoder. Default 300 ms. */
+  endOfSpeechMs?: number;
+}
+
+/** What happened on the line, in order. */
+export type LineEvent =
+  | { type: 'clear' }
+  | { type: 'mark'; name: string; echoed: boolean }
+  | { type: 'heard'; text: string };
+
+const FRAME_MS = 20;
+const FRAME_BYTES = 160;
+const MULAW_SILENCE = 0xff;
+/** A stalled timer sends at most this many late frames at once, as Twilio's own buffering would. */
+const MAX_CATCH_UP_FRAMES = 10;
+/** Agent audio after this much quiet starts a new answer (longer than the speech code's sentence gap). */
+const ANSWER_GAP_MS = 500;
+/** How long after the agent's last media a dry buffer counts as late audio rather than the answer's end (a stalled loaded machine can be this late). */
+const UNDERRUN_HOLD_MS = 1_500;
+
+/**
+ * One Media Stream as Twilio runs it: `connected` and `start`, then the caller's audio as 20 ms
+ * µ-law `media` frames at real time (their queued speech, else line silence), the agent's `media`
+ * played out at real time into a decoder of the emulated speech code, `mark`s echoed once the
+ * audio before them has played, `clear` dropping unplayed audio and echoing its pending marks.
+ */
+export class MediaLine {
+  readonly streamSid = `MZ${randomBytes(16).toString('hex')}`;
+  readonly events: LineEvent[] = [];
+  /** Words the caller heard, utterance by utterance. */
+  readonly heard: string[] = [];
+  /** Resolves when the socket closed, with the server's code and reason (1006: it went away). */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** Messages the server sent that were not media, mark or clear (Twilio would warn: 31951). */
+  readonly unexpected: string[] = [];
+  /** When each answer's audio began (`performance.now()`): the first agent media after a quiet line. */
+  readonly answerStarts: number[] = [];
+  /** When the agent's last media arrived. */
+  lastAudioAt = 0;
+  /** 20 ms slots in which the agent's audio had run dry less than 1.5 s after its last media: late audio, heard as gaps. */
+  underrunFrames = 0;
+  private sequence = 0;
+  private chunk = 0;
+  private readonly startedAt = performance.now();
+  private framesSent = 0;
+  private framesPlayed = 0;
+  private inbound: Uint8Array[] = [];
+  /** The agent's audio not yet played, and the marks behind it (at a byte offset of that audio). */
+  private outbound: Uint8Array[] = [];
+  private outboundBytes = 0;
+  private playedBytes = 0;
+  private pendingMarks: Array<{ name: string; atByte: number }> = [];
+  private readonly decoder: SpeechCodeDecoder;
+  private utterance: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly options: MediaLineOptions,
+  ) {
+    this.decoder = new SpeechCodeDecoder({ sampleRateHz: 8_000, endOfSpeechMs: options.endOfSpeechMs ?? 300 });
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => {
+      this.halt();
+      resolve({ code, reason: reason.toString() });
+    }));
+    ws.on('message', (data, isBinary) => this.receive(data.toString(), isBinary));
+    ws.on('error', () => undefined);
+  }
+
+  /** Opens the stream; rejects with the HTTP status when the upgrade is refused. */
+  static open(options: MediaLineOptions): Promise<MediaLine> {
+    const ws = new WebSocket(options.connectTo, { headers: { 'x-twilio-signature': twilioSignature(options.authToken, options.url) } });
+    return new Promise((resolve, reject) => {
+      ws.once('unexpected-response', (_request, response) => {
+        reject(new Error(`media stream upgrade refused: ${response.statusCode}`));
+        ws.terminate();
+      });
+      ws.once('error', reject);
+      ws.once('open', () => {
+        const line = new MediaLine(ws, options);
+        line.begin();
+        resolve(line);
+      });
+    });
+  }
+
+  /** The caller says `text` (the emulated speech code), from the next frame on. */
+  speak(text: string): void {
+    const audio = alawmulaw.mulaw.encode(synthesizeSpeechCode(text, 8_000));
+    const frames: Uint8Array[] = [];
+    for (let at = 0; at < audio.length; at += FRAME_BYTES) {
+      const frame = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
+      frame.set(audio.subarray(at, at + FRAME_BYTES));
+      frames.push(frame);
+    }
+    this.inbound = frames;
+  }
+
+  /** Whether the caller's queued speech is still going out. */
+  get speaking(): boolean {
+    return this.inbound.length > 0;
+  }
+
+  /** Whether the agent's audio is still playing to the caller. */
+  get playing(): boolean {
+    return this.outboundBytes > this.playedBytes;
+  }
+
+  dtmf(digit: string): void {
+    this.send({ event: 'dtmf', streamSid: this.streamSid, dtmf: { track: 'inbound_track', digit } });
+  }
+
+  /** Twilio ends the stream (the caller hung up, or the call got new TwiML): `stop`, then close. */
+  stop(): void {
+    if (this.stopped) return;
+    this.send({ event: 'stop', streamSid: this.streamSid, stop: { accountSid: this.options.accountSid, callSid: this.options.callSid } });
+    this.halt();
+    this.ws.close(1000, 'stream stopped');
+  }
+
+  /** Any text frame, as is: for tests of what the server does with bad input. */
+  sendRaw(text: string | Buffer, binary = false): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text, { binary });
+  }
+
+  private begin(): void {
+    this.ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    this.send({
+      event: 'start',
+      streamSid: this.streamSid,
+      start: {
+        streamSid: this.streamSid,
+        accountSid: this.options.accountSid,
+        callSid: this.options.callSid,
+        tracks: ['inbound'],
+        customParameters: this.options.parameters,
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      },
+    });
+    this.timer = setInterval(() => this.tick(), FRAME_MS);
+  }
+
+  private tick(): void {
+    const due = Math.floor((performance.now() - this.startedAt) / FRAME_MS);
+    for (let sent = 0; this.framesSent < due && sent < MAX_CATCH_UP_FRAMES; sent += 1) {
+      this.framesSent += 1;
+      const frame = this.inbound.shift() ?? new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
+      this.chunk += 1;
+      this.send({
+        event: 'media',
+        streamSid: this.streamSid,
+        media: { track: 'inbound', chunk: String(this.chunk), timestamp: String(this.framesSent * FRAME_MS), payload: Buffer.from(frame).toString('base64') },
+      });
+    }
+    for (let played = 0; this.framesPlayed < due && played < MAX_CATCH_UP_FRAMES; played += 1) {
+      this.framesPlayed += 1;
+      this.playFrame();
+    }
+    this.framesPlayed = Math.max(this.framesPlayed, due - MAX_CATCH_UP_FRAMES);
+    this.framesSent = Math.max(this.framesSent, due - MAX_CATCH_UP_FRAMES);
+  }
+
+  /** 20 ms of the agent's audio (or silence) reaches the caller's ear; marks behind it are echoed. */
+  private playFrame(): void {
+    if (this.outbound.length === 0 && performance.now() - this.lastAudioAt < UNDERRUN_HOLD_MS && this.lastAudioAt > 0) {
+      // The agent's audio ran dry mid-answer (it arrived late): the caller hears a gap, counted here;
+      // the decoder does not, so what the caller heard stays readable on a loaded machine.
+      this.underrunFrames += 1;
+      return;
+    }
+    const frame = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
+    let filled = 0;
+    while (filled < FRAME_BYTES && this.outbound.length > 0) {
+      const head = this.outbound[0]!;
+      const take = Math.min(head.length, FRAME_BYTES - filled);
+      frame.set(head.subarray(0, take), filled);
+      filled += take;
+      if (take === head.length) this.outbound.shift();
+      else this.outbound[0] = head.subarray(take);
+    }
+    this.playedBytes += filled;
+    this.hear(alawmulaw.mulaw.decode(frame));
+    while (this.pendingMarks.length > 0 && this.pendingMarks[0]!.atByte <= this.playedBytes) this.echoMark(this.pendingMarks.shift()!.name);
+  }
+
+  private hear(pcm: Int16Array): void {
+    for (const event of this.decoder.push(pcm)) {
+      if (event.type === 'word') this.utterance.push(event.word.text);
+      else if (event.type === 'endOfSpeech') this.endUtterance();
+    }
+  }
+
+  private endUtterance(): void {
+    if (this.utterance.length === 0) return;
+    const text = this.utterance.join(' ');
+    this.utterance = [];
+    this.heard.push(text);
+    this.events.push({ type: 'heard', text });
+  }
+
+  private receive(text: string, isBinary: boolean): void {
+    let message: { event?: unknown; streamSid?: unknown; media?: { payload?: unknown }; mark?: { name?: unknown } };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      this.unexpected.push(text.slice(0, 200));
+      return;
+    }
+    if (isBinary || message.streamSid !== this.streamSid) {
+      this.unexpected.push(text.slice(0, 200));
+      return;
+    }
+    if (message.event === 'media' && typeof message.media?.payload === 'string') {
+      const bytes = Buffer.from(message.media.payload, 'base64');
+      const now = performance.now();
+      if (!this.playing && now - this.lastAudioAt > ANSWER_GAP_MS) this.answerStarts.push(now);
+      this.lastAudioAt = now;
+      this.outbound.push(bytes);
+      this.outboundBytes += bytes.length;
+    } else if (message.event === 'mark' && typeof message.mark?.name === 'string') {
+      this.events.push({ type: 'mark', name: message.mark.name, echoed: false });
+      this.pendingMarks.push({ name: message.mark.name, atByte: this.outboundBytes });
+      if (!this.playing) this.playFrameMarksOnly();
+    } else if (message.event === 'clear') {
+      this.events.push({ type: 'clear' });
+      this.outbound = [];
+      this.outboundBytes = this.playedBytes;
+      for (const mark of this.pendingMarks.splice(0)) this.echoMark(mark.name);
+    } else {
+      this.unexpected.push(text.slice(0, 200));
+    }
+  }
+
+  /** A mark with no audio before it has "played" at once. */
+  private playFrameMarksOnly(): void {
+    while (this.pendingMarks.length > 0 && this.pendingMarks[0]!.atByte <= this.playedBytes) this.echoMark(this.pendingMarks.shift()!.name);
+  }
+
+  private echoMark(name: string): void {
+    this.events.push({ type: 'mark', name, echoed: true });
+    this.send({ event: 'mark', streamSid: this.streamSid, mark: { name } });
+  }
+
+  private send(message: Record<string, unknown>): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.sequence += 1;
+    this.ws.send(JSON.stringify({ ...message, sequenceNumber: String(this.sequence) }));
+  }
+
+  private halt(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    // The line went dead: what the caller heard of an utterance still counts.
+    this.endUtterance();
+  }
+}

@@ -1,0 +1,100 @@
+import type { MediaLine } from '../emulator/twilio/media-line.js';
+import type { RunningTwilioEmulator } from '../emulator/twilio/server.js';
+import type { CallerStep, Scenario } from './scenario.js';
+import type { CallHooks, CallResult, TurnTimings } from './simulated-caller.js';
+import { checkExpectations, CallFailure } from './simulated-caller.js';
+
+export interface TwilioCallPlan {
+  twilio: RunningTwilioEmulator;
+  /** The number's voice webhook, at the public URL. */
+  webhookUrl: string;
+  scenario: Scenario;
+  from: string;
+  to: string;
+  turnTimeoutMs: number;
+}
+
+/** The agent's answer is over when its audio has stopped this long (the speech code's longest gap is 400 ms). */
+const ANSWER_SETTLED_MS = 800;
+
+/**
+ * One caller following a scenario over the emulated Twilio: the caller's words as emulated speech
+ * in real-time µ-law frames, the agent's answer decoded from the audio it played, DTMF as Twilio's
+ * `dtmf`, hangup as `stop`. The same steps and expectations as the `aybiza.v1` caller, so scenarios
+ * run unchanged on either transport. Latency is mouth to ear: from the end of the caller's speech
+ * to the first audio of the answer.
+ */
+export async function runTwilioCall(plan: TwilioCallPlan, hooks: CallHooks): Promise<CallResult> {
+  const call = plan.twilio.placeCall({ webhookUrl: plan.webhookUrl, from: plan.from, to: plan.to });
+  const result: CallResult = { callId: call.callSid, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0 };
+  let stepIndex = -1;
+  try {
+    const line = await call.nextLine(1, plan.turnTimeoutMs).catch(() => {
+      throw new CallFailure(`no media stream: ${call.outcome ? JSON.stringify(call.outcome) : 'the webhook was not answered'}`);
+    });
+    const steps = plan.scenario.caller;
+    for (stepIndex = 0; stepIndex < steps.length && !call.outcome; stepIndex += 1) {
+      const step = steps[stepIndex]!;
+      const next = steps[stepIndex + 1];
+      if (step.pauseMs !== undefined) await delay(step.pauseMs);
+      else if (step.hangup) call.hangup();
+      else {
+        const turn = await speak(line, call, step, next?.bargeInAfterMs, plan.turnTimeoutMs);
+        result.turns += 1;
+        hooks.conversation?.(call.callSid, step.say !== undefined ? `caller: ${step.say}` : `caller: (presses ${step.dtmf})`);
+        hooks.conversation?.(call.callSid, `agent: ${turn.text}${turn.transferred ? ' [transferred]' : ''}`);
+        const timings: TurnTimings | undefined = await hooks.timings?.(call.callSid, result.turns);
+        result.toolCalls += timings?.tools.length ?? 0;
+        hooks.turn({ callId: call.callSid, turn: result.turns, latencyMs: turn.latencyMs, timings });
+        checkExpectations(step, { turn: result.turns, latencyMs: turn.latencyMs, text: turn.text, transferred: turn.transferred, ended: turn.ended }, timings);
+      }
+    }
+    result.ok = true;
+  } catch (error) {
+    result.failure = { step: Math.max(0, stepIndex), reason: (error as Error).message };
+  } finally {
+    result.clears = call.lines.reduce((sum, line) => sum + line.events.filter((event) => event.type === 'clear').length, 0);
+    call.hangup();
+  }
+  return result;
+}
+
+async function speak(
+  line: MediaLine, call: { outcome: unknown; ended: Promise<unknown> }, step: CallerStep, bargeInAfterMs: number | undefined, timeoutMs: number,
+): Promise<{ latencyMs: number; text: string; transferred: boolean; ended: boolean }> {
+  const heardBefore = line.heard.length;
+  const answersBefore = line.answerStarts.length;
+  let spokeUntil = performance.now();
+  if (step.say !== undefined) {
+    line.speak(step.say);
+    await until(() => !line.speaking || call.outcome !== undefined, timeoutMs + 60_000);
+    spokeUntil = performance.now();
+  } else if (step.dtmf !== undefined) {
+    line.dtmf(step.dtmf);
+  }
+  await until(() => line.answerStarts.some((at, index) => index >= answersBefore && at >= spokeUntil) || call.outcome !== undefined, timeoutMs)
+    .catch(() => {
+      throw new CallFailure(`silence: nothing for ${timeoutMs} ms`);
+    });
+  const answeredAt = line.answerStarts.slice(answersBefore).find((at) => at >= spokeUntil);
+  const latencyMs = answeredAt === undefined ? 0 : answeredAt - spokeUntil;
+  if (bargeInAfterMs !== undefined) await delay(bargeInAfterMs);
+  else await until(() => call.outcome !== undefined || (!line.playing && performance.now() - line.lastAudioAt >= ANSWER_SETTLED_MS && line.heard.length > heardBefore), timeoutMs).catch(() => undefined);
+  const outcome = call.outcome as { kind?: string } | undefined;
+  return {
+    latencyMs,
+    text: line.heard.slice(heardBefore).join(' '),
+    transferred: outcome?.kind === 'dialed',
+    ended: outcome !== undefined,
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('timed out');
+    await delay(20);
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

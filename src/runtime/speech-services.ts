@@ -1,0 +1,47 @@
+import { PollyClient } from '@aws-sdk/client-polly';
+import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
+import type { AybizaConfig } from '../config/schema.js';
+import { BackchannelFilter } from '../speech/backchannel.js';
+import { TextToSpeech } from '../speech/text-to-speech.js';
+import type { SpeechForCall } from '../telephony/twilio/speech-for-call.js';
+
+/** Static keys for the emulators, so that emulator mode never reads the default credential chain. */
+const EMULATOR_CREDENTIALS = { accessKeyId: 'emulator-access-key', secretAccessKey: 'emulator-secret-key' };
+
+export interface SpeechServices {
+  /** One agent's speech: its Polly voice (a phrase cache per agent), language and backchannels. */
+  forAgent(agent: string): SpeechForCall;
+  destroy(): void;
+}
+
+/** The Transcribe and Polly clients of a node, shared by every audio call, and what each agent configures. */
+export function createSpeechServices(config: AybizaConfig, endpoints: { transcribe?: string; polly?: string }): SpeechServices {
+  const { region, mode } = config.speech;
+  const credentials = mode === 'emulator' ? EMULATOR_CREDENTIALS : undefined;
+  const transcribe = new TranscribeStreamingClient({ region, endpoint: endpoints.transcribe, ...(credentials ? { credentials } : {}) });
+  // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
+  const polly = new PollyClient({ region, endpoint: endpoints.polly, maxAttempts: 1, ...(credentials ? { credentials } : {}) });
+  const perAgent = new Map<string, SpeechForCall>();
+  return {
+    forAgent(agent) {
+      let speech = perAgent.get(agent);
+      if (!speech) {
+        const settings = (config.agents[agent] ?? config.agents.default!).speech;
+        speech = {
+          transcribe,
+          textToSpeech: new TextToSpeech({ client: polly, voiceId: settings.tts.voiceId, engine: settings.tts.engine, format: { encoding: 'mulaw', sampleRateHz: 8_000 } }),
+          languageCode: settings.stt.languageCode,
+          ...(settings.stt.vocabularyName ? { vocabularyName: settings.stt.vocabularyName } : {}),
+          ...(settings.backchannels ? { backchannels: new BackchannelFilter(settings.backchannels) } : {}),
+          ...(settings.repeatPrompt ? { repeatPrompt: settings.repeatPrompt } : {}),
+        };
+        perAgent.set(agent, speech);
+      }
+      return speech;
+    },
+    destroy() {
+      transcribe.destroy();
+      polly.destroy();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * Twilio Media Streams messages, as Twilio documents them (docs/twilio.md). Every message is a
+ * JSON text frame; numbers such as `sequenceNumber`, `chunk` and `timestamp` arrive as strings.
+ * Objects are not strict: Twilio adds fields without notice.
+ */
+const streamSid = z.string().min(1).max(64);
+
+const inboundSchemas = {
+  connected: z.object({ event: z.literal('connected') }),
+  start: z.object({
+    event: z.literal('start'),
+    streamSid,
+    start: z.object({
+      streamSid,
+      accountSid: z.string().min(1).max(64),
+      callSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/, 'a Call SID: CA and 32 hex digits'),
+      tracks: z.array(z.string()).optional(),
+      customParameters: z.record(z.string(), z.string()).default({}),
+      mediaFormat: z.object({ encoding: z.string(), sampleRate: z.number(), channels: z.number() }),
+    }),
+  }),
+  media: z.object({
+    event: z.literal('media'),
+    streamSid,
+    media: z.object({ track: z.string().optional(), payload: z.string() }),
+  }),
+  mark: z.object({ event: z.literal('mark'), streamSid, mark: z.object({ name: z.string().min(1) }) }),
+  dtmf: z.object({ event: z.literal('dtmf'), streamSid, dtmf: z.object({ digit: z.string() }) }),
+  stop: z.object({ event: z.literal('stop'), streamSid }),
+} as const;
+
+export type TwilioEvent = keyof typeof inboundSchemas;
+export type TwilioMessage = { [K in TwilioEvent]: z.infer<(typeof inboundSchemas)[K]> }[TwilioEvent];
+
+/** Why an inbound message was not used; each is counted under its name. */
+export type TwilioRefusal = 'bad_json' | 'unknown_event' | 'bad_message' | 'binary_frame';
+
+export function parseTwilioMessage(text: string): { ok: true; message: TwilioMessage } | { ok: false; refusal: TwilioRefusal; detail: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, refusal: 'bad_json', detail: 'message is not valid JSON' };
+  }
+  const event = typeof value === 'object' && value !== null ? (value as { event?: unknown }).event : undefined;
+  if (typeof event !== 'string' || !Object.hasOwn(inboundSchemas, event)) {
+    return { ok: false, refusal: 'unknown_event', detail: `unknown event ${JSON.stringify(String(event).slice(0, 32))}` };
+  }
+  const parsed = inboundSchemas[event as TwilioEvent].safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, refusal: 'bad_message', detail: `${event}: ${issue?.path.join('.') || '(message)'}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, message: parsed.data as TwilioMessage };
+}
+
+/** Phone audio as Twilio sends and accepts it on a bidirectional stream. */
+export const TWILIO_MEDIA_FORMAT = { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } as const;
+/** 20 ms of µ-law at 8 kHz: the size of every inbound media payload. */
+export const TWILIO_FRAME_BYTES = 160;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A media payload's bytes, or undefined when it is not base64 of exactly one 20 ms frame. */
+export function decodeMediaPayload(payload: string): Uint8Array | undefined {
+  if (payload.length % 4 !== 0 || !BASE64.test(payload)) return undefined;
+  const bytes = Buffer.from(payload, 'base64');
+  return bytes.length === TWILIO_FRAME_BYTES ? bytes : undefined;
+}
+
+export const mediaMessage = (streamSid: string, audio: Uint8Array): string =>
+  JSON.stringify({ event: 'media', streamSid, media: { payload: Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength).toString('base64') } });
+export const markMessage = (streamSid: string, name: string): string => JSON.stringify({ event: 'mark', streamSid, mark: { name } });
+export const clearMessage = (streamSid: string): string => JSON.stringify({ event: 'clear', streamSid });

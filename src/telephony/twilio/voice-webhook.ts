@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import twilio from 'twilio';
+import type { Logger } from '../../log.js';
+import { publicUrlOf, validTwilioSignature } from './signature.js';
+import type { StreamClaims, StreamTokens } from './stream-token.js';
+
+export const VOICE_PATH = '/twilio/voice';
+export const ACTION_PATH = '/twilio/action';
+export const MEDIA_PATH = '/twilio/media';
+
+export interface VoiceWebhookOptions {
+  accountSid: string;
+  authToken: string;
+  publicUrl: string;
+  numbers: Record<string, string>;
+  defaultAgent: string;
+  tokens: StreamTokens;
+  /** True while the call has state to go on from (a live or suspended call, or a stored snapshot). */
+  resumable(callSid: string): Promise<boolean>;
+  log: Logger;
+  onRefused(reason: string): void;
+}
+
+const MAX_BODY_BYTES = 65_536;
+const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
+/** CallSids announced by this node, kept this long to refuse a replayed webhook. */
+const ANNOUNCED_TTL_MS = 3_600_000;
+
+/**
+ * Twilio's HTTP requests: the incoming-call webhook (`POST /twilio/voice`) and the `<Connect
+ * action>` Twilio requests when a stream ends (`POST /twilio/action`). Each must carry a valid
+ * X-Twilio-Signature over the public URL, else 403 and no TwiML.
+ */
+export function createVoiceWebhook(options: VoiceWebhookOptions): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const announced = new Map<string, number>();
+  const { log } = options;
+
+  const refuse = (response: ServerResponse, status: number, reason: string, message: string) => {
+    options.onRefused(reason);
+    log.warn({ event: 'twilio.webhook_refused', status, reason });
+    response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+  };
+
+  const twiml = (response: ServerResponse, body: string) => {
+    response.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(body);
+  };
+
+  const connectStream = (claims: StreamClaims): string => {
+    const answer = new twilio.twiml.VoiceResponse();
+    const connect = answer.connect({ action: publicUrlOf(options.publicUrl, ACTION_PATH), method: 'POST' });
+    const stream = connect.stream({ url: publicUrlOf(options.publicUrl, MEDIA_PATH, 'wss') });
+    for (const [name, value] of Object.entries(options.tokens.issue(claims))) stream.parameter({ name, value });
+    return answer.toString();
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse, path: string) => {
+    const body = await readBody(request);
+    if (body === undefined) return refuse(response, 413, 'body_too_large', `request body over ${MAX_BODY_BYTES} bytes`);
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const signedUrl = publicUrlOf(options.publicUrl, request.url ?? path);
+    if (!validTwilioSignature(options.authToken, request.headers['x-twilio-signature'], signedUrl, params)) {
+      return refuse(response, 403, 'bad_signature', 'missing or invalid X-Twilio-Signature');
+    }
+    if (params.AccountSid !== options.accountSid) return refuse(response, 403, 'other_account', 'request is for another Twilio account');
+    const callSid = params.CallSid ?? '';
+    if (!CALL_SID.test(callSid)) return refuse(response, 400, 'bad_call_sid', 'CallSid is missing or not CA and 32 hex digits');
+    const agent = (params.To && options.numbers[params.To]) || options.defaultAgent;
+    const claims = { callSid, agent, from: params.From, to: params.To };
+    if (path === VOICE_PATH) {
+      prune(announced);
+      if (announced.has(callSid) || (await options.resumable(callSid))) {
+        return refuse(response, 409, 'replayed_webhook', `call ${callSid} was already answered`);
+      }
+      announced.set(callSid, Date.now() + ANNOUNCED_TTL_MS);
+      log.info({ event: 'twilio.call_answered', callId: callSid, agent });
+      return twiml(response, connectStream({ ...claims, resume: false }));
+    }
+    // The stream ended without the call ending: its node died or was deployed, or the socket broke.
+    if (await options.resumable(callSid)) {
+      log.info({ event: 'twilio.call_reconnected', callId: callSid });
+      return twiml(response, connectStream({ ...claims, resume: true }));
+    }
+    log.info({ event: 'twilio.call_over', callId: callSid });
+    const hangup = new twilio.twiml.VoiceResponse();
+    hangup.hangup();
+    return twiml(response, hangup.toString());
+  };
+
+  return (request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== VOICE_PATH && path !== ACTION_PATH) return false;
+    if (request.method !== 'POST') {
+      response.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('POST only\n');
+      return true;
+    }
+    handle(request, response, path).catch((error: Error) => {
+      log.error({ event: 'twilio.webhook_failed', error: error.message });
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+    });
+    return true;
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function prune(announced: Map<string, number>): void {
+  const now = Date.now();
+  for (const [callSid, expiresAt] of announced) {
+    if (expiresAt > now) break;
+    announced.delete(callSid);
+  }
+}

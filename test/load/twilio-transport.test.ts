@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runLoad } from '../../src/load/runner.js';
+
+const scenario = (name: string) => fileURLToPath(new URL(`../../scenarios/${name}.json`, import.meta.url));
+
+describe('aybiza load --transport twilio', () => {
+  it('runs the shipped scenarios unchanged as audio calls through the emulated Twilio', async () => {
+    const report = await runLoad({
+      files: [scenario('dtmf-menu'), scenario('transfer-to-human')],
+      transport: 'twilio',
+      calls: 2,
+      seed: 1,
+      playbackMsPerWord: 0,
+      turnTimeoutMs: 20_000,
+    });
+    expect(report.failures).toEqual([]);
+    expect(report.calls).toEqual({ started: 2, completed: 2, failed: 0 });
+    // dtmf-menu: four answered steps; transfer-to-human: two, the second ending in the transfer.
+    expect(report.turns).toBe(6);
+    expect(report.toolCalls).toBe(1);
+  }, 120_000);
+});
