@@ -76,8 +76,10 @@ describe('a Twilio call whose node dies', () => {
     expect(action.url).toBe(`${PUBLIC_URL}/twilio/action`);
     expect(action.body).toContain('<Parameter name="resume" value="true"/>');
     // On node B the call goes on: the agent asks for what was lost with A, the caller asks again and is answered.
-    await until(() => second.heard.length >= 1 && !second.playing, 20_000, 'node B spoke');
-    // One utterance per sentence: the decoder ends each at the sentence gap.
+    // One utterance per sentence (the decoder ends each at the sentence gap), so playback pauses
+    // between the prompt's two sentences: wait for as many utterances as it has.
+    const promptSentences = DEFAULT_REPEAT_PROMPT.split(/(?<=[.?!]) /).length;
+    await until(() => second.heard.length >= promptSentences && !second.playing, 20_000, 'node B spoke');
     expect(second.heard.join(' ')).toBe(DEFAULT_REPEAT_PROMPT);
     const prompted = second.heard.length;
     second.speak('What are your hours?');
