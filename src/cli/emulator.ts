@@ -6,15 +6,18 @@ import { scenarioFiles } from '../load/scenario-files.js';
 import { createLogger } from '../log.js';
 import { loadModelScriptFile } from '../emulator/script.js';
 import { startEmulator } from '../emulator/server.js';
+import { startLambdaEmulator } from '../emulator/lambda/server.js';
 
 export const EMULATOR_USAGE = [
-  'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N]',
+  'usage: aybiza emulator [--host H] [--port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N] [--lambda-port P] [--lambda-handlers DIR]',
   '  --host H                address to listen on (127.0.0.1)',
   '  --port P                port (0: any free one; the ready line names it)',
   '  --script FILE.json      the model script: rules, speeds, faults (default: the Harbor Dental receptionist)',
   '  --scenarios FILE|DIR    each scenario\'s model section answers the agent named after it (repeatable)',
   '  --seed N                seed of every random choice (1)',
   '  --request-log-size N    requests kept for inspection (10000)',
+  '  --lambda-port P         also serve the AWS Lambda Invoke API on this port (0: any free one)',
+  '  --lambda-handlers DIR   the Lambda functions: NAME.mjs exporting handler (default: the shipped execute-code)',
 ].join('\n');
 
 /** `aybiza emulator`: a standalone Bedrock emulator until SIGINT or SIGTERM. */
@@ -29,6 +32,8 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
       scenarios: { type: 'string', multiple: true },
       seed: { type: 'string', default: '1' },
       'request-log-size': { type: 'string' },
+      'lambda-port': { type: 'string' },
+      'lambda-handlers': { type: 'string' },
     },
     strict: true,
   });
@@ -38,13 +43,18 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
   const script = values.script ? loadModelScriptFile(values.script) : undefined;
   const scripts = scenarioScripts((values.scenarios ?? []).flatMap(scenarioFiles).map(loadScenarioFile));
   const log = createLogger();
+  const lambdaPort = integerFlag('--lambda-port', values['lambda-port'], 0, 65_535);
+  if (values['lambda-handlers'] !== undefined && lambdaPort === undefined) throw new Error('--lambda-handlers needs --lambda-port');
   const emulator = await startEmulator({ host: values.host, port, seed, log, scripts, requestLogSize, ...(script ? { script } : {}) });
-  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port })}\n`);
+  const lambda = lambdaPort === undefined
+    ? undefined
+    : await startLambdaEmulator({ host: values.host, port: lambdaPort, ...(values['lambda-handlers'] ? { handlersDir: values['lambda-handlers'] } : {}) });
+  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port, ...(lambda ? { lambdaUrl: lambda.url, lambdaFunctions: lambda.functionNames() } : {}) })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await emulator.close();
+  await Promise.all([emulator.close(), lambda?.close()]);
   log.flush();
 }

@@ -183,11 +183,35 @@ const webhookToolSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
 });
 
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1');
+
+/** `execute_code` (src/tools/backends/lambda.ts): the model's expression goes to this Lambda function; needs `lambda:InvokeFunction`. */
+const executeCodeSchema = z.strictObject({
+  /** Name, `name:alias`, partial or full ARN. */
+  functionName: z.string().min(1).max(170).default('execute-code'),
+  qualifier: z.string().regex(/^(\$LATEST|[a-zA-Z0-9_-]{1,128})$/, 'a version or alias').optional(),
+  timeoutMs: positiveInt.default(5_000),
+  /** Request and response payload cap; Lambda's own synchronous limit is 6 MB. */
+  maxPayloadBytes: positiveInt.max(6_291_456).default(65_536),
+  /** A Lambda endpoint (an emulator's URL); unset: AWS in `tools.region`, or the embedded emulator in emulator mode. */
+  endpoint: url.optional(),
+});
+
 const toolsSchema = z.strictObject({
   defaultTimeoutMs: positiveInt.default(3_000),
   maxResultBytes: positiveInt.default(16_384),
   fixturesDir: z.string().min(1).default(defaultFixturesDir),
   webhooks: z.array(webhookToolSchema).default([]),
+  /**
+   * Where the AWS-backed tools (Lambda, Kendra, Bedrock Knowledge Bases) go: `emulator` starts the
+   * embedded emulators for those without an endpoint. Omitted: follows `bedrock.mode`.
+   */
+  awsMode: z.enum(['aws', 'emulator']).optional(),
+  /** Omitted: `bedrock.region`. */
+  region: awsRegion.optional(),
+  executeCode: executeCodeSchema.prefault({}),
+  /** The embedded Lambda emulator's handlers (`NAME.mjs` exporting `handler`); omitted: the shipped ones (execute-code). */
+  lambdaHandlersDir: z.string().min(1).optional(),
 });
 
 const accountingSchema = z.strictObject({
@@ -280,6 +304,7 @@ export const configSchema = z.strictObject({
         fallbackRegion: config.bedrock.fallbackRegion ?? (emulator ? 'us-west-2' : undefined),
       },
       memory: { ...config.memory, durable: config.memory.durable ?? (emulator ? 'embedded' as const : 'aws' as const) },
+      tools: { ...config.tools, awsMode: config.tools.awsMode ?? config.bedrock.mode, region: config.tools.region ?? config.bedrock.region ?? 'us-east-1' },
     };
   });
 

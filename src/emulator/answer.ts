@@ -29,6 +29,8 @@ export interface RuleInput {
   userText: string;
   answeredTools: string[];
   prefill: string;
+  /** `toolResult.<field>`: the top-level strings and numbers of the tool results just returned, for templates. */
+  toolResultFields: Record<string, string>;
 }
 
 /**
@@ -50,7 +52,22 @@ export function ruleInputOf(request: ConverseRequest): RuleInput {
   const texts = user?.content.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])) ?? [];
   const noted = texts.map((text) => CONTINUATION_NOTE.exec(text)?.[1]).find((said) => said !== undefined);
   const userText = texts.filter((text) => !CONTINUATION_NOTE.test(text)).join(' ');
-  return { userText, answeredTools, prefill: textOf(prefillMessage) || (noted ?? '') };
+  return { userText, answeredTools, prefill: textOf(prefillMessage) || (noted ?? ''), toolResultFields: toolResultFieldsOf(user) };
+}
+
+/** A reply such as "That comes to {{toolResult.result}}." speaks what the tool answered. */
+function toolResultFieldsOf(user: Message | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const block of user?.content ?? []) {
+    for (const item of block.toolResult?.content ?? []) {
+      const json = (item as { json?: unknown }).json;
+      if (typeof json !== 'object' || json === null) continue;
+      for (const [key, value] of Object.entries(json)) {
+        if (typeof value === 'string' || typeof value === 'number') fields[`toolResult.${key}`] = String(value);
+      }
+    }
+  }
+  return fields;
 }
 
 const textOf = (message: Message | undefined): string =>
@@ -99,7 +116,7 @@ export interface AnswerOptions {
 export function planAnswer(script: ParsedModelScript, request: ConverseRequest, options: AnswerOptions): PlannedAnswer {
   const input = ruleInputOf(request);
   const rule = matchRule(script.rules, input);
-  const variables = { ...request.requestMetadata, text: input.userText };
+  const variables = { ...request.requestMetadata, ...input.toolResultFields, text: input.userText };
   const thinking = options.thinkingEnabled ? fillTemplate(rule?.thinking ?? DEFAULT_THINKING, variables) : undefined;
   // Claude never answers with a tool use when the request declares no tools.
   const uses = request.toolConfig ? rule?.toolUses ?? (rule?.toolUse ? [rule.toolUse] : []) : [];

@@ -22,6 +22,7 @@ import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { eventLoopGuard } from './overload-guard.js';
+import { toolBackends } from './tool-backends.js';
 import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { supervisor, type ChildHandle, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
@@ -62,6 +63,7 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *
  *     root (one_for_one)
  *     ├── bedrock-emulator            (embedded emulator only)
+ *     ├── lambda-emulator             (execute_code on the embedded Lambda emulator only)
  *     ├── call-path (rest_for_one)
  *     │   ├── accounting
  *     │   ├── memory
@@ -96,6 +98,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const telephony = provided<TelephonyServer>('telephony');
   const metricsServer = provided<MetricsServer>('metrics');
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
+  const backends = toolBackends(config, log);
 
   const bedrock = (region: string): BedrockRuntimeClient => {
     let client = clients.get(region);
@@ -159,7 +162,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       start: async () => {
         const builtins = await createBuiltinTools({ fixturesDir: config.tools.fixturesDir });
         const webhooks = config.tools.webhooks.map((webhook) => createWebhookTool(webhook));
-        const tools = createToolRegistry([...builtins, ...webhooks, ...(options.extraTools ?? [])]);
+        const tools = createToolRegistry([...builtins, ...webhooks, ...backends.tools(), ...(options.extraTools ?? [])]);
         refuseUnknownTools(config, tools);
         const ledgers = accounting.get();
         const { store, responseCache } = memory.get();
@@ -240,6 +243,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         return emulator.provide(started, () => started.close(), started.failed);
       },
     }] : []),
+    ...backends.children,
     {
       id: 'call-path',
       restart: 'permanent',
@@ -303,6 +307,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }
         await root.stop();
         for (const client of clients.values()) client.destroy();
+        backends.close();
         log.info({ event: 'node.stopped' });
       })();
       return stopping;

@@ -7,10 +7,14 @@ export interface ToolDefinition {
   /** JSON Schema of the input object, sent to the model and enforced with ajv. */
   inputSchema: Record<string, unknown>;
   timeoutMs?: number;
+  /** What answers it, the `backend` label of aybiza_tool_duration_seconds: `builtin` when unset. */
+  backend?: ToolBackend;
   /** Said while the tool runs, e.g. "One moment while I check that." */
   filler?: string;
   run(input: Record<string, unknown>, context: ToolContext): Promise<ToolOutput>;
 }
+
+export type ToolBackend = 'builtin' | 'webhook' | 'lambda' | 'kendra' | 'bedrock-kb' | 'mcp';
 
 export interface ToolContext {
   callId: string;
