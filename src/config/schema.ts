@@ -112,6 +112,8 @@ const agentSchema = z.strictObject({
    */
   cacheFirstAnswers: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
+  /** A name in `tools.knowledgeBases`: this agent's `search_knowledge` retrieves from it instead of the fixture articles. */
+  knowledgeBase: z.string().min(1).optional(),
   /** What tools may do for the caller whatever the model asks (src/tools/policy.ts); by default the demo's teams, the caller's own record and address. */
   toolPolicy: z.strictObject({
     /** Team names, E.164 numbers or SIP URIs `transfer_call` may use; `*` matches any run of characters. */
@@ -197,6 +199,26 @@ const executeCodeSchema = z.strictObject({
   endpoint: url.optional(),
 });
 
+/**
+ * A knowledge base `search_knowledge` answers from for the agents that name it: an Amazon Kendra
+ * index (`kendra:Retrieve`) or an Amazon Bedrock knowledge base (`bedrock:Retrieve`).
+ */
+const knowledgeBaseSchema = z.strictObject({
+  backend: z.enum(['kendra', 'bedrock-kb']),
+  /** The Kendra index id (backend `kendra`). */
+  indexId: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{35}$/, 'a Kendra index id of 36 letters, digits and -').optional(),
+  /** The knowledge base id (backend `bedrock-kb`). */
+  knowledgeBaseId: z.string().regex(/^[0-9a-zA-Z]{1,10}$/, 'a knowledge base id of up to 10 letters and digits').optional(),
+  /** Passages scoring below this (0–1; Kendra's confidence buckets count as 0, .25, .5, .75) are not used: the agent says it does not know. */
+  minScore: z.number().min(0).max(1).default(0.25),
+  maxResults: positiveInt.max(20).default(3),
+  /** An endpoint (an emulator's URL); unset: AWS in `tools.region`, or the embedded knowledge emulator in emulator mode. */
+  endpoint: url.optional(),
+}).superRefine((base, ctx) => {
+  if (base.backend === 'kendra' && !base.indexId) ctx.addIssue({ code: 'custom', path: ['indexId'], input: undefined, message: 'an indexId for backend kendra' });
+  if (base.backend === 'bedrock-kb' && !base.knowledgeBaseId) ctx.addIssue({ code: 'custom', path: ['knowledgeBaseId'], input: undefined, message: 'a knowledgeBaseId for backend bedrock-kb' });
+});
+
 const toolsSchema = z.strictObject({
   defaultTimeoutMs: positiveInt.default(3_000),
   maxResultBytes: positiveInt.default(16_384),
@@ -212,6 +234,10 @@ const toolsSchema = z.strictObject({
   executeCode: executeCodeSchema.prefault({}),
   /** The embedded Lambda emulator's handlers (`NAME.mjs` exporting `handler`); omitted: the shipped ones (execute-code). */
   lambdaHandlersDir: z.string().min(1).optional(),
+  /** Knowledge bases by name; an agent's `knowledgeBase` picks one for its `search_knowledge`. */
+  knowledgeBases: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a name of letters, digits, _ or -'), knowledgeBaseSchema).default({}),
+  /** The embedded knowledge emulator's documents (knowledge.json, .md, .txt); omitted: `fixturesDir`. */
+  knowledgeDocumentsDir: z.string().min(1).optional(),
 });
 
 const accountingSchema = z.strictObject({
@@ -282,6 +308,10 @@ export const configSchema = z.strictObject({
       }
     };
     for (const [name, agent] of Object.entries(config.agents)) {
+      if (agent.knowledgeBase !== undefined && !(agent.knowledgeBase in config.tools.knowledgeBases)) {
+        const known = Object.keys(config.tools.knowledgeBases).join(', ') || '(none configured)';
+        ctx.addIssue({ code: 'custom', path: ['agents', name, 'knowledgeBase'], input: agent.knowledgeBase, message: `a name in tools.knowledgeBases: ${known}` });
+      }
       if (agent.model !== 'auto') checkModel(agent.model, ['agents', name, 'model']);
       if (agent.thinking && !agent.thinking.interleaved && agent.thinking.budgetTokens >= agent.maxTokens) {
         ctx.addIssue({

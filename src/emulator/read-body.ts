@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { AnyRequest } from './dual-protocol.js';
 
 /** A request body over the limit: the service's own "too large" error answers it. */
 export class BodyTooLargeError extends Error {
@@ -6,7 +6,7 @@ export class BodyTooLargeError extends Error {
 }
 
 /** The request body as UTF-8, refused past `maxBytes` without buffering the rest. */
-export function readCappedBody(request: IncomingMessage, maxBytes: number): Promise<string> {
+export function readCappedBody(request: AnyRequest, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

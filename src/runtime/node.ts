@@ -64,6 +64,7 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *     root (one_for_one)
  *     ├── bedrock-emulator            (embedded emulator only)
  *     ├── lambda-emulator             (execute_code on the embedded Lambda emulator only)
+ *     ├── knowledge-emulator          (knowledge bases on the embedded Kendra/Knowledge Bases emulator only)
  *     ├── call-path (rest_for_one)
  *     │   ├── accounting
  *     │   ├── memory
@@ -162,7 +163,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       start: async () => {
         const builtins = await createBuiltinTools({ fixturesDir: config.tools.fixturesDir });
         const webhooks = config.tools.webhooks.map((webhook) => createWebhookTool(webhook));
-        const tools = createToolRegistry([...builtins, ...webhooks, ...backends.tools(), ...(options.extraTools ?? [])]);
+        const tools = createToolRegistry([...backends.tools(builtins), ...webhooks, ...(options.extraTools ?? [])]);
         refuseUnknownTools(config, tools);
         const ledgers = accounting.get();
         const { store, responseCache } = memory.get();

@@ -1,7 +1,9 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AybizaConfig } from '../config/schema.js';
+import { startKnowledgeEmulator, type RunningKnowledgeEmulator } from '../emulator/knowledge/server.js';
 import { startLambdaEmulator, type RunningLambdaEmulator } from '../emulator/lambda/server.js';
 import type { Logger } from '../log.js';
+import { createKendraClient, createKnowledgeBaseClient, createKnowledgeSearchTool, type AgentKnowledge, type KnowledgeSource } from '../tools/backends/knowledge.js';
 import { createExecuteCodeTool, createLambdaClient } from '../tools/backends/lambda.js';
 import type { ToolDefinition } from '../tools/types.js';
 import type { ChildHandle, ChildSpec, ExitReason } from './child.js';
@@ -10,9 +12,10 @@ import type { ChildHandle, ChildSpec, ExitReason } from './child.js';
 export interface ToolBackends {
   /** Root children to start before the call path: the embedded emulators in use. */
   children: ChildSpec[];
-  /** The tool definitions, built once the emulators (if any) are up. */
-  tools(): ToolDefinition[];
+  /** The built-ins with `search_knowledge` answered per agent by its knowledge base, and the AWS-backed tools; built once the emulators are up. */
+  tools(builtins: ToolDefinition[]): ToolDefinition[];
   readonly lambdaEmulator: RunningLambdaEmulator | undefined;
+  readonly knowledgeEmulator: RunningKnowledgeEmulator | undefined;
   close(): void;
 }
 
@@ -64,6 +67,44 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
       return started;
     }, (value) => (lambdaEmulator = value)));
   }
+  let knowledgeEmulator: RunningKnowledgeEmulator | undefined;
+  let knowledgeEndpoint: string | undefined;
+  const agentBases = Object.entries(config.agents).flatMap(([agent, { knowledgeBase }]) =>
+    (knowledgeBase ? [[agent, config.tools.knowledgeBases[knowledgeBase]!] as const] : []));
+  const emulatedBases = emulated ? agentBases.map(([, base]) => base).filter((base) => !base.endpoint) : [];
+  if (emulatedBases.length > 0) {
+    children.push(serviceChild('knowledge-emulator', async (port) => {
+      const started = await startKnowledgeEmulator({
+        port,
+        documentsDir: config.tools.knowledgeDocumentsDir ?? config.tools.fixturesDir,
+        indexIds: emulatedBases.flatMap((base) => (base.indexId ? [base.indexId] : [])),
+        knowledgeBaseIds: emulatedBases.flatMap((base) => (base.knowledgeBaseId ? [base.knowledgeBaseId] : [])),
+      });
+      knowledgeEndpoint = started.url;
+      log.info({ event: 'node.knowledge_emulator', url: started.url }, 'search_knowledge retrieves from the embedded Kendra and Knowledge Bases emulator');
+      return started;
+    }, (value) => (knowledgeEmulator = value)));
+  }
+  const knowledgeClients = new Map<string, KnowledgeSource['client']>();
+  const sourceOf = (base: AybizaConfig['tools']['knowledgeBases'][string]): KnowledgeSource => {
+    const endpoint = base.endpoint ?? (emulated ? knowledgeEndpoint : undefined);
+    const key = `${base.backend} ${endpoint ?? ''}`;
+    let client = knowledgeClients.get(key);
+    if (!client) {
+      const options = { region: config.tools.region, credentials: emulated ? 'emulator' as const : 'aws' as const, ...(endpoint ? { endpoint } : {}) };
+      client = base.backend === 'kendra' ? createKendraClient(options) : createKnowledgeBaseClient(options);
+      knowledgeClients.set(key, client);
+      clients.push(client);
+    }
+    return base.backend === 'kendra'
+      ? { backend: 'kendra', client: client as Extract<KnowledgeSource, { backend: 'kendra' }>['client'], indexId: base.indexId! }
+      : { backend: 'bedrock-kb', client: client as Extract<KnowledgeSource, { backend: 'bedrock-kb' }>['client'], knowledgeBaseId: base.knowledgeBaseId! };
+  };
+  const withKnowledge = (builtins: ToolDefinition[]): ToolDefinition[] => {
+    if (agentBases.length === 0) return builtins;
+    const byAgent = new Map<string, AgentKnowledge>(agentBases.map(([agent, base]) => [agent, { source: sourceOf(base), minScore: base.minScore, maxResults: base.maxResults }]));
+    return builtins.map((tool) => (tool.name === 'search_knowledge' ? createKnowledgeSearchTool(byAgent, tool) : tool));
+  };
   let lambda: LambdaClient | undefined;
   const lambdaClient = (): LambdaClient => {
     if (!lambda) {
@@ -74,8 +115,9 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
   };
   return {
     children,
-    tools: () => (wantsLambda ? [createExecuteCodeTool({ ...executeCode, client: lambdaClient() })] : []),
+    tools: (builtins) => [...withKnowledge(builtins), ...(wantsLambda ? [createExecuteCodeTool({ ...executeCode, client: lambdaClient() })] : [])],
     get lambdaEmulator() { return lambdaEmulator; },
+    get knowledgeEmulator() { return knowledgeEmulator; },
     close: () => {
       for (const client of clients.splice(0)) client.destroy();
     },
