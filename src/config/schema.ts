@@ -219,6 +219,66 @@ const knowledgeBaseSchema = z.strictObject({
   if (base.backend === 'bedrock-kb' && !base.knowledgeBaseId) ctx.addIssue({ code: 'custom', path: ['knowledgeBaseId'], input: undefined, message: 'a knowledgeBaseId for backend bedrock-kb' });
 });
 
+const toolName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64');
+
+/**
+ * An MCP server (src/tools/backends/mcp.ts) reached with the official SDK: a stdio `command`, or a
+ * Streamable HTTP `url`. Its tools are offered under their names made Bedrock-safe; agents name them in `tools`.
+ */
+const mcpServerSchema = z.strictObject({
+  name: toolName,
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  /** Added to the SDK's safe default environment (PATH, HOME…); never logged. */
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().min(1).optional(),
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Sent with every HTTP request, e.g. Authorization; never logged. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** MCP tool names (as the server names them) to offer; omitted: all. */
+  allowTools: z.array(z.string().min(1)).optional(),
+  callTimeoutMs: positiveInt.default(5_000),
+  connectTimeoutMs: positiveInt.default(10_000),
+  /** Start without it when it cannot be reached (its connector tools answer "unavailable" until it is back); otherwise serve refuses to start. */
+  optional: z.boolean().default(false),
+}).refine((server) => (server.command === undefined) !== (server.url === undefined), 'either command (stdio) or url (Streamable HTTP), not both');
+
+/**
+ * A tool declared in configuration (the design's create_connector): name, description and input
+ * schema here, answered by a webhook, a Lambda function or an MCP server's tool.
+ */
+const connectorSchema = z.strictObject({
+  name: toolName,
+  description: z.string().min(1),
+  inputSchema: z.record(z.string(), z.unknown()),
+  timeoutMs: positiveInt.optional(),
+  filler: z.string().min(1).optional(),
+  /** Start with it marked unavailable when its backend cannot be reached; otherwise serve refuses to start. */
+  optional: z.boolean().default(false),
+  backend: z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/ }),
+      headers: z.record(z.string(), z.string()).default({}),
+      allowHosts: z.array(z.string().min(1)).default([]),
+      maxResponseBytes: positiveInt.default(65_536),
+    }),
+    z.strictObject({
+      type: z.literal('lambda'),
+      functionName: z.string().min(1).max(170),
+      qualifier: z.string().regex(/^(\$LATEST|[a-zA-Z0-9_-]{1,128})$/, 'a version or alias').optional(),
+      maxPayloadBytes: positiveInt.max(6_291_456).default(65_536),
+    }),
+    z.strictObject({
+      type: z.literal('mcp'),
+      /** A name in `tools.mcp`. */
+      server: toolName,
+      /** The MCP tool's own name on that server. */
+      tool: z.string().min(1),
+    }),
+  ]),
+});
+
 const toolsSchema = z.strictObject({
   defaultTimeoutMs: positiveInt.default(3_000),
   maxResultBytes: positiveInt.default(16_384),
@@ -238,6 +298,8 @@ const toolsSchema = z.strictObject({
   knowledgeBases: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a name of letters, digits, _ or -'), knowledgeBaseSchema).default({}),
   /** The embedded knowledge emulator's documents (knowledge.json, .md, .txt); omitted: `fixturesDir`. */
   knowledgeDocumentsDir: z.string().min(1).optional(),
+  mcp: z.array(mcpServerSchema).default([]),
+  connectors: z.array(connectorSchema).default([]),
 });
 
 const accountingSchema = z.strictObject({
@@ -307,6 +369,12 @@ export const configSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path, input: ref, message: `a known model: ${error.known.join(', ')}, or 'auto' for agents` });
       }
     };
+    const mcpServers = new Set(config.tools.mcp.map((server) => server.name));
+    config.tools.connectors.forEach((connector, index) => {
+      if (connector.backend.type === 'mcp' && !mcpServers.has(connector.backend.server)) {
+        ctx.addIssue({ code: 'custom', path: ['tools', 'connectors', index, 'backend', 'server'], input: connector.backend.server, message: `a name in tools.mcp: ${[...mcpServers].join(', ') || '(none configured)'}` });
+      }
+    });
     for (const [name, agent] of Object.entries(config.agents)) {
       if (agent.knowledgeBase !== undefined && !(agent.knowledgeBase in config.tools.knowledgeBases)) {
         const known = Object.keys(config.tools.knowledgeBases).join(', ') || '(none configured)';

@@ -4,7 +4,10 @@ import { startKnowledgeEmulator, type RunningKnowledgeEmulator } from '../emulat
 import { startLambdaEmulator, type RunningLambdaEmulator } from '../emulator/lambda/server.js';
 import type { Logger } from '../log.js';
 import { createKendraClient, createKnowledgeBaseClient, createKnowledgeSearchTool, type AgentKnowledge, type KnowledgeSource } from '../tools/backends/knowledge.js';
+import { createConnectorTools } from '../tools/backends/connectors.js';
 import { createExecuteCodeTool, createLambdaClient } from '../tools/backends/lambda.js';
+import { createMcpConnector, type McpConnector } from '../tools/backends/mcp.js';
+import { ToolConnectorUnreachableError } from '../tools/errors.js';
 import type { ToolDefinition } from '../tools/types.js';
 import type { ChildHandle, ChildSpec, ExitReason } from './child.js';
 
@@ -58,8 +61,9 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
   const emulated = config.tools.awsMode === 'emulator';
   let lambdaEmulator: RunningLambdaEmulator | undefined;
   let lambdaEndpoint = executeCode.endpoint;
-  const wantsLambda = usesTool(config, 'execute_code');
-  if (wantsLambda && emulated && !lambdaEndpoint) {
+  const wantsExecuteCode = usesTool(config, 'execute_code');
+  const lambdaConnectors = config.tools.connectors.some((connector) => connector.backend.type === 'lambda');
+  if ((wantsExecuteCode || lambdaConnectors) && emulated && !lambdaEndpoint) {
     children.push(serviceChild('lambda-emulator', async (port) => {
       const started = await startLambdaEmulator({ port, region: config.tools.region, ...(config.tools.lambdaHandlersDir ? { handlersDir: config.tools.lambdaHandlersDir } : {}) });
       lambdaEndpoint = started.url;
@@ -105,6 +109,49 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
     const byAgent = new Map<string, AgentKnowledge>(agentBases.map(([agent, base]) => [agent, { source: sourceOf(base), minScore: base.minScore, maxResults: base.maxResults }]));
     return builtins.map((tool) => (tool.name === 'search_knowledge' ? createKnowledgeSearchTool(byAgent, tool) : tool));
   };
+  const mcpConnectors: McpConnector[] = [];
+  let connectorTools: ToolDefinition[] = [];
+  if (config.tools.mcp.length > 0 || config.tools.connectors.length > 0) {
+    // After the emulators: a Lambda connector may invoke the embedded one.
+    children.push({
+      id: 'tool-connectors',
+      restart: 'temporary',
+      shutdownMs: 5_000,
+      start: async (): Promise<ChildHandle> => {
+        await Promise.all(config.tools.mcp.map(async (server) => {
+          const connector = createMcpConnector({
+            name: server.name,
+            transport: server.url ? { url: server.url, headers: server.headers } : { command: server.command!, args: server.args, env: server.env, ...(server.cwd ? { cwd: server.cwd } : {}) },
+            ...(server.allowTools ? { allowTools: server.allowTools } : {}),
+            callTimeoutMs: server.callTimeoutMs,
+            connectTimeoutMs: server.connectTimeoutMs,
+            log,
+          });
+          mcpConnectors.push(connector);
+          try {
+            await connector.start();
+          } catch (error) {
+            const reason = (error as Error).message.split('\n')[0];
+            if (!server.optional) throw new ToolConnectorUnreachableError(`MCP server "${server.name}" cannot be reached at start: ${reason}; fix its command or url, or mark it "optional": true to start without it`);
+            log.warn({ event: 'mcp.unavailable_at_start', connector: server.name, reason });
+            connector.startInBackground(reason ?? 'unreachable');
+          }
+        }));
+        const byName = new Map(mcpConnectors.map((connector) => [connector.name, connector]));
+        connectorTools = await createConnectorTools(config.tools.connectors, { lambda: lambdaClient, mcp: (name) => byName.get(name)! },
+          (name, reason) => log.warn({ event: 'connector.unavailable_at_start', connector: name, reason }));
+        let settle!: (reason: ExitReason) => void;
+        const exited = new Promise<ExitReason>((resolve) => (settle = resolve));
+        return {
+          exited,
+          stop: async () => {
+            await Promise.all(mcpConnectors.splice(0).map((connector) => connector.close()));
+            settle({ kind: 'shutdown' });
+          },
+        };
+      },
+    });
+  }
   let lambda: LambdaClient | undefined;
   const lambdaClient = (): LambdaClient => {
     if (!lambda) {
@@ -115,11 +162,17 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
   };
   return {
     children,
-    tools: (builtins) => [...withKnowledge(builtins), ...(wantsLambda ? [createExecuteCodeTool({ ...executeCode, client: lambdaClient() })] : [])],
+    tools: (builtins) => [
+      ...withKnowledge(builtins),
+      ...(wantsExecuteCode ? [createExecuteCodeTool({ ...executeCode, client: lambdaClient() })] : []),
+      ...mcpConnectors.flatMap((connector) => connector.tools()),
+      ...connectorTools,
+    ],
     get lambdaEmulator() { return lambdaEmulator; },
     get knowledgeEmulator() { return knowledgeEmulator; },
     close: () => {
       for (const client of clients.splice(0)) client.destroy();
+      for (const connector of mcpConnectors) void connector.close();
     },
   };
 }
