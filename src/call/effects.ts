@@ -154,9 +154,9 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
         defaultTimeoutMs: config.tools.defaultTimeoutMs,
         maxResultBytes: config.tools.maxResultBytes,
         onResult: (result) => {
-          metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome }, result.durationMs / 1000);
+          metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome, backend: result.backend ?? 'builtin' }, result.durationMs / 1000);
           if (result.outcome === 'refused') metrics.toolRefusals.inc({ tool: result.name });
-          log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, outcome: result.outcome, durationMs: Math.round(result.durationMs) });
+          log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, backend: result.backend ?? 'builtin', outcome: result.outcome, durationMs: Math.round(result.durationMs) });
         },
       }),
 

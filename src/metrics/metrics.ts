@@ -26,7 +26,7 @@ export interface RuntimeMetrics {
   countTokens(modelId: string, usage: TokenUsage): void;
   costUsd: Counter<'model' | 'agent'>;
   fallbackHops: Counter<'reason' | 'kind'>;
-  toolDuration: Histogram<'tool' | 'outcome'>;
+  toolDuration: Histogram<'tool' | 'outcome' | 'backend'>;
   toolRefusals: Counter<'tool'>;
   turnLatency: Histogram;
   observeTurnLatency(seconds: number, callId: string): void;
@@ -110,7 +110,7 @@ export function createMetrics(): RuntimeMetrics {
     costUsd: new Counter({ name: 'aybiza_cost_usd_total', help: 'Model cost in US dollars at catalogue prices, by model and agent.', labelNames: ['model', 'agent'] as const, registers }),
     fallbackHops: new Counter({ name: 'aybiza_fallback_hops_total', help: 'Fallback hops taken after a failed model request, by reason and kind of hop.', labelNames: ['reason', 'kind'] as const, registers }),
     toolRefusals: new Counter({ name: 'aybiza_tool_refusals_total', help: "Tool uses the agent's tool policy refused (transfer target, another caller's record, email recipient), by tool.", labelNames: ['tool'] as const, registers }),
-    toolDuration: new Histogram({ name: 'aybiza_tool_duration_seconds', help: 'Tool execution time, by tool and outcome.', labelNames: ['tool', 'outcome'] as const, buckets: TOOL_BUCKETS_SECONDS, registers }),
+    toolDuration: new Histogram({ name: 'aybiza_tool_duration_seconds', help: 'Tool execution time, by tool, outcome and backend (builtin, webhook, lambda, kendra, bedrock-kb, mcp).', labelNames: ['tool', 'outcome', 'backend'] as const, buckets: TOOL_BUCKETS_SECONDS, registers }),
     turnLatency,
     observeTurnLatency(seconds, callId) {
       turnLatency.observe({ labels: {}, value: seconds, exemplarLabels: { call_id: callId } });

@@ -31,6 +31,8 @@ describe('tool backends in a serving node', () => {
       },
     });
     expect(await spoken('lambda-percent', 'What is 15% of 200?')).toBe('Let me work that out. That comes to 30.');
+    const exposition = await (await fetch(`${test.node.metricsUrl}/metrics`)).text();
+    expect(exposition).toMatch(/^aybiza_tool_duration_seconds_count\{tool="execute_code",outcome="success",backend="lambda"\} 1$/m);
   });
 
   it('speaks the citation of a Kendra passage and says it does not know below the threshold of a knowledge base', async () => {
