@@ -212,6 +212,8 @@ const knowledgeBaseSchema = z.strictObject({
   /** Passages scoring below this (0–1; Kendra's confidence buckets count as 0, .25, .5, .75) are not used: the agent says it does not know. */
   minScore: z.number().min(0).max(1).default(0.25),
   maxResults: positiveInt.max(20).default(3),
+  /** One Retrieve, including the first one's connection set-up. */
+  timeoutMs: positiveInt.default(5_000),
   /** An endpoint (an emulator's URL); unset: AWS in `tools.region`, or the embedded knowledge emulator in emulator mode. */
   endpoint: url.optional(),
 }).superRefine((base, ctx) => {

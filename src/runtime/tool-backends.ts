@@ -106,7 +106,7 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
   };
   const withKnowledge = (builtins: ToolDefinition[]): ToolDefinition[] => {
     if (agentBases.length === 0) return builtins;
-    const byAgent = new Map<string, AgentKnowledge>(agentBases.map(([agent, base]) => [agent, { source: sourceOf(base), minScore: base.minScore, maxResults: base.maxResults }]));
+    const byAgent = new Map<string, AgentKnowledge>(agentBases.map(([agent, base]) => [agent, { source: sourceOf(base), minScore: base.minScore, maxResults: base.maxResults, timeoutMs: base.timeoutMs }]));
     return builtins.map((tool) => (tool.name === 'search_knowledge' ? createKnowledgeSearchTool(byAgent, tool) : tool));
   };
   const mcpConnectors: McpConnector[] = [];

@@ -19,10 +19,10 @@ beforeAll(async () => {
   const kbClient = kb();
   clients.push(kendraClient, kbClient);
   const byAgent = new Map<string, AgentKnowledge>([
-    ['front-desk', { source: { backend: 'kendra', client: kendraClient, indexId: DEFAULT_INDEX_ID }, minScore: 0.25, maxResults: 3 }],
-    ['billing', { source: { backend: 'bedrock-kb', client: kbClient, knowledgeBaseId: DEFAULT_KNOWLEDGE_BASE_ID }, minScore: 0.3, maxResults: 3 }],
-    ['strict', { source: { backend: 'bedrock-kb', client: kbClient, knowledgeBaseId: DEFAULT_KNOWLEDGE_BASE_ID }, minScore: 0.99, maxResults: 3 }],
-    ['misconfigured', { source: { backend: 'bedrock-kb', client: kbClient, knowledgeBaseId: 'NOSUCHKB' }, minScore: 0.3, maxResults: 3 }],
+    ['front-desk', { source: { backend: 'kendra', client: kendraClient, indexId: DEFAULT_INDEX_ID }, minScore: 0.25, maxResults: 3, timeoutMs: 5_000 }],
+    ['billing', { source: { backend: 'bedrock-kb', client: kbClient, knowledgeBaseId: DEFAULT_KNOWLEDGE_BASE_ID }, minScore: 0.3, maxResults: 3, timeoutMs: 5_000 }],
+    ['strict', { source: { backend: 'bedrock-kb', client: kbClient, knowledgeBaseId: DEFAULT_KNOWLEDGE_BASE_ID }, minScore: 0.99, maxResults: 3, timeoutMs: 5_000 }],
+    ['misconfigured', { source: { backend: 'bedrock-kb', client: kbClient, knowledgeBaseId: 'NOSUCHKB' }, minScore: 0.3, maxResults: 3, timeoutMs: 5_000 }],
   ]);
   const fallback = (await createBuiltinTools({ fixturesDir: defaultFixturesDir() })).find((builtin) => builtin.name === 'search_knowledge')!;
   tool = createKnowledgeSearchTool(byAgent, fallback);

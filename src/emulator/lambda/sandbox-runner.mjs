@@ -55,6 +55,7 @@ process.once('message', async ({ handlerFile, event, context }) => {
   try {
     const module = await import(pathToFileURL(handlerFile).href);
     if (typeof module.handler !== 'function') throw new TypeError(`${handlerFile} exports no function "handler"`);
+    process.send({ started: true });
     const result = await module.handler(event, context);
     reply = { ok: true, result: result === undefined ? null : result };
   } catch (error) {

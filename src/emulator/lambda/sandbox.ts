@@ -20,7 +20,10 @@ export interface SandboxRun {
 /** What Lambda's Node runtime reports for an exception the handler throws. */
 export interface HandlerError { errorType: string; errorMessage: string; trace: string[] }
 
-type RunnerReply = { ok: true; result: unknown } | { ok: false; error: HandlerError };
+type RunnerReply = { started: true } | { ok: true; result: unknown } | { ok: false; error: HandlerError };
+
+/** How long a child may take to boot and load its handler, outside the function's own timeout (Lambda's init phase). */
+const INIT_TIMEOUT_MS = 10_000;
 
 export type SandboxOutcome =
   | { kind: 'returned'; result: unknown; log: string }
@@ -79,13 +82,20 @@ export async function runInSandbox(run: SandboxRun): Promise<SandboxOutcome> {
       child.stderr?.on('data', keep);
       const tail = () => log.subarray(Math.max(0, log.length - LOG_TAIL_BYTES)).toString('utf8');
       let settled: SandboxOutcome | undefined;
-      const timer = setTimeout(() => {
+      const timeOut = () => {
         settled ??= { kind: 'timeout', log: '' };
         child.kill('SIGKILL');
-      }, run.timeoutMs);
+      };
+      // The function's timeout runs from the handler's start, as Lambda's does; booting has its own bound.
+      let timer = setTimeout(timeOut, INIT_TIMEOUT_MS);
       const kill = () => child.kill('SIGKILL');
       run.signal?.addEventListener('abort', kill, { once: true });
       child.on('message', (message: RunnerReply) => {
+        if ('started' in message) {
+          clearTimeout(timer);
+          timer = setTimeout(timeOut, run.timeoutMs);
+          return;
+        }
         settled ??= message.ok ? { kind: 'returned', result: message.result, log: '' } : { kind: 'threw', error: message.error, log: '' };
       });
       child.on('error', () => undefined);

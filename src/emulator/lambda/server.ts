@@ -51,7 +51,8 @@ const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const ACCOUNT_ID = '123456789012';
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
-const BUILT_IN: Required<Omit<FunctionSettings, 'aliases'>> & { aliases: string[] } = { timeoutMs: 3_000, memoryMb: 128, reservedConcurrency: 10, aliases: [] };
+/** Lambda's defaults: a 3 s timeout, 128 MB, and the account's 1,000 concurrent executions. */
+const BUILT_IN: Required<Omit<FunctionSettings, 'aliases'>> & { aliases: string[] } = { timeoutMs: 3_000, memoryMb: 128, reservedConcurrency: 1_000, aliases: [] };
 
 /** The shipped handlers: `execute-code` evaluates arithmetic and date expressions. */
 export const DEFAULT_HANDLERS_DIR = shippedFile('handlers');

@@ -58,6 +58,7 @@ export interface AgentKnowledge {
   /** Passages scoring below this are not used: the agent says it does not know. */
   minScore: number;
   maxResults: number;
+  timeoutMs: number;
 }
 
 export const NOT_KNOWN = "I'm sorry, I don't know that. I can take a message or transfer you to the front desk.";
@@ -70,6 +71,8 @@ export const NOT_KNOWN = "I'm sorry, I don't know that. I can take a message or 
 export function createKnowledgeSearchTool(byAgent: ReadonlyMap<string, AgentKnowledge>, fallback: ToolDefinition): ToolDefinition {
   return {
     ...fallback,
+    // One deadline per tool: the longest any agent's knowledge base is given.
+    timeoutMs: Math.max(fallback.timeoutMs ?? 0, ...[...byAgent.values()].map((knowledge) => knowledge.timeoutMs)),
     description: `${fallback.description} Answers cite the document they come from; say so.`,
     backend: (agent) => byAgent.get(agent)?.source.backend ?? backendOf(fallback, agent),
     async run(input, context: ToolContext): Promise<ToolOutput> {
