@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createDualProtocolServer, type AnyRequest, type AnyResponse } from '../dual-protocol.js';
+import { listenOn } from '../listen.js';
 import { BodyTooLargeError, readCappedBody } from '../read-body.js';
 import { indexPassages, type RankedPassage } from './bm25.js';
 import { loadPassages } from './documents.js';
@@ -169,14 +169,9 @@ export async function startKnowledgeEmulator(options: KnowledgeEmulatorOptions):
 
   // Kendra's client speaks HTTP/1.1, the Bedrock Agent Runtime client cleartext HTTP/2: one port for both.
   const dual = createDualProtocolServer((request, response) => void handle(request, response));
-  const { server } = dual;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, url } = await listenOn(dual.server, options.port ?? 0, options.host ?? '127.0.0.1');
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     port,
     retrievals: () => [...records],
     failNext: (type, count = 1) => {

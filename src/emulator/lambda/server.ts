@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { listenOn } from '../listen.js';
 import { BodyTooLargeError, readCappedBody } from '../read-body.js';
 import { LambdaError } from './lambda-errors.js';
 import { runInSandbox, shippedFile, type SandboxOutcome } from './sandbox.js';
@@ -169,13 +169,9 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions = {}): 
   };
 
   const server = createServer((request, response) => void handle(request, response));
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolveListen());
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, url } = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     port,
     functionNames: () => [...handlers.keys()],
     invocations: () => [...records],
