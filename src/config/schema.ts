@@ -195,7 +195,7 @@ const executeCodeSchema = z.strictObject({
   timeoutMs: positiveInt.default(5_000),
   /** Request and response payload cap; Lambda's own synchronous limit is 6 MB. */
   maxPayloadBytes: positiveInt.max(6_291_456).default(65_536),
-  /** A Lambda endpoint (an emulator's URL); unset: AWS in `tools.region`, or the embedded emulator in emulator mode. */
+  /** A Lambda endpoint (an emulator's URL), for Lambda connectors too; unset: AWS in `tools.region`, or the embedded emulator in emulator mode. */
   endpoint: url.optional(),
 });
 

@@ -1,3 +1,5 @@
+import type { BedrockAgentRuntimeClient } from '@aws-sdk/client-bedrock-agent-runtime';
+import type { KendraClient } from '@aws-sdk/client-kendra';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AybizaConfig } from '../config/schema.js';
 import { startKnowledgeEmulator, type RunningKnowledgeEmulator } from '../emulator/knowledge/server.js';
@@ -52,7 +54,9 @@ function serviceChild<T extends { port: number; close(): Promise<void> }>(id: st
 
 /**
  * Which backends the configuration uses decides what starts: `execute_code` only when an agent
- * names it, the embedded Lambda emulator only in emulator mode without an endpoint.
+ * names it; in emulator mode, the embedded Lambda emulator for execute_code and Lambda connectors
+ * and the knowledge emulator for the agents' knowledge bases, each only without an endpoint; the
+ * MCP servers and the connectors' start-up probes after the emulators.
  */
 export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
   const clients: Array<{ destroy(): void }> = [];
@@ -89,20 +93,23 @@ export function toolBackends(config: AybizaConfig, log: Logger): ToolBackends {
       return started;
     }, (value) => (knowledgeEmulator = value)));
   }
-  const knowledgeClients = new Map<string, KnowledgeSource['client']>();
-  const sourceOf = (base: AybizaConfig['tools']['knowledgeBases'][string]): KnowledgeSource => {
-    const endpoint = base.endpoint ?? (emulated ? knowledgeEndpoint : undefined);
-    const key = `${base.backend} ${endpoint ?? ''}`;
-    let client = knowledgeClients.get(key);
+  const kendraClients = new Map<string, KendraClient>();
+  const knowledgeBaseClients = new Map<string, BedrockAgentRuntimeClient>();
+  /** One client per backend and endpoint, shared by the agents using it. */
+  const cached = <C extends { destroy(): void }>(map: Map<string, C>, endpoint: string | undefined, create: (options: Parameters<typeof createKendraClient>[0]) => C): C => {
+    let client = map.get(endpoint ?? '');
     if (!client) {
-      const options = { region: config.tools.region, credentials: emulated ? 'emulator' as const : 'aws' as const, ...(endpoint ? { endpoint } : {}) };
-      client = base.backend === 'kendra' ? createKendraClient(options) : createKnowledgeBaseClient(options);
-      knowledgeClients.set(key, client);
+      client = create({ region: config.tools.region, credentials: emulated ? 'emulator' : 'aws', ...(endpoint ? { endpoint } : {}) });
+      map.set(endpoint ?? '', client);
       clients.push(client);
     }
+    return client;
+  };
+  const sourceOf = (base: AybizaConfig['tools']['knowledgeBases'][string]): KnowledgeSource => {
+    const endpoint = base.endpoint ?? (emulated ? knowledgeEndpoint : undefined);
     return base.backend === 'kendra'
-      ? { backend: 'kendra', client: client as Extract<KnowledgeSource, { backend: 'kendra' }>['client'], indexId: base.indexId! }
-      : { backend: 'bedrock-kb', client: client as Extract<KnowledgeSource, { backend: 'bedrock-kb' }>['client'], knowledgeBaseId: base.knowledgeBaseId! };
+      ? { backend: 'kendra', client: cached(kendraClients, endpoint, createKendraClient), indexId: base.indexId! }
+      : { backend: 'bedrock-kb', client: cached(knowledgeBaseClients, endpoint, createKnowledgeBaseClient), knowledgeBaseId: base.knowledgeBaseId! };
   };
   const withKnowledge = (builtins: ToolDefinition[]): ToolDefinition[] => {
     if (agentBases.length === 0) return builtins;

@@ -91,7 +91,8 @@ describe('MCP connectors through the official SDK client, against a real SDK ser
   it('marks a hung server unavailable when it stops answering pings, and reconnects once it answers again', async () => {
     const fixture = await startHttpFixture();
     opened.push(fixture);
-    const { connector: mcp } = connector({ url: fixture.url }, { callTimeoutMs: 300 });
+    // A reconnection attempt made while frozen gives up after connectTimeoutMs, not the default 10 s.
+    const { connector: mcp } = connector({ url: fixture.url }, { callTimeoutMs: 300, connectTimeoutMs: 300 });
     await mcp.start();
     fixture.freeze(true);
     expect((await call(mcp, 'echo', { text: 'x' })).outcome).toBe('timeout');

@@ -50,7 +50,7 @@ async function probeLambda(client: LambdaClient, backend: Extract<ConnectorConfi
 
 function probeMcp(connector: McpConnector, tool: string): void {
   if (!connector.available()) throw new Error(`MCP server "${connector.name}" is not connected`);
-  if (!connector.tools().some((definition) => definition.name === tool || definition.name === tool.replace(/[^a-zA-Z0-9_-]/g, '_'))) {
+  if (!connector.offers(tool)) {
     throw new Error(`MCP server "${connector.name}" does not offer a tool "${tool}"`);
   }
 }

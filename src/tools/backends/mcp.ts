@@ -39,6 +39,8 @@ export interface McpConnector {
   /** Calls the MCP tool `tool` (its own name); throws what the model should read when it cannot. */
   call(tool: string, input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutput>;
   available(): boolean;
+  /** Whether the server's latest tools/list has `tool` (its own name). */
+  offers(tool: string): boolean;
   close(): Promise<void>;
 }
 
@@ -218,6 +220,7 @@ export function createMcpConnector(options: McpConnectorOptions): McpConnector {
     tools: () => definitions,
     call,
     available: () => connected,
+    offers: (tool) => offered.has(tool),
     async close() {
       closing = true;
       clearTimeout(reconnectTimer);
