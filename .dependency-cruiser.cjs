@@ -6,6 +6,7 @@
  *   config/                                       configuration schema, loading, model catalogue
  *   llm/                                          the Bedrock client and its message types
  *   accounting/ memory/ tools/ metrics/ stream/   services a call uses (no folder cycle among them)
+ *   records/ tracing/                             call records (what each call did, for the API and the inspector); traces
  *   call/                                         the call machine and its effects
  *   protocol/                                     aybiza.v1 frames and the port every transport uses
  *   speech/                                       audio in front of a call: codecs, Transcribe, Polly
@@ -25,7 +26,7 @@ const LAYERS = [
   ['src/(log|clock|process-alive)\\.ts$'],
   ['src/config/'],
   ['src/llm/'],
-  ['src/(accounting|memory|tools|metrics|stream)/'],
+  ['src/(accounting|memory|tools|metrics|stream|records|tracing)/'],
   ['src/call/'],
   ['src/protocol/'],
   ['src/speech/'],

@@ -3,7 +3,10 @@
  * test/reliability in one process and prints the figures as Markdown tables (for the README).
  * AYBIZA_SOAK=1 raises the counts.
  */
+import { runBargeInLoop, runIdleCalls, runToolLoop, type BudgetRun } from '../test/reliability/budget-bypass.js';
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
+import { runIdleReaping } from '../test/reliability/idle-reaping.js';
+import { runTakeoverAttempts } from '../test/reliability/takeover-attempts.js';
 import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
 import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
@@ -31,6 +34,16 @@ async function main(): Promise<void> {
   const burst = await runStartBurst({ maxCalls: Math.round(attempts * 0.6), attempts });
   const slow = await runSlowReader({ sendBufferBytes: 64 * 1024, maxFrames: 400_000 });
   const killed = await runKillUnderFullQueue({ calls: soak ? 2_000 : 300, maxQueue: 25 });
+  const bargeIns = await runBargeInLoop({ attempts: 75, maxCostUsd: 0.05 });
+  const toolCap = await runToolLoop({ maxToolRoundsPerTurn: 8 });
+  const toolBudget = await runToolLoop({ maxCostUsd: 0.01, maxToolRoundsPerTurn: 1_000 });
+  const idleCalls = await runIdleCalls({ silentCalls: soak ? 500 : 50, idleRepromptMs: 300, idleHangupMs: 900 });
+  const usd = (value: number) => `$${value.toFixed(4)}`;
+  const spentBeforeLast = (run: BudgetRun) => run.charges.slice(0, -1).reduce((sum, charge) => sum + charge.costUsd, 0);
+  const takeover = await runTakeoverAttempts({ victims: soak ? 40 : 10 });
+  const idleConnections = await runIdleReaping({ perKind: soak ? 200 : 50 });
+  const idleOpened = idleConnections.reduce((sum, row) => sum + row.opened, 0);
+  const idleReaped = idleConnections.reduce((sum, row) => sum + row.reaped, 0);
 
   const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
   const lines = [
@@ -51,6 +64,21 @@ async function main(): Promise<void> {
         '-', `neighbour call ${slow.healthyTurns.completed}/${slow.healthyTurns.asked} turns`],
       ['SIGKILL under a full write-behind queue', `${killed.heard} turns heard, DynamoDB away, queue of 25`, '-',
         `${killed.heard - killed.stored} turns lost`, `${killed.recovered} journalled and recovered, ${killed.stored} stored after the restart`],
+      ['budget: barge-in loop', `${bargeIns.requests} requests sent of 75 attempts, each aborted; maxCostUsd ${usd(0.05)}`, '-',
+        `ledger ${usd(bargeIns.ledger.costUsd)}, ${bargeIns.ledger.inputTokens} input tokens charged for ${bargeIns.inputTokensSent} sent (tokenizer count)`,
+        `hangup(${bargeIns.hangupReason}); ${usd(spentBeforeLast(bargeIns))} spent before the last request; longest caller text sent ${bargeIns.longestUserText} characters`],
+      ['budget: model that always calls tools (cap)', `1 turn, maxToolRoundsPerTurn 8, no maxCostUsd`, '-', `${toolCap.requests} requests, ledger ${usd(toolCap.ledger.costUsd)}`,
+        `turn ended with the canned answer (${toolCap.refusals.tool_rounds} tool_rounds refusal); call went on`],
+      ['budget: model that always calls tools (budget)', `1 turn, maxCostUsd ${usd(0.01)}`, '-', `${toolBudget.requests} requests, ledger ${usd(toolBudget.ledger.costUsd)}`,
+        `hangup(${toolBudget.hangupReason}); ${usd(spentBeforeLast(toolBudget))} spent before the last request`],
+      ['idle calls reaped', `${idleCalls.silentCalls} silent calls and 1 talking; idleRepromptMs 300, idleHangupMs 900`, `${idleCalls.silentCalls - idleCalls.reaped} not reaped`,
+        `${idleCalls.activeAfter} call active after (the talking one); aybiza_calls_ended_total{outcome="idle"} ${idleCalls.endedIdle}`,
+        `each heard the reprompt, the goodbye, hangup(idle); slowest ${Math.round(idleCalls.slowestReapMs)} ms after ready; talking call ${idleCalls.talkingTurns} turns, ${idleCalls.talkingReprompted ? 'REPROMPTED' : 'never reprompted'}`],
+      ['takeover attempts', `${takeover.attempts} resumes and starts aimed at ${takeover.victims} other callers' calls (no, wrong or another key's token; hung-up calls; reused ids)`,
+        `${takeover.attempts - takeover.refused} taken over`, `${takeover.leaks} model requests of other connections carried the victim's PIN`,
+        `${takeover.refused} refused (unknown_call / call_exists); ${takeover.ownersResumed} owners resumed their dropped call after`],
+      ['idle connections reaped', `${idleOpened} idle connections, ${idleConnections.length} kinds`, `${idleOpened - idleReaped} held past 10 s`, '-',
+        idleConnections.map((row) => `${row.kind}: ${row.reaped}/${row.opened} closed, slowest ${row.slowestMs} ms (${row.deadline})`).join('; ')],
     ]),
     '',
     table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
@@ -59,7 +87,11 @@ async function main(): Promise<void> {
   if (fuzz.mismatches.length > 0) lines.push('', 'First mismatches:', ...fuzz.mismatches.slice(0, 10).map((m) => `- ${m.kind}: expected ${m.expected}, got ${m.got}`));
   process.stdout.write(`${lines.join('\n')}\n`);
   const failed = !fuzz.survived || fuzz.mismatches.length > 0 || faults.some((row) => !row.ok || row.silentCalls > 0 || row.itemsLost > 0)
-    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard;
+    || pastMax.acceptedAndStarved + burst.acceptedAndStarved + pastMax.unanswered + burst.unanswered > 0 || !slow.slowCallEnded || killed.stored < killed.heard
+    || bargeIns.hangupReason !== 'budget' || bargeIns.ledger.inputTokens < bargeIns.inputTokensSent || spentBeforeLast(bargeIns) >= 0.05
+    || toolCap.refusals.tool_rounds !== 1 || toolBudget.hangupReason !== 'budget' || spentBeforeLast(toolBudget) >= 0.01
+    || idleCalls.reaped !== idleCalls.silentCalls || idleCalls.talkingReprompted
+    || takeover.refused < takeover.attempts || takeover.leaks > 0 || idleReaped < idleOpened;
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -13,7 +13,7 @@ import { ScenarioError } from './load/scenario.js';
 const COMMANDS: Record<string, { summary: string; usage: string; run: (argv: string[]) => Promise<void> }> = {
   serve: { summary: 'answer calls (and serve the browser softphone at http://127.0.0.1:8080/)', usage: SERVE_USAGE, run: runServeCommand },
   call: { summary: 'talk to an agent from the terminal', usage: CALL_USAGE, run: runCallCommand },
-  emulator: { summary: 'run the Bedrock emulator alone', usage: EMULATOR_USAGE, run: runEmulatorCommand },
+  emulator: { summary: 'run the Bedrock, Transcribe streaming and Polly emulators', usage: EMULATOR_USAGE, run: runEmulatorCommand },
   load: { summary: 'replay scenario files as concurrent calls', usage: LOAD_USAGE, run: runLoadCommand },
 };
 

@@ -7,8 +7,9 @@ export type { Logger };
  * careless `log.info({ config })` cannot leak them.
  */
 export const REDACT_PATHS = [
-  'apiKeys', '*.apiKeys', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
+  'apiKeys', '*.apiKeys', 'metricsToken', '*.metricsToken', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization',
   'secretAccessKey', '*.secretAccessKey', 'sessionToken', '*.sessionToken', 'password', '*.password',
+  'resumeToken', '*.resumeToken', 'tokenSha256', '*.tokenSha256',
 ];
 
 export function createLogger(options: { level?: string; destination?: NodeJS.WritableStream } = {}): Logger {
@@ -22,6 +23,15 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
     },
     options.destination ?? pino.destination({ sync: false }),
   );
+}
+
+/**
+ * Phone numbers inside free text (a transcript), each masked as `maskPhone` masks a number field:
+ * a run of seven or more digits, optionally with `+`, spaces, dots, dashes or parentheses between.
+ * Numbers spoken as words ("five five five…") are not recognised.
+ */
+export function maskPhoneNumbersIn(text: string): string {
+  return text.replace(/\+?\(?\d(?:[\s().-]{0,2}\d){6,}/g, (number) => maskPhone(number) as string);
 }
 
 /** Keeps the last four digits: enough for support to match a call, not enough to identify a caller. */

@@ -54,6 +54,8 @@ export interface UsageRecord {
   modelId: string;
   usage: TokenUsage;
   prices: ModelPrices;
+  /** An estimate charged for a request Bedrock sent no usage for (aborted): never folded into calibration. */
+  estimated?: boolean;
 }
 
 export interface Accounting {
@@ -178,7 +180,8 @@ export function createAccounting(options: AccountingOptions): Accounting {
       // Called from the model stream: a bad record is logged, never thrown into the caller's turn.
       try {
         const estimate = awaitingUsage.get(input.callId);
-        if (estimate?.modelId === input.modelId) {
+        if (input.estimated) awaitingUsage.delete(input.callId);
+        else if (estimate?.modelId === input.modelId) {
           awaitingUsage.delete(input.callId);
           calibrate({ modelId: input.modelId, tokenizerTokens: estimate.tokenizerTokens, usage: input.usage });
         }

@@ -29,7 +29,7 @@ export interface ModelChoice {
 export type RuntimeEndReason = 'dropped' | 'slow_consumer';
 
 /** Why a call ended; a caller's hangup keeps the reason the caller gave, after `caller:`. */
-export type EndReason = `caller:${string}` | RuntimeEndReason | 'transferred' | 'budget' | 'shutdown' | 'error';
+export type EndReason = `caller:${string}` | RuntimeEndReason | 'transferred' | 'budget' | 'idle' | 'shutdown' | 'error';
 
 export interface CallIdentity {
   callId: string;
@@ -63,7 +63,15 @@ export interface CallContext extends CallIdentity {
   transfer: { to: string; reason?: string } | undefined;
   lastError: { code: string; recovery: Recovery } | undefined;
   usage: TokenUsage;
+  /** What the call has spent, including the estimate of a request whose usage has not arrived (or never will: it was aborted). */
   costUsd: number;
+  /** Model requests sent in this call, retries and fallback hops included. */
+  modelRequests: number;
+  /**
+   * The estimate charged for the request in flight, replaced by Bedrock's usage when it arrives and
+   * refunded when Bedrock refused the request before generating; kept when the request is aborted.
+   */
+  reserved: { inputTokens: number; costUsd: number } | undefined;
   turnsCompleted: number;
   latenciesMs: number[];
   endReason: EndReason | undefined;
@@ -87,6 +95,8 @@ export function initialContext(input: CallInput): CallContext {
     lastError: undefined,
     usage: emptyUsage(),
     costUsd: 0,
+    modelRequests: 0,
+    reserved: undefined,
     turnsCompleted: 0,
     latenciesMs: [],
     endReason: undefined,

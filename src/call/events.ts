@@ -10,10 +10,14 @@ export type RuntimeEvent =
   | { type: 'runtime.connectionLost' }
   /** Ends the call without words: the suspension grace expired, or the caller's socket could not keep up. */
   | { type: 'runtime.end'; reason: RuntimeEndReason }
-  | { type: 'runtime.shutdown' };
+  | { type: 'runtime.shutdown' }
+  /** The actor was started from a stored snapshot: timers of the actor it replaces (the idle policy's) start again. */
+  | { type: 'runtime.restored' };
 
 /** What the generation actor relays while one model round streams. */
 export type TurnEvent =
+  /** The request was sent; `inputTokens` is its estimated input, charged until Bedrock reports usage. */
+  | { type: 'model.requested'; inputTokens: number }
   | { type: 'model.started'; modelId: string; region: string }
   | { type: 'model.sentence'; text: string; last: boolean }
   | { type: 'model.reasoning'; block: ContentBlock }

@@ -1,6 +1,6 @@
 import { throwError, type Observable } from 'rxjs';
 import { enqueueActions, fromEventObservable, fromPromise, setup, type ActionFunction, type ParameterizedObject } from 'xstate';
-import type { ChatMessage, ContentBlock, TokenUsage } from '../llm/messages.js';
+import { addUsage, emptyUsage, type ChatMessage, type ContentBlock, type TokenUsage } from '../llm/messages.js';
 import { ModelCallError } from '../llm/errors.js';
 import type { ToolRunResult, ToolUseRequest } from '../tools/types.js';
 import {
@@ -29,6 +29,8 @@ export interface RunToolsInput {
   agent: string;
   from?: string;
   to?: string;
+  turn: number;
+  round: number;
   uses: ToolUseRequest[];
 }
 
@@ -40,7 +42,19 @@ export interface AgentPolicy {
   cannedAnswer: string;
   maxCostUsd: number | undefined;
   actOnDtmf: boolean;
+  maxToolRoundsPerTurn: number;
+  maxModelRequestsPerCall: number;
+  /** The longest utterance a turn sends, after unanswered words are combined with new ones. */
+  maxUtteranceChars: number;
+  /** Caller silence before the reprompt, and before the goodbye (both from the start of the silence); 0 = never. */
+  idleRepromptMs: number;
+  idleHangupMs: number;
+  idleReprompt: string;
+  idleGoodbye: string;
 }
+
+/** Which limit stopped a call or a turn: the cost budget, the requests per call, the tool rounds per turn. */
+export type LimitReason = 'cost' | 'model_requests' | 'tool_rounds';
 
 /**
  * What the machine looks up while it computes its next context: plain functions of their
@@ -65,11 +79,13 @@ export interface CallEffects {
   generate(input: GenerateInput): Observable<TurnEvent>;
   runTools(input: RunToolsInput, signal: AbortSignal): Promise<ToolRunResult[]>;
   /** Appends a finished turn's messages to memory, in order, off the hot path. */
-  record(callId: string, messages: ChatMessage[]): void;
+  record(callId: string, messages: ChatMessage[], agent: string): void;
   turnStarted(context: CallContext): void;
   firstSay(context: CallContext, latencyMs: number): void;
   bargeIn(context: CallContext): void;
-  fallbackTaken(choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
+  fallbackTaken(context: CallContext, choice: ModelChoice, error: ModelCallError, decision: FallbackDecision): void;
+  /** A limit refused the next model request or tool round. */
+  limitReached(context: CallContext, reason: LimitReason): void;
 }
 
 export const GOODBYE_ON_SHUTDOWN = "I'm sorry, I have to end this call now. Please call us back in a moment. Goodbye.";
@@ -77,6 +93,21 @@ export const GOODBYE_ON_BUDGET = "I'm sorry, this call has reached its limit. Pl
 
 const asModelError = (error: unknown): ModelCallError =>
   error instanceof ModelCallError ? error : new ModelCallError(String(error), 'InternalError', 'retry-region');
+
+/**
+ * The caller's words as one utterance of at most `max` characters: unanswered words and new ones
+ * combined (a barge-in loop would otherwise grow one request without bound), keeping the newest
+ * words and cutting at a word boundary.
+ */
+export function combineUtterance(pending: string, words: string, max: number): string {
+  const combined = pending ? `${pending} ${words}` : words;
+  if (combined.length <= max) return combined;
+  const start = combined.length - max;
+  const tail = combined.slice(start);
+  if (/\s/.test(combined[start - 1] ?? ' ')) return tail.trimStart();
+  const cut = tail.search(/\s/);
+  return cut < 0 ? tail : tail.slice(cut).trimStart();
+}
 
 const isFinal = (transcript: { text: string; final: boolean }): boolean => transcript.final && transcript.text.trim().length > 0;
 const nothingSaid = (context: CallContext): boolean => context.chunks.length === 0;
@@ -119,11 +150,16 @@ export function createCallMachine(policy: CallPolicy) {
   };
 
   const beginTurn = (context: CallContext, words: string, readAt: number): CallContext => {
-    const utterance = context.utterance ? `${context.utterance} ${words}` : words;
+    const utterance = combineUtterance(context.utterance, words, policy.agentPolicy(context.agent).maxUtteranceChars);
     // A turn whose words were never answered keeps its number: the caller hears one answer to both.
     const turn = context.utterance ? context.turn : context.turn + 1;
     const next: CallContext = { ...context, utterance, turn, turnStartedAt: readAt, round: 0, rounds: [emptyRound()], chunks: [], firstSayAt: undefined };
     return { ...next, choice: policy.chooseModel(next) };
+  };
+
+  const budgetSpent = (context: CallContext): boolean => {
+    const max = policy.agentPolicy(context.agent).maxCostUsd;
+    return max !== undefined && context.costUsd >= max;
   };
 
   /** The final round's last chunk must carry `last`; a round that said nothing still owes one. */
@@ -165,19 +201,26 @@ export function createCallMachine(policy: CallPolicy) {
       hasToolUses: (_, done: { toolUses: unknown[] }) => done.toolUses.length > 0,
       actsOnDtmf: ({ context }) => policy.agentPolicy(context.agent).actOnDtmf,
       transferPending: ({ context }) => context.transfer !== undefined,
-      budgetSpent: ({ context }) => {
-        const max = policy.agentPolicy(context.agent).maxCostUsd;
-        return max !== undefined && context.costUsd >= max;
-      },
+      budgetSpent: ({ context }) => budgetSpent(context),
+      requestsSpent: ({ context }) => context.modelRequests >= policy.agentPolicy(context.agent).maxModelRequestsPerCall,
+      toolRoundsSpent: ({ context }) => context.round >= policy.agentPolicy(context.agent).maxToolRoundsPerTurn,
+      idleRepromptOn: ({ context }) => policy.agentPolicy(context.agent).idleRepromptMs > 0,
+      idleHangupOn: ({ context }) => policy.agentPolicy(context.agent).idleHangupMs > 0,
       fallbackIsCanned: ({ context }) => context.choice === undefined,
     },
     // No-ops until bound with `withCallEffects`.
     actions: {
-      record: (_, _turn: { callId: string; messages: ChatMessage[] }) => undefined,
+      record: (_, _turn: { callId: string; agent: string; messages: ChatMessage[] }) => undefined,
       turnStarted: (_, _turn: { context: CallContext }) => undefined,
       firstSay: (_, _say: { context: CallContext; latencyMs: number }) => undefined,
       bargeIn: (_, _turn: { context: CallContext }) => undefined,
-      fallbackTaken: (_, _hop: { choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
+      fallbackTaken: (_, _hop: { context: CallContext; choice: ModelChoice; error: ModelCallError; decision: FallbackDecision }) => undefined,
+      limitReached: (_, _limit: { context: CallContext; reason: LimitReason }) => undefined,
+    },
+    delays: {
+      // A delay of 0 means the timer is off: it fires at once and its guard refuses it.
+      idleReprompt: ({ context }) => policy.agentPolicy(context.agent).idleRepromptMs,
+      idleHangup: ({ context }) => policy.agentPolicy(context.agent).idleHangupMs,
     },
   });
 
@@ -191,6 +234,18 @@ export function createCallMachine(policy: CallPolicy) {
       CallContext, CallEvent, Params, CallEvent, EffectArgs['actor'], EffectArgs['action'], EffectArgs['guard'], EffectArgs['delay'], CallEmitted
     >>[0],
   ) => enqueueActions(collect);
+
+  /** Ends the call at a limit: what was heard is recorded, the caller hears the budget goodbye. */
+  const endOnLimit = (reason: LimitReason) => [
+    { type: 'closeTurn' as const, params: { heardOnly: true } },
+    { type: 'speak' as const, params: { text: GOODBYE_ON_BUDGET, last: true } },
+    { type: 'hangUp' as const, params: { reason: 'budget' as const } },
+    { type: 'limitReached' as const, params: ({ context }: { context: CallContext }) => ({ context, reason }) },
+  ];
+  const sayGoodbyeWhenIdle = [
+    { type: 'announce' as const, params: ({ context }: { context: CallContext }) => ({ text: policy.agentPolicy(context.agent).idleGoodbye }) },
+    { type: 'hangUp' as const, params: { reason: 'idle' as const } },
+  ];
 
   return withEffects.extend({
     actions: {
@@ -215,11 +270,27 @@ export function createCallMachine(policy: CallPolicy) {
       keepReasoning: computes(({ context, enqueue }, reasoning: { block: ContentBlock }) => {
         enqueue.assign({ rounds: updateRound(context, (round) => ({ ...round, reasoning: [...round.reasoning, reasoning.block] })) });
       }),
+      /** A request is about to go out: counted, and no earlier estimate is refunded any more. */
+      countRequest: computes(({ context, enqueue }) => {
+        enqueue.assign({ modelRequests: context.modelRequests + 1, reserved: undefined });
+      }),
+      /** Charges the sent request's estimated input until Bedrock's usage replaces it. */
+      reserve: computes(({ context, enqueue }, sent: { inputTokens: number }) => {
+        const inputTokens = Math.max(0, Math.ceil(sent.inputTokens));
+        const costUsd = context.choice ? policy.price(context.choice.modelId, { ...emptyUsage(), inputTokens }) : 0;
+        enqueue.assign({
+          usage: addUsage(context.usage, { ...emptyUsage(), inputTokens }),
+          costUsd: context.costUsd + costUsd,
+          reserved: { inputTokens, costUsd },
+        });
+      }),
       finishRound: computes(({ context, enqueue }, done: { usage: TokenUsage; toolUses: TurnRound['toolUses'] }) => {
         const cost = context.choice ? policy.price(context.choice.modelId, done.usage) : 0;
+        const refunded = refund(context);
         enqueue.assign({
-          usage: addUsage(context.usage, done.usage),
-          costUsd: context.costUsd + cost,
+          usage: addUsage(refunded.usage, done.usage),
+          costUsd: refunded.costUsd + cost,
+          reserved: undefined,
           rounds: updateRound(context, (round) => ({ ...round, toolUses: done.toolUses })),
         });
       }),
@@ -244,8 +315,10 @@ export function createCallMachine(policy: CallPolicy) {
         const decision = policy.planFallback(context.choice, error);
         // The retry asks again from what the caller already heard; reasoning of the failed attempt is void.
         const rounds = updateRound(context, (round) => ({ ...round, reasoning: [] }));
-        enqueue.assign({ lastError, rounds, choice: decision.kind === 'retry' ? decision.choice : undefined });
-        enqueue({ type: 'fallbackTaken', params: { choice: context.choice, error, decision } });
+        // Refused before it generated anything, a request is not billed; one that broke mid-stream is.
+        const charged = error.midStream ? {} : { ...refund(context), reserved: undefined };
+        enqueue.assign({ lastError, rounds, choice: decision.kind === 'retry' ? decision.choice : undefined, ...charged });
+        enqueue({ type: 'fallbackTaken', params: { context, choice: context.choice, error, decision } });
       }),
       clear: computes(({ context, enqueue }) => {
         enqueue.emit({ type: 'frame', frame: { type: 'clear', turn: context.turn } });
@@ -258,17 +331,24 @@ export function createCallMachine(policy: CallPolicy) {
           enqueue.assign(resetTurn(context, true));
           return;
         }
-        enqueue({ type: 'record', params: { callId: context.callId, messages: turnMessages(context, turn.heardOnly) } });
+        enqueue({ type: 'record', params: { callId: context.callId, agent: context.agent, messages: turnMessages(context, turn.heardOnly) } });
         enqueue.assign({ ...resetTurn(context, false), turnsCompleted: context.turnsCompleted + 1 });
       }),
       sendTransfer: computes(({ context, enqueue }) => {
         if (context.transfer) enqueue.emit({ type: 'frame', frame: { type: 'transfer', ...context.transfer } });
         enqueue.assign({ endReason: 'transferred' });
       }),
-      hangUp: computes(({ enqueue }, end: { reason: 'shutdown' | 'budget' }) => {
+      hangUp: computes(({ enqueue }, end: { reason: 'shutdown' | 'budget' | 'idle' }) => {
         enqueue.emit({ type: 'frame', frame: { type: 'hangup', reason: end.reason } });
         enqueue.assign({ endReason: end.reason });
       }),
+      /** Says a line outside any turn (the idle reprompt and goodbye): not history, not a turn's latency. */
+      announce: computes(({ context, enqueue }, line: { text: string }) => {
+        const counter = context.sayCounter + 1;
+        enqueue.emit({ type: 'frame', frame: { type: 'say', id: `s${counter}`, turn: context.turn, text: line.text, last: true } });
+        enqueue.assign({ sayCounter: counter });
+      }),
+
       end: computes(({ enqueue }, end: { reason: EndReason }) => {
         enqueue.assign({ endReason: end.reason });
       }),
@@ -313,21 +393,35 @@ export function createCallMachine(policy: CallPolicy) {
         },
       },
       listening: {
+        // The idle policy: a reprompt, then a goodbye, both timed from when the agent began to listen;
+        // anything the caller sends re-enters the state and starts the silence again.
+        after: {
+          idleReprompt: { guard: 'idleRepromptOn', actions: { type: 'announce', params: ({ context }) => ({ text: policy.agentPolicy(context.agent).idleReprompt }) } },
+          idleHangup: { guard: 'idleHangupOn', target: 'ended', actions: sayGoodbyeWhenIdle },
+        },
         on: {
-          'caller.transcript': {
-            guard: { type: 'isFinal', params: ({ event }) => event },
-            target: 'responding',
-            actions: { type: 'beginTurn', params: ({ event }) => ({ words: event.text.trim(), readAt: event.readAt }) },
-          },
-          'caller.dtmf': {
-            guard: 'actsOnDtmf',
-            target: 'responding',
-            actions: { type: 'beginTurn', params: ({ event }) => ({ words: `(The caller pressed the key ${event.digit}.)`, readAt: event.readAt }) },
-          },
+          'caller.transcript': [
+            {
+              guard: { type: 'isFinal', params: ({ event }) => event },
+              target: 'responding',
+              actions: { type: 'beginTurn', params: ({ event }) => ({ words: event.text.trim(), readAt: event.readAt }) },
+            },
+            { target: 'listening', reenter: true },
+          ],
+          'caller.dtmf': [
+            {
+              guard: 'actsOnDtmf',
+              target: 'responding',
+              actions: { type: 'beginTurn', params: ({ event }) => ({ words: `(The caller pressed the key ${event.digit}.)`, readAt: event.readAt }) },
+            },
+            { target: 'listening', reenter: true },
+          ],
+          'caller.speechStarted': { target: 'listening', reenter: true },
+          'runtime.restored': { target: 'listening', reenter: true },
         },
       },
       responding: {
-        initial: 'generating',
+        initial: 'checking',
         on: {
           'caller.speechStarted': { target: 'listening', actions: ['clear', { type: 'closeTurn', params: { heardOnly: true } }] },
           'caller.transcript': [
@@ -355,7 +449,16 @@ export function createCallMachine(policy: CallPolicy) {
           'runtime.connectionLost': { target: 'listening', actions: { type: 'closeTurn', params: { heardOnly: true } } },
         },
         states: {
+          /** Before every model request (a turn's first, each tool round's, each retry): the call's limits. */
+          checking: {
+            always: [
+              { guard: 'budgetSpent', target: '#call.ended', actions: endOnLimit('cost') },
+              { guard: 'requestsSpent', target: '#call.ended', actions: endOnLimit('model_requests') },
+              { target: 'generating' },
+            ],
+          },
           generating: {
+            entry: 'countRequest',
             invoke: {
               id: 'generate',
               src: 'generate',
@@ -372,12 +475,13 @@ export function createCallMachine(policy: CallPolicy) {
               },
             },
             on: {
+              'model.requested': { actions: { type: 'reserve', params: ({ event }) => event } },
               'model.reasoning': { actions: { type: 'keepReasoning', params: ({ event }) => event } },
               'model.done': [
                 {
                   guard: { type: 'hasToolUses', params: ({ event }) => event },
-                  target: 'toolCalling',
-                  actions: [{ type: 'finishRound', params: ({ event }) => event }, { type: 'speak', params: ({ context, event }) => fillerChunk(context, event.toolUses) }],
+                  target: 'toolGate',
+                  actions: { type: 'finishRound', params: ({ event }) => event },
                 },
                 {
                   target: 'awaitingPlayback',
@@ -386,21 +490,40 @@ export function createCallMachine(policy: CallPolicy) {
               ],
             },
           },
+          /** The model asked for tools: run them only within the turn's tool rounds and the call's limits. */
+          toolGate: {
+            always: [
+              {
+                guard: 'toolRoundsSpent',
+                target: 'awaitingPlayback',
+                actions: [
+                  { type: 'speak', params: ({ context }) => ({ text: policy.agentPolicy(context.agent).cannedAnswer, last: true }) },
+                  { type: 'limitReached', params: ({ context }) => ({ context, reason: 'tool_rounds' as const }) },
+                ],
+              },
+              { guard: 'budgetSpent', target: '#call.ended', actions: endOnLimit('cost') },
+              { guard: 'requestsSpent', target: '#call.ended', actions: endOnLimit('model_requests') },
+              { target: 'toolCalling', actions: { type: 'speak', params: ({ context }) => fillerChunk(context, context.rounds[context.round]?.toolUses ?? []) } },
+            ],
+          },
           toolCalling: {
             invoke: {
               id: 'runTools',
               src: 'runTools',
               input: ({ context }) => runToolsInput(context),
-              onDone: { target: 'generating', actions: { type: 'keepToolResults', params: ({ event }) => ({ results: event.output }) } },
+              onDone: { target: 'checking', actions: { type: 'keepToolResults', params: ({ event }) => ({ results: event.output }) } },
             },
           },
           fallback: {
             always: [
               { guard: 'fallbackIsCanned', target: 'awaitingPlayback', actions: { type: 'speak', params: ({ context }) => ({ text: policy.agentPolicy(context.agent).cannedAnswer, last: true }) } },
-              { target: 'generating' },
+              { target: 'checking' },
             ],
           },
           awaitingPlayback: {
+            // A caller side that stops acknowledging playback is as silent as one that stops talking.
+            after: { idleHangup: { guard: 'idleHangupOn', target: '#call.ended', actions: [{ type: 'closeTurn', params: { heardOnly: true } }, ...sayGoodbyeWhenIdle] } },
+            on: { 'caller.played': { target: 'awaitingPlayback', reenter: true, actions: { type: 'markPlayed', params: ({ event }) => event } } },
             always: [
               {
                 guard: 'transferPending',
@@ -414,6 +537,7 @@ export function createCallMachine(policy: CallPolicy) {
                   { type: 'closeTurn', params: { heardOnly: false } },
                   { type: 'speak', params: { text: GOODBYE_ON_BUDGET, last: true } },
                   { type: 'hangUp', params: { reason: 'budget' } },
+                  { type: 'limitReached', params: ({ context }) => ({ context, reason: 'cost' as const }) },
                 ],
               },
               { guard: 'allPlayed', target: '#call.listening', actions: { type: 'closeTurn', params: { heardOnly: false } } },
@@ -434,11 +558,12 @@ export function withCallEffects(machine: CallMachine, effects: CallEffects): Cal
       runTools: fromPromise<ToolRunResult[], RunToolsInput>(({ input, signal }) => effects.runTools(input, signal)),
     },
     actions: {
-      record: (_, turn) => effects.record(turn.callId, turn.messages),
+      record: (_, turn) => effects.record(turn.callId, turn.messages, turn.agent),
       turnStarted: (_, turn) => effects.turnStarted(turn.context),
       firstSay: (_, say) => effects.firstSay(say.context, say.latencyMs),
       bargeIn: (_, turn) => effects.bargeIn(turn.context),
-      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.choice, hop.error, hop.decision),
+      fallbackTaken: (_, hop) => effects.fallbackTaken(hop.context, hop.choice, hop.error, hop.decision),
+      limitReached: (_, limit) => effects.limitReached(limit.context, limit.reason),
     },
   });
 }
@@ -452,13 +577,11 @@ function updateRound(context: CallContext, update: (round: TurnRound) => TurnRou
   return rounds.map((round, index) => (index === context.round ? update(round) : round));
 }
 
-function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadInputTokens: a.cacheReadInputTokens + b.cacheReadInputTokens,
-    cacheWriteInputTokens: a.cacheWriteInputTokens + b.cacheWriteInputTokens,
-  };
+/** The call's spending without the estimate of the request in flight. */
+function refund(context: CallContext): Pick<CallContext, 'usage' | 'costUsd'> {
+  const { reserved } = context;
+  if (!reserved) return { usage: context.usage, costUsd: context.costUsd };
+  return { usage: { ...context.usage, inputTokens: context.usage.inputTokens - reserved.inputTokens }, costUsd: context.costUsd - reserved.costUsd };
 }
 
 function generateInput(context: CallContext): GenerateInput {
@@ -483,6 +606,8 @@ function runToolsInput(context: CallContext): RunToolsInput {
     agent: context.agent,
     from: context.from,
     to: context.to,
+    turn: context.turn,
+    round: context.round,
     uses: round ? round.toolUses : [],
   };
 }

@@ -58,7 +58,19 @@ export function createCallPolicy(deps: CallPolicyDependencies): CallPolicy {
     price: (modelId, usage) => deps.accounting.price(usage, catalogue.priceOf(modelId)),
     agentPolicy: (name) => {
       const agent = agentOf(name);
-      return { cannedAnswer: agent.cannedAnswer, maxCostUsd: agent.maxCostUsd, actOnDtmf: agent.dtmf.speakDigits };
+      return {
+        cannedAnswer: agent.cannedAnswer,
+        maxCostUsd: agent.maxCostUsd,
+        actOnDtmf: agent.dtmf.speakDigits,
+        maxToolRoundsPerTurn: agent.maxToolRoundsPerTurn,
+        maxModelRequestsPerCall: agent.maxModelRequestsPerCall,
+        // The transcript limit of one frame applies to what unanswered frames combine into.
+        maxUtteranceChars: config.server.maxTranscriptChars,
+        idleRepromptMs: agent.idleRepromptMs,
+        idleHangupMs: agent.idleHangupMs,
+        idleReprompt: agent.idleReprompt,
+        idleGoodbye: agent.idleGoodbye,
+      };
     },
     now: epochMs,
   };

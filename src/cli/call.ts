@@ -11,7 +11,12 @@ export const CALL_USAGE = [
   '  --agent NAME               the agent to call (default)',
   '  --playback-ms-per-word MS  how long each word takes to "hear" before it counts as played (250); /interrupt cuts in meanwhile',
   '  then type what the caller says, one utterance a line; /dtmf 1 presses a key, /interrupt barges in, /hangup ends the call',
+  '  a lost connection is resumed (the call\'s resumeToken, within the server\'s resumeGraceMs)',
 ].join('\n');
+
+/** Reconnections tried after a connection is lost, this far apart: within the default 10 s resume grace. */
+const RESUME_ATTEMPTS = 5;
+const RESUME_RETRY_MS = 500;
 
 type Say = Extract<OutboundFrame, { type: 'say' }>;
 
@@ -37,13 +42,20 @@ export async function runCallCommand(argv: string[]): Promise<void> {
   const out = process.stdout;
   const echo = !process.stdin.isTTY;
 
-  const ws = new WebSocket(url, PROTOCOL, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('unexpected-response', (_request, response) =>
-      reject(new UsageError(`aybiza call: ${url} refused the call (${response.statusCode}${response.statusCode === 401 ? ': give the API key with --token or AYBIZA_CALL_TOKEN' : ''})`)));
-    ws.once('error', (error) => reject(new UsageError(`aybiza call: cannot reach ${url} (${error.message}): is \`aybiza serve\` (npm start) running? --url names another server`)));
-  });
+  const connect = async (): Promise<WebSocket> => {
+    const socket = new WebSocket(url, PROTOCOL, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new UsageError(`aybiza call: ${url} refused the call (${response.statusCode}${response.statusCode === 401 ? ': give the API key with --token or AYBIZA_CALL_TOKEN' : ''})`)));
+      socket.once('error', (error) => reject(new UsageError(`aybiza call: cannot reach ${url} (${error.message}): is \`aybiza serve\` (npm start) running? --url names another server`)));
+    });
+    return socket;
+  };
+  let ws = await connect();
+  /** Set by the first `ready`: what a resume after a lost connection presents. */
+  let call: { callId: string; resumeToken: string } | undefined;
+  let resumeAttempt = 0;
 
   const lines: string[] = [];
   let inputEnded = false;
@@ -136,12 +148,15 @@ export async function runCallCommand(argv: string[]): Promise<void> {
     pump();
   };
 
-  ws.on('message', (data) => {
+  const onMessage = (data: WebSocket.RawData) => {
     const frame = JSON.parse(String(data)) as OutboundFrame;
     switch (frame.type) {
       case 'ready':
         ready = true;
-        print(`(connected to ${values.agent}, call ${frame.callId}; type what the caller says, /dtmf 1, /interrupt, /hangup)`);
+        resumeAttempt = 0;
+        if (frame.resumed) print(`(resumed call ${frame.callId}: the call goes on)`);
+        else print(`(connected to ${values.agent}, call ${frame.callId}; type what the caller says, /dtmf 1, /interrupt, /hangup)`);
+        call = { callId: frame.callId, resumeToken: frame.resumeToken };
         break;
       case 'say':
         heard(frame);
@@ -157,15 +172,20 @@ export async function runCallCommand(argv: string[]): Promise<void> {
         finish(`(the agent hung up: ${frame.reason})`);
         return;
       case 'error':
+        // The server has not yet seen the old connection go: the close below tries again.
+        if (!ready && call && frame.code === 'call_busy') {
+          ws.terminate();
+          return;
+        }
         print(`(error ${frame.code}: ${frame.message})`);
         if (!ready) {
-          finish('(the call was not started)');
+          finish(call ? '(the call could not be resumed)' : '(the call was not started)');
           process.exitCode = 2;
         } else if (answering?.turn === undefined) settle();
         return;
     }
     pump();
-  });
+  };
 
   const input = createInterface({ input: process.stdin, terminal: false });
   input.on('line', (line) => {
@@ -177,9 +197,37 @@ export async function runCallCommand(argv: string[]): Promise<void> {
     pump();
   });
 
-  // No `from`: it must be the caller's E.164 number or SIP URI, and a terminal has none.
-  ws.send(JSON.stringify({ type: 'start', agent: values.agent, metadata: { client: 'aybiza-call' } }));
-  await new Promise<void>((resolve) => ws.on('close', () => resolve()));
+  await new Promise<void>((resolve) => {
+    const attach = (socket: WebSocket) => {
+      socket.on('message', onMessage);
+      socket.on('error', () => undefined);
+      // 1000 and 1008 are the server ending or refusing the call; anything else (1006: cut) loses the connection only.
+      socket.on('close', (code) => void (code === 1000 || code === 1008 ? resolve() : lost()));
+    };
+    /** A connection that closed before the call ended is resumed, a few times, then given up. */
+    const lost = async (): Promise<void> => {
+      if (ended || !call || resumeAttempt >= RESUME_ATTEMPTS) return resolve();
+      if (resumeAttempt === 0) print('(connection lost: resuming the call)');
+      resumeAttempt += 1;
+      ready = false;
+      // What was being answered was cut at the server as by a barge-in; the next line is a new turn.
+      for (const timer of answering?.timers ?? []) clearTimeout(timer);
+      answering = undefined;
+      await new Promise((wait) => setTimeout(wait, resumeAttempt === 1 ? 0 : RESUME_RETRY_MS));
+      let socket: WebSocket;
+      try {
+        socket = await connect();
+      } catch {
+        return lost();
+      }
+      ws = socket;
+      attach(socket);
+      socket.send(JSON.stringify({ type: 'start', callId: call.callId, resume: true, resumeToken: call.resumeToken, agent: values.agent }));
+    };
+    attach(ws);
+    // No `from`: it must be the caller's E.164 number or SIP URI, and a terminal has none.
+    ws.send(JSON.stringify({ type: 'start', agent: values.agent, metadata: { client: 'aybiza-call' } }));
+  });
   if (!ended) print('(the server closed the call)');
   input.close();
 }

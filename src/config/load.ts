@@ -12,7 +12,7 @@ export class ConfigError extends Error {
 
 type Path = PropertyKey[];
 type Json = Record<string, unknown>;
-type Kind = 'string' | 'int' | 'list';
+type Kind = 'string' | 'int' | 'list' | 'boolean';
 
 interface EnvVar { name: string; path: Path; kind: Kind }
 
@@ -21,9 +21,17 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_HOST', path: ['server', 'host'], kind: 'string' },
   { name: 'AYBIZA_PORT', path: ['server', 'port'], kind: 'int' },
   { name: 'AYBIZA_METRICS_PORT', path: ['server', 'metricsPort'], kind: 'int' },
+  { name: 'AYBIZA_METRICS_HOST', path: ['server', 'metricsHost'], kind: 'string' },
+  { name: 'AYBIZA_METRICS_TOKEN', path: ['server', 'metricsToken'], kind: 'string' },
+  { name: 'AYBIZA_METRICS_UNAUTHENTICATED', path: ['server', 'metricsUnauthenticated'], kind: 'boolean' },
   { name: 'AYBIZA_API_KEYS', path: ['server', 'apiKeys'], kind: 'list' },
+  { name: 'AYBIZA_UNMASKED_NUMBER_KEYS', path: ['server', 'unmaskedNumberKeys'], kind: 'list' },
   { name: 'AYBIZA_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], kind: 'list' },
   { name: 'AYBIZA_MAX_CALLS', path: ['server', 'maxCalls'], kind: 'int' },
+  { name: 'AYBIZA_MAX_CALLS_PER_KEY', path: ['server', 'maxCallsPerKey'], kind: 'int' },
+  { name: 'AYBIZA_HANDSHAKE_TIMEOUT_MS', path: ['server', 'handshakeTimeoutMs'], kind: 'int' },
+  { name: 'AYBIZA_START_TIMEOUT_MS', path: ['server', 'startTimeoutMs'], kind: 'int' },
+  { name: 'AYBIZA_PING_INTERVAL_MS', path: ['server', 'pingIntervalMs'], kind: 'int' },
   { name: 'AYBIZA_MAX_EVENT_LOOP_LAG_MS', path: ['server', 'maxEventLoopLagMs'], kind: 'int' },
   { name: 'AYBIZA_DRAIN_TIMEOUT_MS', path: ['server', 'drainTimeoutMs'], kind: 'int' },
   // AYBIZA_BEDROCK=aws is the short form the issue tracker and README use; the long form wins.
@@ -85,7 +93,7 @@ export function loadConfig(input: LoadConfigInput = {}): AybizaConfig {
     const raw = nonEmpty(env[variable.name]);
     if (raw === undefined) continue;
     const parsed = parseValue(raw, variable.kind);
-    if (parsed === undefined) problems.push(`${variable.name}: got ${show(variable.path, raw)} — expected an integer`);
+    if (parsed === undefined) problems.push(`${variable.name}: got ${show(variable.path, raw)} — expected ${variable.kind === 'boolean' ? '1, true, 0 or false' : 'an integer'}`);
     else setPath(envLayer, variable.path, parsed);
     envSource.set(key(variable.path), { name: variable.name, value: raw });
   }
@@ -154,12 +162,45 @@ export function loadConfig(input: LoadConfigInput = {}): AybizaConfig {
   throw new ConfigError(problems);
 }
 
+/**
+ * Far beyond any configuration (the deepest field, a webhook's input schema, sits at a dozen), and
+ * far below what the recursive merge and zod can walk before the stack overflows.
+ */
+export const MAX_CONFIG_NESTING = 64;
+
+/**
+ * Whether objects and arrays in JSON text nest deeper than `limit`, counted without parsing it, so
+ * no recursion ever sees an overly deep document. Brackets inside strings do not count.
+ */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text[i];
+    if (inString) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
 function readJsonFile(file: string): Json {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError([`${file}: cannot read the configuration file — ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  if (nestsDeeperThan(text, MAX_CONFIG_NESTING)) {
+    throw new ConfigError([`${file}: nested more than ${MAX_CONFIG_NESTING} levels deep — a configuration needs a handful; is this the right file?`]);
   }
   let value: unknown;
   try {
@@ -171,8 +212,11 @@ function readJsonFile(file: string): Json {
   return value;
 }
 
+const BOOLEANS = new Map([['1', true], ['true', true], ['0', false], ['false', false]]);
+
 function parseValue(raw: string, kind: Kind): unknown {
   if (kind === 'int') return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
+  if (kind === 'boolean') return BOOLEANS.get(raw.trim().toLowerCase());
   if (kind === 'list') return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
   return raw.trim();
 }
@@ -205,7 +249,7 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
 /** The value as an error may show it: secrets hidden, long values cut. */
 function show(path: Path, value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (path.includes('apiKeys') || path.includes('headers')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
+  if (path.includes('apiKeys') || path.includes('unmaskedNumberKeys') || path.includes('headers') || path.includes('metricsToken')) return Array.isArray(value) ? `[${value.length} key(s), hidden]` : '[hidden]';
   const text = JSON.stringify(maskSecrets(value)) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

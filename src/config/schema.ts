@@ -27,11 +27,24 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: port.default(8080),
   metricsPort: port.default(9464),
+  /** Where `/metrics`, `/healthz` and `/readyz` listen, apart from `host`: beyond loopback it needs `metricsToken`. */
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  /** Bearer token `/metrics` requires (`Authorization: Bearer …`); never logged. The probes stay open. */
+  metricsToken: z.string().min(16, 'a token of at least 16 characters').optional(),
+  /** Serve `/metrics` beyond loopback without a token (a warning is logged at start). */
+  metricsUnauthenticated: z.boolean().default(false),
   backlog: positiveInt.default(2048),
   apiKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
+  /** Keys among `apiKeys` whose call records (`GET /v1/calls`) show phone numbers in full; every other key sees them masked. */
+  unmaskedNumberKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
   /** Browser origins (`https://host:port`, or `*`) besides the server's own that may open WebSocket calls. */
   allowedOrigins: z.array(z.string().min(1)).default([]),
   maxCalls: positiveInt.default(5000),
+  /**
+   * Calls one API key may hold at once (suspended ones included; without keys all of loopback is
+   * one key). Set it below maxCalls when several key holders share a node, so none can lock the others out.
+   */
+  maxCallsPerKey: positiveInt.default(5000),
   /**
    * New calls are refused while the event loop's median delay over the last 2 s exceeds this; 0 = off.
    * 250, not less: at 100 a cold node taking 400 new calls/s refused 1,186 of 8,000 that it then
@@ -79,6 +92,8 @@ const bedrockSchema = z.strictObject({
 });
 
 export const DEFAULT_CANNED_ANSWER = "Sorry, I'm having trouble right now. Could you say that again in a moment?";
+export const DEFAULT_IDLE_REPROMPT = 'Are you still there?';
+export const DEFAULT_IDLE_GOODBYE = "I haven't heard anything for a while, so I'll end the call now. Please call us back any time. Goodbye.";
 
 /** An agent configured without a prompt still answers, as a plain phone assistant. */
 export const DEFAULT_SYSTEM_PROMPT = 'You are a friendly assistant answering a phone call. Keep each answer to one or two short, speakable sentences, and ask when something is unclear.';
@@ -105,12 +120,29 @@ const agentSchema = z.strictObject({
   maxContextTokens: positiveInt.optional(),
   maxCostUsd: z.number().positive().optional(),
   cannedAnswer: z.string().min(1).default(DEFAULT_CANNED_ANSWER),
+  // Caps no model can talk its way past (test/reliability/budget-bypass.test.ts): past one the caller
+  // hears `cannedAnswer` (tool rounds) or the budget goodbye (requests), never silence.
+  /** Tool rounds one turn may run; a model still asking for tools after them gets no more. */
+  maxToolRoundsPerTurn: positiveInt.default(8),
+  /** Model requests one call may send, retries and fallback hops included. */
+  maxModelRequestsPerCall: positiveInt.default(500),
+  /** Caller silence while listening before the agent asks `idleReprompt`; 0 = never. */
+  idleRepromptMs: nonNegativeInt.default(15_000),
+  /** Caller silence while listening (counted from the same moment) before the agent says `idleGoodbye` and hangs up; 0 = never. */
+  idleHangupMs: nonNegativeInt.default(45_000),
+  idleReprompt: z.string().min(1).default(DEFAULT_IDLE_REPROMPT),
+  idleGoodbye: z.string().min(1).default(DEFAULT_IDLE_GOODBYE),
   /**
    * Reuse the answer to a call's opening question when another caller asked the same (memory's
    * response cache): FAQ lines answer without a model call. Off by default: only for agents whose
    * first answers do not depend on who calls.
    */
   cacheFirstAnswers: z.boolean().default(false),
+  /**
+   * Put what the caller said and what the agent said into the call's log lines (`turn.transcript`),
+   * phone numbers masked. Off by default: callers' words are personal data; the call record keeps them.
+   */
+  logTranscripts: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
   /** A name in `tools.knowledgeBases`: this agent's `search_knowledge` retrieves from it instead of the fixture articles. */
   knowledgeBase: z.string().min(1).optional(),
@@ -347,6 +379,12 @@ export const configSchema = z.strictObject({
     if (config.bedrock.mode === 'aws' && !config.bedrock.region) {
       ctx.addIssue({ code: 'custom', path: ['bedrock', 'region'], input: undefined, message: 'an explicit AWS region in aws mode (Bedrock bills per region; no silent default)' });
     }
+    if (!isLoopbackHost(config.server.metricsHost) && !config.server.metricsToken && !config.server.metricsUnauthenticated) {
+      ctx.addIssue({
+        code: 'custom', path: ['server', 'metricsToken'], input: undefined,
+        message: `a token of at least 16 characters, since /metrics listens on ${config.server.metricsHost}, beyond loopback (or AYBIZA_METRICS_UNAUTHENTICATED=1 to serve it to anyone who can reach it)`,
+      });
+    }
     if (config.server.maxFrameBytes > config.server.hardMaxFrameBytes) {
       ctx.addIssue({ code: 'custom', path: ['server', 'maxFrameBytes'], input: config.server.maxFrameBytes, message: `at most server.hardMaxFrameBytes (${config.server.hardMaxFrameBytes})` });
     }
@@ -383,6 +421,12 @@ export const configSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path: ['agents', name, 'knowledgeBase'], input: agent.knowledgeBase, message: `a name in tools.knowledgeBases: ${known}` });
       }
       if (agent.model !== 'auto') checkModel(agent.model, ['agents', name, 'model']);
+      if (agent.idleRepromptMs > 0 && agent.idleHangupMs > 0 && agent.idleHangupMs <= agent.idleRepromptMs) {
+        ctx.addIssue({
+          code: 'custom', path: ['agents', name, 'idleHangupMs'], input: agent.idleHangupMs,
+          message: `more than agents.${name}.idleRepromptMs (${agent.idleRepromptMs}), or 0: both count from the start of the silence`,
+        });
+      }
       if (agent.thinking && !agent.thinking.interleaved && agent.thinking.budgetTokens >= agent.maxTokens) {
         ctx.addIssue({
           code: 'custom', path: ['agents', name, 'thinking', 'budgetTokens'], input: agent.thinking.budgetTokens,
@@ -438,6 +482,11 @@ export function modelLifecycleWarnings(config: AybizaConfig, today = new Date(ep
     warnings.push(`${path}: ${entry.alias} (${entry.id}) is Legacy on Bedrock — ${eol}${instead}`);
   }
   return warnings;
+}
+
+/** An address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function isRedisUrl(value: string): boolean {

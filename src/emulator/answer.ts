@@ -1,4 +1,6 @@
+import { CONTINUATION_NOTE } from './continuation-note.js';
 import type { ConverseRequest, Message } from './converse-request.js';
+import { receptionistAnswer } from './receptionist/receptionist.js';
 import { randomId } from './seeded-random.js';
 import type { ParsedModelScript, ScriptRule } from './script.js';
 import { estimateTokens } from './token-pieces.js';
@@ -32,12 +34,6 @@ export interface RuleInput {
   /** `toolResult.<field>`: the top-level strings and numbers of the tool results just returned, for templates. */
   toolResultFields: Record<string, string>;
 }
-
-/**
- * A client asking a model that refuses prefill to go on from words already spoken, in the caller's
- * message (the note src/llm/prompt.ts writes): read as a prefill, so the answer continues after them.
- */
-const CONTINUATION_NOTE = /^\[You had already said this to the caller before the line broke: "([\s\S]*)" Continue from exactly there, without repeating any of it\.\]$/;
 
 export function ruleInputOf(request: ConverseRequest): RuleInput {
   const { messages } = request;
@@ -110,6 +106,29 @@ function fillDeep(value: unknown, variables: Record<string, string>): unknown {
 export interface AnswerOptions {
   thinkingEnabled: boolean;
   random: () => number;
+  /** The emulator's clock: the receptionist's "today" when the prompt states none. */
+  now: () => number;
+}
+
+interface RuleAnswer {
+  thinking?: string;
+  reply: string;
+  uses: Array<{ name: string; input: unknown }>;
+}
+
+/** What the matched rule says: its own reply and tool uses with templates filled, or the receptionist's. */
+function ruleAnswer(rule: ScriptRule | undefined, request: ConverseRequest, variables: Record<string, string>, now: () => number): RuleAnswer {
+  if (rule?.receptionist) {
+    const spoken = receptionistAnswer(request, now());
+    return { thinking: spoken.thinking, reply: spoken.text, uses: request.toolConfig ? spoken.toolUses : [] };
+  }
+  // Claude never answers with a tool use when the request declares no tools.
+  const uses = request.toolConfig ? rule?.toolUses ?? (rule?.toolUse ? [rule.toolUse] : []) : [];
+  return {
+    ...(rule?.thinking !== undefined ? { thinking: rule.thinking } : {}),
+    reply: rule?.reply !== undefined ? fillTemplate(rule.reply, variables) : uses.length > 0 ? '' : FALLBACK_REPLY,
+    uses: uses.map((use) => ({ name: use.name, input: fillDeep(use.input, variables) })),
+  };
 }
 
 /** Chooses and shapes the answer to one request: rule, templating, prefill continuation, stop sequences and maxTokens. */
@@ -117,11 +136,9 @@ export function planAnswer(script: ParsedModelScript, request: ConverseRequest, 
   const input = ruleInputOf(request);
   const rule = matchRule(script.rules, input);
   const variables = { ...request.requestMetadata, ...input.toolResultFields, text: input.userText };
-  const thinking = options.thinkingEnabled ? fillTemplate(rule?.thinking ?? DEFAULT_THINKING, variables) : undefined;
-  // Claude never answers with a tool use when the request declares no tools.
-  const uses = request.toolConfig ? rule?.toolUses ?? (rule?.toolUse ? [rule.toolUse] : []) : [];
-  const reply = rule?.reply !== undefined ? fillTemplate(rule.reply, variables) : uses.length > 0 ? '' : FALLBACK_REPLY;
-  let toolUses = uses.map((use) => ({ toolUseId: randomId('tooluse_', options.random), name: use.name, input: fillDeep(use.input, variables) }));
+  const { thinking: ruleThinking, reply, uses } = ruleAnswer(rule, request, variables, options.now);
+  const thinking = options.thinkingEnabled ? (rule?.receptionist ? ruleThinking : fillTemplate(ruleThinking ?? DEFAULT_THINKING, variables)) : undefined;
+  let toolUses = uses.map((use) => ({ toolUseId: randomId('tooluse_', options.random), name: use.name, input: use.input }));
 
   let text = input.prefill && reply.startsWith(input.prefill) ? reply.slice(input.prefill.length) : reply;
   let stopReason: StopReason = toolUses.length ? 'tool_use' : 'end_turn';

@@ -36,7 +36,7 @@ const TOOL_USE_ID = /^[a-zA-Z0-9_.:-]{1,64}$/;
 const METADATA_KEY = /^[a-zA-Z0-9\s:_@$#=/+,.-]{1,256}$/;
 const MAX_CACHE_POINTS = 4;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Bedrock's wording for constraint failures found by its request model, before the model sees anything. */

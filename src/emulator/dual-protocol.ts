@@ -1,6 +1,6 @@
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type ListenOptions, type Server, type Socket } from 'node:net';
 
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
 export type AnyResponse = ServerResponse | Http2ServerResponse;
@@ -10,6 +10,8 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
 
 export interface DualProtocolServer {
   server: Server;
+  /** Resolves once listening; rejects with the listen error (a port in use) instead of throwing it uncaught. */
+  listen(options: ListenOptions): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,13 @@ export function createDualProtocolServer(handler: RequestHandler): DualProtocolS
 
   return {
     server,
+    listen: (options) => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options, () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    }),
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       http1.closeAllConnections();

@@ -10,6 +10,8 @@ export interface EmulatorRequestRecord {
   callId?: string;
   turn?: number;
   agent?: string;
+  /** The W3C `traceparent` header the client sent, if any. */
+  traceparent?: string;
   body: unknown;
   status: number;
   fault?: string;

@@ -59,10 +59,16 @@ const ruleSchema = z
     reply: z.string().min(1).optional(),
     toolUse: toolUseSchema.optional(),
     toolUses: z.array(toolUseSchema).min(1).optional(),
+    /** The emulator's receptionist answers (src/emulator/receptionist/): from the request's history and tool results. */
+    receptionist: z.literal(true).optional(),
   })
   .superRefine((rule, context) => {
-    if (rule.reply === undefined && rule.toolUse === undefined && rule.toolUses === undefined) {
-      context.addIssue({ code: 'custom', message: 'a rule needs an answer: reply, toolUse or toolUses' });
+    const answers = [rule.reply, rule.toolUse, rule.toolUses, rule.receptionist].filter((answer) => answer !== undefined).length;
+    if (answers === 0) {
+      context.addIssue({ code: 'custom', message: 'a rule needs an answer: reply, toolUse, toolUses or receptionist' });
+    }
+    if (rule.receptionist !== undefined && answers > 1) {
+      context.addIssue({ code: 'custom', path: ['receptionist'], message: 'the receptionist answers alone: no reply, toolUse or toolUses with it' });
     }
     if (rule.toolUse !== undefined && rule.toolUses !== undefined) {
       context.addIssue({ code: 'custom', path: ['toolUses'], message: 'use toolUse or toolUses, not both' });
@@ -131,21 +137,12 @@ export function loadModelScriptFile(file: string): ParsedModelScript {
   }
 }
 
-/** The model a caller meets when nobody gave a script: the receptionist of a small dental practice. */
+/**
+ * The model a caller meets when nobody gave a script: the receptionist of a small dental practice,
+ * answering every request from what it contains (src/emulator/receptionist/, docs/bedrock.md).
+ */
 export const demoScript: ModelScript = {
   ttftMs: { min: 150, max: 400 },
   tokensPerSecond: 80,
-  rules: [
-    { after: 'book_appointment', reply: "You're all set. We'll see you then, and you'll get a reminder the day before. Anything else?" },
-    { after: 'lookup_customer', reply: "I've found your account. Everything looks in order. What can I do for you?" },
-    { after: 'search_knowledge', reply: 'According to our policy, we ask for twenty-four hours notice to cancel or move an appointment. Anything else?' },
-    { after: 'transfer_call', reply: "Of course. I'm transferring you to the front desk now." },
-    { when: 'person|human|someone|receptionist', toolUse: { name: 'transfer_call', input: { to: 'front-desk', reason: 'caller asked for a person' } } },
-    { when: 'book|appointment|schedule', toolUse: { name: 'book_appointment', input: { date: '2026-12-03', time: '10:00', reason: 'check-up', phone: '{{from}}' } } },
-    { when: 'account|balance|bill|record', toolUse: { name: 'lookup_customer', input: { identifier: '{{from}}' } } },
-    { when: 'hours|open|close', reply: "We're open Monday to Friday from eight to six, and Saturday mornings from nine to one. Is there anything else?" },
-    { when: 'bye|that.s all|no thanks', reply: 'Thanks for calling Harbor Dental. Goodbye!' },
-    { when: '\\?|insurance|cancel|policy|price|cost', toolUse: { name: 'search_knowledge', input: { query: '{{text}}' } } },
-    { reply: 'Welcome to Harbor Dental. I can tell you our hours, book an appointment, or look up your account. How can I help?' },
-  ],
+  rules: [{ receptionist: true }],
 };

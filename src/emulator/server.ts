@@ -36,6 +36,8 @@ export interface EmulatorOptions {
   deniedControlPlaneIds?: string[];
   /** How many recent requests `requests()` keeps. Default 10,000. */
   requestLogSize?: number;
+  /** Epoch ms for the receptionist's "today" when the agent's prompt states no date. Default: Date.now. */
+  now?: () => number;
   log?: Logger;
 }
 
@@ -66,6 +68,7 @@ interface EmulatorState {
   models: ModelLookup;
   deniedControlPlaneIds: string[];
   listeners: Set<(record: EmulatorRequestRecord) => void>;
+  now: () => number;
   logger?: Logger;
 }
 
@@ -81,6 +84,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     models: modelLookup([...BUILTIN_EMULATED_MODELS.filter((model) => !options.models?.some((extra) => extra.id === model.id)), ...(options.models ?? [])]),
     deniedControlPlaneIds: options.deniedControlPlaneIds ?? [],
     listeners: new Set(),
+    now: options.now ?? Date.now,
     ...(options.log ? { logger: options.log } : {}),
   };
 
@@ -93,11 +97,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     }
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    dual.server.once('error', reject);
-    // A burst of thousands of connections (one HTTP/2 session per SDK request) overflows the default backlog of 511.
-    dual.server.listen({ port: options.port ?? 0, host, backlog: 8_192 }, () => resolve());
-  });
+  // A burst of thousands of connections (one HTTP/2 session per SDK request) overflows the default backlog of 511.
+  await dual.listen({ port: options.port ?? 0, host, backlog: 8_192 });
   const port = (dual.server.address() as AddressInfo).port;
   let closing = false;
   const failed = new Promise<Error>((resolve) => {
@@ -157,6 +158,7 @@ function handle(state: EmulatorState, request: AnyRequest, response: AnyResponse
     modelId: safeDecode(route[1]!),
     region: CREDENTIAL_REGION.exec(String(request.headers.authorization ?? ''))?.[1] ?? '',
     operation,
+    ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
     body: undefined,
     status: 0,
     receivedAt,
@@ -218,7 +220,7 @@ function answer(state: EmulatorState, exchange: Exchange, response: AnyResponse)
   }
 
   const ttftMs = drawTtft(script, state.random);
-  const planned = planAnswer(script, request, { thinkingEnabled: thinkingOf(request) !== undefined, random: state.random });
+  const planned = planAnswer(script, request, { thinkingEnabled: thinkingOf(request) !== undefined, random: state.random, now: state.now });
   const usage = usageOf(state, record.modelId, model.minCacheTokens, exchange.text, request, planned);
   record.status = 200;
   record.stopReason = planned.stopReason;

@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
@@ -140,5 +141,18 @@ export function createBedrockClient(options: BedrockClientOptions): BedrockRunti
       : {}),
   });
   reuseEventStreamSerde(client);
+  sendTraceContext(client);
   return client;
+}
+
+/**
+ * Puts the active span's W3C trace context on every request (before signing, so it is signed too).
+ * Without a registered propagator (tracing off) the API's propagator is a no-op and nothing is added.
+ */
+function sendTraceContext(client: BedrockRuntimeClient): void {
+  client.middlewareStack.add((next) => (args) => {
+    const { headers } = args.request as { headers?: Record<string, string> };
+    if (headers) propagation.inject(context.active(), headers);
+    return next(args);
+  }, { step: 'build', name: 'aybizaTraceContext' });
 }

@@ -1,10 +1,11 @@
+import { gzipSync } from 'node:zlib';
 import { LRUCache } from 'lru-cache';
 import type { ChatMessage } from '../llm/messages.js';
 import type { Logger } from '../log.js';
 import type { DurableHistory } from './dynamo-history.js';
 import type { HotStore } from './hot-store.js';
-import { isCompleteWindow, type DurableRecord } from './records.js';
-import type { CallSummary, ConversationStore, StoredMessage } from './store.js';
+import { isCompleteWindow, parseCallGrant, type DurableRecord } from './records.js';
+import type { CallGrant, CallSummary, ConversationStore, StoredMessage } from './store.js';
 import type { WriteBehindQueue } from './write-behind.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
@@ -28,8 +29,17 @@ export interface ConversationStoreParts {
 
 /** Calls whose newest seq this process remembers. */
 const KNOWN_CALLS = 100_000;
+/** DynamoDB refuses items over 400 KB; the call record item holds little besides it. */
+const MAX_RECORD_GZ_BYTES = 350_000;
 /** How long `close` keeps trying to flush before leaving the rest in the journal. */
 const CLOSE_FLUSH_MS = 8_000;
+/**
+ * How long a new call's start waits for DynamoDB to say whether its id was used before. Past it
+ * (DynamoDB away or stalled) the start is checked against the hot store and the queue only, and
+ * logged: a call must not wait for a backend it does not need to answer.
+ */
+const DURABLE_ID_CHECK_MS = 500;
+const ENDED: CallGrant = { state: 'ended' };
 
 /**
  * Conversation memory: the hot window first, DynamoDB (merged with what is still queued for it)
@@ -53,6 +63,16 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
   const hotFailed = (operation: string, callId: string, error: unknown) => {
     stats.hotErrors += 1;
     log.warn({ event: 'memory.hot_degraded', callId, operation, hot: hot.kind, error: (error as Error).message, hotErrors: stats.hotErrors });
+  };
+
+  /** A stored JSON value read back; a malformed one is logged and read as absent. */
+  const parseStored = (json: string, callId: string, source: string): unknown => {
+    try {
+      return parseMessages(json);
+    } catch (error) {
+      log.warn({ event: 'memory.malformed_entry', callId, source, reason: (error as Error).message });
+      return undefined;
+    }
   };
 
   const enqueue = async (...records: DurableRecord[]) => {
@@ -84,6 +104,23 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       seqLookups.set(callId, lookup);
     }
     await lookup;
+  }
+
+  /** Whether the hot window, the queue or DynamoDB hold anything of this call id. */
+  async function usedBefore(callId: string): Promise<boolean> {
+    try {
+      if ((await hot.window(callId, 1)).lastSeq > 0) return true;
+    } catch (error) {
+      hotFailed('window', callId, error);
+    }
+    if ((writer?.pendingFor(callId).length ?? 0) > 0) return true;
+    if (!durable) return false;
+    try {
+      return await durable.known(callId, AbortSignal.timeout(DURABLE_ID_CHECK_MS));
+    } catch (error) {
+      log.warn({ event: 'memory.call_id_unchecked', callId, error: (error as Error).message });
+      return false;
+    }
   }
 
   async function rememberAll(callId: string, messages: readonly ChatMessage[]): Promise<StoredMessage[]> {
@@ -176,13 +213,7 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
         if (pending?.kind === 'snapshot-delete') return undefined;
         json = pending?.kind === 'snapshot' ? pending.snapshotJson : await durable?.snapshot(callId);
       }
-      if (json === undefined) return undefined;
-      try {
-        return parseMessages(json);
-      } catch (error) {
-        log.warn({ event: 'memory.malformed_entry', callId, source: 'snapshot', reason: (error as Error).message });
-        return undefined;
-      }
+      return json === undefined ? undefined : parseStored(json, callId, 'snapshot');
     },
 
     async endCall(callId: string, summary: CallSummary): Promise<void> {
@@ -193,6 +224,69 @@ export function createConversationStore(parts: ConversationStoreParts): Conversa
       }
       // The window expires on its own TTL; the history and the summary stay in DynamoDB.
       await enqueue({ kind: 'snapshot-delete', callId }, { kind: 'summary', callId, summary });
+    },
+
+    async claimCall(callId: string, grant: CallGrant, options: { generatedId?: boolean } = {}): Promise<boolean> {
+      if (!options.generatedId && await usedBefore(callId)) return false;
+      const grantJson = JSON.stringify(grant);
+      let claimed = true;
+      try {
+        claimed = await hot.claimGrant(callId, grantJson);
+      } catch (error) {
+        hotFailed('claimGrant', callId, error);
+      }
+      if (!claimed) return false;
+      await enqueue({ kind: 'grant', callId, grantJson });
+      return true;
+    },
+
+    async loadGrant(callId: string): Promise<CallGrant | undefined> {
+      let hotJson: string | undefined;
+      try {
+        hotJson = await hot.loadGrant(callId);
+      } catch (error) {
+        hotFailed('loadGrant', callId, error);
+      }
+      const pending = writer?.pendingFor(callId).filter((record) => record.kind === 'grant').at(-1);
+      const known = [hotJson, pending?.grantJson].filter((json) => json !== undefined).map(parseCallGrant);
+      if (known.some((grant) => grant.state === 'ended')) return ENDED;
+      // DynamoDB is read even when the hot store answers: an `ended` written while Redis failed is only there.
+      let durableJson: string | undefined;
+      try {
+        durableJson = await durable?.grant(callId);
+      } catch (error) {
+        if (known.length === 0) throw error;
+        log.warn({ event: 'memory.durable_read_failed', callId, error: (error as Error).message });
+      }
+      if (durableJson !== undefined) known.push(parseCallGrant(durableJson));
+      if (known.some((grant) => grant.state === 'ended')) return ENDED;
+      return known[0];
+    },
+
+    async markEnded(callId: string): Promise<void> {
+      const grantJson = JSON.stringify(ENDED);
+      try {
+        await hot.saveGrant(callId, grantJson);
+      } catch (error) {
+        hotFailed('markEnded', callId, error);
+      }
+      await enqueue({ kind: 'grant', callId, grantJson });
+    },
+
+    async saveCallRecord(callId: string, record: unknown): Promise<void> {
+      const recordJson = stringifyMessages(record);
+      // Gzipped in the item; a record too large even then is logged and skipped rather than retried forever.
+      if (Buffer.byteLength(recordJson) > MAX_RECORD_GZ_BYTES && gzipSync(recordJson).length > MAX_RECORD_GZ_BYTES) {
+        log.warn({ event: 'memory.call_record_too_large', callId, bytes: recordJson.length });
+        return;
+      }
+      await enqueue({ kind: 'call-record', callId, recordJson });
+    },
+
+    async loadCallRecord(callId: string): Promise<unknown | undefined> {
+      const pending = writer?.pendingFor(callId).findLast((record) => record.kind === 'call-record');
+      const json = pending?.kind === 'call-record' ? pending.recordJson : await durable?.callRecord(callId);
+      return json === undefined ? undefined : parseStored(json, callId, 'call-record');
     },
 
     async healthy(): Promise<boolean> {

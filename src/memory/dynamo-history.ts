@@ -4,7 +4,7 @@ import {
   waitUntilTableExists, type AttributeValue, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.js';
-import { SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
+import { CALL_RECORD_SEQ, GRANT_SEQ, SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
 import type { StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
@@ -27,6 +27,12 @@ export interface DurableHistory {
   lastMessages(callId: string, lastN: number): Promise<StoredMessage[]>;
   /** The stored snapshot JSON, unless missing or past its expiry. */
   snapshot(callId: string): Promise<string | undefined>;
+  /** The stored grant JSON of a call, if any. */
+  grant(callId: string): Promise<string | undefined>;
+  /** Whether anything at all is stored for the call (a grant, a snapshot, a summary, a message); `signal` bounds the wait. */
+  known(callId: string, signal?: AbortSignal): Promise<boolean>;
+  /** The stored call record JSON, if the call has one. */
+  callRecord(callId: string): Promise<string | undefined>;
   /** One BatchWriteItem (≤ 25 records, distinct keys); resolves with the records DynamoDB left unprocessed. */
   write(records: DurableRecord[]): Promise<DurableRecord[]>;
   ping(): Promise<boolean>;
@@ -87,6 +93,34 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
       if (!item?.snapshot?.S) return undefined;
       if (item.ttl?.N && Number(item.ttl.N) * 1000 < Date.now()) return undefined;
       return item.snapshot.S;
+    },
+    async grant(callId) {
+      const result = await client.send(new GetItemCommand({
+        TableName: table,
+        Key: { call_id: { S: callId }, seq: { N: String(GRANT_SEQ) } },
+        ConsistentRead: true,
+      }));
+      return result.Item?.grant?.S;
+    },
+    async known(callId, signal) {
+      const result = await client.send(new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'call_id = :c',
+        ExpressionAttributeValues: { ':c': { S: callId } },
+        ProjectionExpression: 'seq',
+        Limit: 1,
+        ConsistentRead: true,
+      }), { abortSignal: signal });
+      return (result.Count ?? 0) > 0;
+    },
+    async callRecord(callId) {
+      const result = await client.send(new GetItemCommand({
+        TableName: table,
+        Key: { call_id: { S: callId }, seq: { N: String(CALL_RECORD_SEQ) } },
+        ConsistentRead: true,
+      }));
+      const packed = result.Item?.record_gz?.B;
+      return packed ? gunzipSync(packed).toString('utf8') : undefined;
     },
     async write(records) {
       const byKey = new Map(records.map((record) => [recordKey(record), record]));
@@ -153,6 +187,9 @@ function toWriteRequest(record: DurableRecord): WriteRequest {
       } } };
     case 'snapshot-delete':
       return { DeleteRequest: { Key: { ...key, seq: { N: String(SNAPSHOT_SEQ) } } } };
+    case 'grant':
+      // No ttl: an ended call's marker must outlive every other trace of it.
+      return { PutRequest: { Item: { ...key, seq: { N: String(GRANT_SEQ) }, grant: { S: record.grantJson } } } };
     case 'summary': {
       const s = record.summary;
       const item: Item = {
@@ -164,6 +201,8 @@ function toWriteRequest(record: DurableRecord): WriteRequest {
       if (s.to) item.to = { S: s.to };
       return { PutRequest: { Item: item } };
     }
+    case 'call-record':
+      return { PutRequest: { Item: { ...key, seq: { N: String(CALL_RECORD_SEQ) }, kind: { S: 'call-record' }, record_gz: { B: gzipSync(record.recordJson) } } } };
   }
 }
 

@@ -26,6 +26,10 @@ export interface HotStore {
   saveSnapshot(callId: string, json: string): Promise<void>;
   loadSnapshot(callId: string): Promise<string | undefined>;
   dropSnapshot(callId: string): Promise<void>;
+  /** Stores the call's grant only when it has none (one atomic step); false when it had one. */
+  claimGrant(callId: string, json: string): Promise<boolean>;
+  saveGrant(callId: string, json: string): Promise<void>;
+  loadGrant(callId: string): Promise<string | undefined>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@ export function createMemoryHotStore(options: HotStoreOptions): HotStore {
   const ttl = options.ttlSeconds * 1000;
   const windows = new LRUCache<string, CallWindow>({ max: MAX_CALLS, ttl });
   const snapshots = new LRUCache<string, string>({ max: MAX_CALLS, ttl });
+  const grants = new LRUCache<string, string>({ max: MAX_CALLS, ttl });
 
   return {
     kind: 'memory',
@@ -52,12 +53,24 @@ export function createMemoryHotStore(options: HotStoreOptions): HotStore {
     async dropSnapshot(callId: string): Promise<void> {
       snapshots.delete(callId);
     },
+    async claimGrant(callId: string, json: string): Promise<boolean> {
+      if (grants.has(callId)) return false;
+      grants.set(callId, json);
+      return true;
+    },
+    async saveGrant(callId: string, json: string): Promise<void> {
+      grants.set(callId, json);
+    },
+    async loadGrant(callId: string): Promise<string | undefined> {
+      return grants.get(callId);
+    },
     async ping(): Promise<boolean> {
       return true;
     },
     async close(): Promise<void> {
       windows.clear();
       snapshots.clear();
+      grants.clear();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../llm/messages.js';
-import type { CallSummary, StoredMessage } from './store.js';
+import type { CallGrant, CallSummary, StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
 
 /**
@@ -11,7 +11,10 @@ export type DurableRecord =
   | { kind: 'message'; callId: string; message: StoredMessage }
   | { kind: 'snapshot'; callId: string; snapshotJson: string; ts: number; expiresAtSeconds: number }
   | { kind: 'snapshot-delete'; callId: string }
-  | { kind: 'summary'; callId: string; summary: CallSummary };
+  | { kind: 'summary'; callId: string; summary: CallSummary }
+  | { kind: 'grant'; callId: string; grantJson: string }
+  /** The call's record as `GET /v1/calls/{id}` serves it once the call has ended (src/records/). */
+  | { kind: 'call-record'; callId: string; recordJson: string };
 
 const storedMessageSchema = z.object({
   seq: z.number().int().min(1),
@@ -27,7 +30,7 @@ const summarySchema = z.object({
   to: z.string().optional(),
   startedAt: z.number(),
   endedAt: z.number(),
-  outcome: z.enum(['completed', 'hangup', 'transferred', 'dropped', 'error', 'budget', 'shutdown']),
+  outcome: z.enum(['completed', 'hangup', 'transferred', 'dropped', 'error', 'budget', 'idle', 'shutdown']),
   turns: z.number(),
   inputTokens: z.number(),
   outputTokens: z.number(),
@@ -40,11 +43,30 @@ export const durableRecordSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('snapshot'), callId: z.string().min(1), snapshotJson: z.string(), ts: z.number(), expiresAtSeconds: z.number() }),
   z.object({ kind: z.literal('snapshot-delete'), callId: z.string().min(1) }),
   z.object({ kind: z.literal('summary'), callId: z.string().min(1), summary: summarySchema }),
+  z.object({ kind: z.literal('grant'), callId: z.string().min(1), grantJson: z.string() }),
+  z.object({ kind: z.literal('call-record'), callId: z.string().min(1), recordJson: z.string() }),
 ]);
 
+const callGrantSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('open'), tokenSha256: z.string().regex(/^[0-9a-f]{64}$/), principal: z.string().min(1) }),
+  z.object({ state: z.literal('ended') }),
+]);
+
+/** A stored grant read back; a malformed one reads as `ended`, so it never lets a resume or a start through. */
+export function parseCallGrant(json: string): CallGrant {
+  try {
+    const parsed = callGrantSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : { state: 'ended' };
+  } catch {
+    return { state: 'ended' };
+  }
+}
+
 /** Sort keys below 1 are reserved: messages count from 1. */
+export const GRANT_SEQ = -2;
 export const SNAPSHOT_SEQ = -1;
 export const SUMMARY_SEQ = 0;
+export const CALL_RECORD_SEQ = -3;
 
 export function recordSeq(record: DurableRecord): number {
   switch (record.kind) {
@@ -52,6 +74,8 @@ export function recordSeq(record: DurableRecord): number {
     case 'snapshot':
     case 'snapshot-delete': return SNAPSHOT_SEQ;
     case 'summary': return SUMMARY_SEQ;
+    case 'grant': return GRANT_SEQ;
+    case 'call-record': return CALL_RECORD_SEQ;
   }
 }
 

@@ -95,6 +95,15 @@ export function createRedisHotStore(redis: Redis, options: HotStoreOptions & { k
     async dropSnapshot(callId: string): Promise<void> {
       await redis.del(keys(callId).snap);
     },
+    async claimGrant(callId: string, json: string): Promise<boolean> {
+      return (await redis.set(keys(callId).grant, json, 'EX', options.ttlSeconds, 'NX')) === 'OK';
+    },
+    async saveGrant(callId: string, json: string): Promise<void> {
+      await redis.set(keys(callId).grant, json, 'EX', options.ttlSeconds);
+    },
+    async loadGrant(callId: string): Promise<string | undefined> {
+      return (await redis.get(keys(callId).grant)) ?? undefined;
+    },
     async ping(): Promise<boolean> {
       try {
         return (await redis.ping()) === 'PONG';

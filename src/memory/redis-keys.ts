@@ -8,12 +8,14 @@ export interface CallKeys {
   msgs: string;
   seq: string;
   snap: string;
+  grant: string;
 }
 
 export const callKeys = (prefix: string, callId: string): CallKeys => ({
   msgs: `${prefix}{${callId}}:msgs`,
   seq: `${prefix}{${callId}}:seq`,
   snap: `${prefix}{${callId}}:snap`,
+  grant: `${prefix}{${callId}}:grant`,
 });
 
 export const responseCacheRedisKey = (prefix: string, key: string): string => `${prefix}rc:${key}`;

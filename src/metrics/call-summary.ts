@@ -1,11 +1,15 @@
+import { recordId } from './record-id.js';
+
 /**
  * The one log line a call leaves at its end: its own latency percentiles, turns, tokens and cost,
- * so a slow or expensive call found through an exemplar's `call_id` can be explained without
- * per-call series in Prometheus.
+ * so a slow or expensive call found through an exemplar's `record_id` (the line's `recordId`) can
+ * be explained without per-call series in Prometheus.
  */
 export interface CallSummary {
   event: 'call.summary';
   callId: string;
+  /** The `record_id` of this call's exemplars on /metrics (src/metrics/record-id.ts). */
+  recordId: string;
   outcome: string;
   turns: number;
   turnLatencyMs: { p50: number; p95: number; max: number } | null;
@@ -35,6 +39,7 @@ export function callSummary(input: { callId: string; outcome: string; turnLatenc
   return {
     event: 'call.summary',
     callId: input.callId,
+    recordId: recordId(input.callId),
     outcome: input.outcome,
     turns: sorted.length,
     turnLatencyMs: sorted.length === 0 ? null : {

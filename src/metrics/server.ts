@@ -9,6 +9,11 @@ export interface MetricsServerOptions {
   metrics: RuntimeMetrics;
   /** Whether the node can take calls; a rejection counts as not ready. */
   ready: () => Promise<boolean>;
+  /**
+   * Whether a request's `Authorization` header may read `/metrics`; unset, anyone who reaches the
+   * port may. The probes stay open: they say only whether the process answers and takes calls.
+   */
+  authorize?: (authorization: string | undefined) => boolean;
 }
 
 export interface MetricsServer {
@@ -34,6 +39,10 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     const path = new URL(req.url ?? '/', 'http://metrics').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return respond(res, 405, 'method not allowed\n');
     if (path === '/metrics') {
+      if (options.authorize && !options.authorize(req.headers.authorization)) {
+        res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+        return respond(res, 401, 'unauthorized: send Authorization: Bearer <server.metricsToken>\n');
+      }
       const { contentType, body } = await expose(formatFor(req.headers.accept));
       return respond(res, 200, body, contentType);
     }

@@ -18,10 +18,17 @@ export type OpenResult =
   | { ok: true; callId: string }
   | { ok: false; code: ErrorCode; message: string; fatal: boolean };
 
+/** The principal of a transport without keys (loopback only): all its callers count as one key holder. */
+export const LOOPBACK_PRINCIPAL = 'loopback';
+
 /** What the telephony layer needs of the call supervisor, and nothing more. */
 export interface CallsPort {
-  /** Starts or resumes a call bound to `peer`; the call sends `ready` itself. */
-  open(request: StartRequest, peer: CallPeer): Promise<OpenResult>;
+  /**
+   * Starts or resumes a call bound to `peer`; the call sends `ready` itself. `principal` names who
+   * authenticated the connection (a hash of its API key, or {@link LOOPBACK_PRINCIPAL}): a call is
+   * resumed only by the principal that started it, and per-key call limits count by it.
+   */
+  open(request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult>;
   deliver(callId: string, event: CallerEvent): void;
   /** The socket went away (`reason` says why); the call is suspended or ended. */
   detach(callId: string, peer: CallPeer, reason: 'closed' | 'slow_consumer'): void;

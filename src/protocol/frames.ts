@@ -34,6 +34,8 @@ export const inboundFrameSchemas = {
     to: party.optional(),
     metadata: metadata.optional(),
     resume: z.boolean().optional(),
+    /** The `resumeToken` of the call's `ready`; a resume without the right one is refused as `unknown_call`. */
+    resumeToken: z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, 'the resumeToken of the call\'s ready frame').optional(),
   }),
   transcript: z.strictObject({
     type: z.literal('transcript'),
@@ -52,10 +54,11 @@ export type InboundFrame = { [K in InboundType]: z.infer<(typeof inboundFrameSch
 
 export type ErrorCode =
   | 'bad_frame' | 'bad_message' | 'unknown_type' | 'not_started' | 'already_started' | 'too_large'
-  | 'rate_limited' | 'unknown_call' | 'call_busy' | 'overloaded' | 'internal';
+  | 'rate_limited' | 'unknown_call' | 'call_busy' | 'call_exists' | 'too_many_calls' | 'overloaded' | 'internal';
 
 export type OutboundFrame =
-  | { type: 'ready'; callId: string; protocol: typeof PROTOCOL; resumed: boolean }
+  /** `resumeToken` is the call's secret: a later `start` with `resume: true` must present it. */
+  | { type: 'ready'; callId: string; protocol: typeof PROTOCOL; resumed: boolean; resumeToken: string }
   | CallFrame
   | { type: 'error'; code: ErrorCode; message: string; fatal: boolean };
 

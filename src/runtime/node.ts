@@ -5,7 +5,7 @@ import { createCallPolicy } from '../call/policy.js';
 import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
-import { configuredModelRefs, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
+import { configuredModelRefs, isLoopbackHost, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
 import { emulatedModelsOf } from '../emulator/model-facts.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import type { ModelScript } from '../emulator/script.js';
@@ -15,7 +15,11 @@ import type { Logger } from '../log.js';
 import { openMemory, type OpenedMemory } from '../memory/create.js';
 import { createMetrics, type RuntimeMetrics } from '../metrics/metrics.js';
 import { callSummary } from '../metrics/call-summary.js';
+import { createCallRecords } from '../records/call-records.js';
+import { observers } from '../records/observations.js';
+import { startTracing } from '../tracing/sdk.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { isAuthorized } from '../telephony/auth.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
@@ -100,6 +104,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const metricsServer = provided<MetricsServer>('metrics');
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
   const backends = toolBackends(config, log);
+  // Outlives restarts of the call path: an ended call's record stays readable while memory restarts.
+  // Off (nothing registered, nothing exported) unless an OTEL_EXPORTER_OTLP_*ENDPOINT is set.
+  const tracing = startTracing(process.env, log);
+  const callRecords = createCallRecords({
+    persist: (record) => void memory.current()?.store.saveCallRecord(record.callId, record)
+      .catch((error: Error) => log.warn({ event: 'call.record_failed', callId: record.callId, error: error.message })),
+    load: async (callId) => memory.current()?.store.loadCallRecord(callId),
+  });
+  const observe = observers(callRecords.observe, tracing?.observe);
 
   const bedrock = (region: string): BedrockRuntimeClient => {
     let client = clients.get(region);
@@ -167,7 +180,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         refuseUnknownTools(config, tools);
         const ledgers = accounting.get();
         const { store, responseCache } = memory.get();
-        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache });
+        const effects = createCallEffects({ config, catalogue, bedrock, tools, metrics, log, accounting: ledgers, store, responseCache, observe, tracing });
         const overload = eventLoopGuard({ maxLagMs: config.server.maxEventLoopLagMs });
         const supervisorOfCalls = createCallSupervisor({
           policy: createCallPolicy({ config, catalogue, tools, accounting: ledgers }),
@@ -176,11 +189,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           log,
           knownAgents: new Set(Object.keys(config.agents)),
           maxCalls: config.server.maxCalls,
+          maxCallsPerKey: config.server.maxCallsPerKey,
           overload,
           resumeGraceMs: config.server.resumeGraceMs,
           restartIntensity: 3,
           restartPeriodMs: 60_000,
           onRestart: () => metrics.actorRestarts.inc({ kind: 'call' }),
+          observe,
           onCallEnded: (summary, context) => {
             metrics.callEnded(summary.outcome);
             log.info({
@@ -218,6 +233,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           agents: Object.keys(config.agents),
           limits: config.server,
           calls: calls.get(),
+          records: { records: callRecords, diagram: calls.get().diagram(), unmaskedNumberKeys: config.server.unmaskedNumberKeys },
           log,
           onFrame: (direction) => metrics.frames.inc({ direction }),
           onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
@@ -261,10 +277,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       shutdownMs: 2_000,
       backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
+        const { metricsHost, metricsToken } = config.server;
+        // Beyond loopback without a token the schema refused to start unless this was asked for.
+        if (!metricsToken && !isLoopbackHost(metricsHost)) {
+          log.warn({ event: 'metrics.unauthenticated', host: metricsHost }, `/metrics on ${metricsHost} answers anyone who can reach it (server.metricsUnauthenticated)`);
+        }
         const server = await startMetricsServer({
-          host: config.server.host,
+          host: metricsHost,
           port: ports.metrics,
           metrics,
+          authorize: metricsToken ? (authorization) => isAuthorized(authorization, null, [metricsToken]) : undefined,
           // Not ready while the call path restarts: its cells are empty until it is back.
           ready: async () => telephony.current() !== undefined && (await memory.current()?.store.healthy()) === true,
         });
@@ -309,6 +331,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         await root.stop();
         for (const client of clients.values()) client.destroy();
         backends.close();
+        await tracing?.shutdown().catch((error: Error) => log.warn({ event: 'tracing.shutdown_failed', error: error.message }));
         log.info({ event: 'node.stopped' });
       })();
       return stopping;

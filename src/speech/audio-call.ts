@@ -2,7 +2,8 @@ import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-strea
 import type { CallerEvent } from '../call/events.js';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../protocol/calls-port.js';
+import { UNMEASURED_SPEECH, type SpeechMetrics } from '../metrics/metrics.js';
+import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../protocol/calls-port.js';
 import type { OutboundFrame } from '../protocol/frames.js';
 import type { AudioFormat } from './audio-format.js';
 import { BackchannelFilter } from './backchannel.js';
@@ -11,7 +12,7 @@ import { decodeAudio } from './pcm.js';
 import { PlaybackPacer, type PlaybackOutcome, type PlaybackTransport } from './playback.js';
 import { SpeechToTextSession, type Transcript } from './speech-to-text.js';
 import { textForSpeech } from './text-for-speech.js';
-import type { TextToSpeech } from './text-to-speech.js';
+import type { SpeechSynthesizer, Synthesis } from './text-to-speech.js';
 import { VoiceActivityDetector, type VoiceActivityOptions } from './voice-activity.js';
 
 export interface AudioCallOptions {
@@ -22,14 +23,22 @@ export interface AudioCallOptions {
   transcribe: TranscribeStreamingClient;
   languageCode: string;
   vocabularyName?: string;
-  textToSpeech: TextToSpeech;
+  textToSpeech: SpeechSynthesizer;
   backchannels?: BackchannelFilter;
   voiceActivity?: Partial<VoiceActivityOptions>;
   /** Said when a speech-to-text stream failed while the caller's words had no final transcript yet. */
   repeatPrompt?: string;
-  /** While the agent speaks and the caller starts: how long to hold the agent's audio for a transcript before resuming. Default 1,500 ms. */
+  /**
+   * While the agent speaks and the caller starts: how long to hold the agent's audio for a
+   * transcript. Then a caller still talking barges in (by voice); one who stopped (a cough, a
+   * door) lets the agent resume. Default 1,500 ms.
+   */
   holdForTranscriptMs?: number;
   log: Logger;
+  /** `createMetrics().speech` on a serving node; default: not measured. */
+  metrics?: SpeechMetrics;
+  /** Milliseconds, monotonic, for the latencies. Default `performance.now`. */
+  now?: () => number;
   /** The call ended (hangup or transfer frame, or `end`). */
   onEnd?(reason: string): void;
 }
@@ -52,7 +61,9 @@ export const DEFAULT_REPEAT_PROMPT = "Sorry, I didn't catch that. Could you say 
  *
  * Barge-in while the agent speaks: the first voiced frames pause outbound audio at once (at most
  * the lead still plays); the transcript then decides. A backchannel ("mhm") resumes the agent and
- * is not delivered; anything else is a barge-in (`caller.speechStarted`, then its transcripts).
+ * is not delivered; anything else is a barge-in (`caller.speechStarted`, then its transcripts), and
+ * so is a caller still talking when the hold ends without a transcript. Each step reports to
+ * `metrics` (frames, latencies, barge-ins by kind, faults).
  */
 export class AudioCall implements CallPeer {
   readonly counters: AudioCallCounters = { bargeIns: 0, backchannelsIgnored: 0, framesIn: 0, sttStreamErrors: 0, ttsFailures: 0, repeatPrompts: 0 };
@@ -61,14 +72,22 @@ export class AudioCall implements CallPeer {
   private readonly pacer: PlaybackPacer;
   private readonly stt: SpeechToTextSession;
   private readonly backchannels: BackchannelFilter;
+  private readonly metrics: SpeechMetrics;
+  private readonly now: () => number;
   private callId: string | undefined;
   private holding: NodeJS.Timeout | undefined;
   private ended = false;
+  /** When the caller's last voiced frame arrived, on `now`'s clock. */
+  private lastVoicedAt: number | undefined;
+  /** The last voiced frame of the utterance the agent is to answer, until its first audio frame goes out. */
+  private awaitingReplySince: number | undefined;
 
   constructor(private readonly options: AudioCallOptions) {
+    this.metrics = options.metrics ?? UNMEASURED_SPEECH;
+    this.now = options.now ?? (() => performance.now());
     this.framer = new AudioFramer(options.lineFormat);
     this.vad = new VoiceActivityDetector(options.voiceActivity);
-    this.pacer = new PlaybackPacer(options.transport, { format: options.lineFormat });
+    this.pacer = new PlaybackPacer(options.transport, { format: options.lineFormat, onFrameSent: (late) => this.onFrameSent(late) });
     this.backchannels = options.backchannels ?? new BackchannelFilter();
     this.stt = new SpeechToTextSession({
       client: options.transcribe,
@@ -79,14 +98,16 @@ export class AudioCall implements CallPeer {
       onTranscript: (transcript) => this.onTranscript(transcript),
       onStreamError: (error, lostWords) => {
         this.counters.sttStreamErrors += 1;
+        this.metrics.sttStreamError(lostWords);
         options.log.warn({ callId: this.callId, err: error, lostWords }, 'speech-to-text stream failed; a new one is open');
         if (lostWords) this.askToRepeat();
       },
     });
   }
 
-  open(start: StartRequest): Promise<OpenResult> {
-    return this.options.calls.open(start, this);
+  /** `principal`: who the line's gateway authenticated as (loopback when it has no keys). */
+  open(start: StartRequest, principal: string = LOOPBACK_PRINCIPAL): Promise<OpenResult> {
+    return this.options.calls.open(start, this, principal);
   }
 
   /** Caller audio from the line, in any pieces. */
@@ -94,9 +115,12 @@ export class AudioCall implements CallPeer {
     if (this.ended) return;
     for (const frame of this.framer.push(bytes)) {
       this.counters.framesIn += 1;
+      this.metrics.audioFrame('in');
       const pcm = decodeAudio(frame, this.options.lineFormat.encoding);
       this.stt.push(pcm);
-      if (this.vad.push(pcm)?.type === 'speechStarted') this.onSpeechStarted();
+      const event = this.vad.push(pcm);
+      if (this.vad.speaking && this.vad.lastFrameVoiced) this.lastVoicedAt = this.now();
+      if (event?.type === 'speechStarted') this.onSpeechStarted();
     }
   }
 
@@ -136,16 +160,35 @@ export class AudioCall implements CallPeer {
 
   private play(id: string, text: string): Promise<PlaybackOutcome> {
     // Synthesis starts now, in parallel with the chunks before it; playback keeps their order.
-    const synthesis = this.options.textToSpeech.synthesize(textForSpeech(text)).catch((error: unknown) => {
-      this.counters.ttsFailures += 1;
-      this.options.log.warn({ callId: this.callId, err: error, text }, 'text-to-speech failed twice; chunk skipped');
-      return undefined;
-    });
-    const audio = (async function* () {
-      const result = await synthesis;
-      if (result) yield* result.audio;
-    })();
-    return this.pacer.play(id, audio);
+    const requestedAt = this.now();
+    const speakable = textForSpeech(text);
+    const synthesizer = this.options.textToSpeech;
+    if (speakable.text === '') return this.pacer.play(id, this.audioOf(Promise.resolve(undefined), requestedAt));
+    const synthesis = (speakable.ssml && synthesizer.speaksSsml ? synthesizer.synthesize(speakable.ssml, 'ssml') : synthesizer.synthesize(speakable.text)).then(
+      (result) => {
+        if (result.retried) this.metrics.ttsFailure('retried');
+        return result;
+      },
+      (error: unknown) => {
+        this.counters.ttsFailures += 1;
+        this.metrics.ttsFailure('skipped');
+        this.options.log.warn({ callId: this.callId, err: error, text }, 'text-to-speech failed twice; chunk skipped');
+        return undefined;
+      },
+    );
+    return this.pacer.play(id, this.audioOf(synthesis, requestedAt));
+  }
+
+  /** A synthesis's audio once it answers (none if it failed), timing a request's first byte. */
+  private async *audioOf(synthesis: Promise<Synthesis | undefined>, requestedAt: number): AsyncIterable<Uint8Array> {
+    const result = await synthesis;
+    if (!result) return;
+    let first = !result.fromCache;
+    for await (const piece of result.audio) {
+      if (first) this.metrics.ttsFirstByte((this.now() - requestedAt) / 1000);
+      first = false;
+      yield piece;
+    }
   }
 
   private onSpeechStarted(): void {
@@ -155,7 +198,7 @@ export class AudioCall implements CallPeer {
     }
     this.pacer.pause();
     clearTimeout(this.holding);
-    this.holding = setTimeout(() => this.release(), this.options.holdForTranscriptMs ?? 1_500);
+    this.holding = setTimeout(() => (this.vad.speaking ? this.bargeIn('voice') : this.release()), this.options.holdForTranscriptMs ?? 1_500);
   }
 
   private onTranscript(transcript: Transcript): void {
@@ -163,21 +206,36 @@ export class AudioCall implements CallPeer {
       if (this.backchannels.isBackchannel(transcript.text)) {
         if (transcript.isFinal) {
           this.counters.backchannelsIgnored += 1;
+          this.metrics.backchannelIgnored();
           this.release();
         }
         return;
       }
-      this.bargeIn();
+      this.bargeIn('transcript');
+    }
+    if (transcript.isFinal && this.lastVoicedAt !== undefined) {
+      this.metrics.sttFinalLatency((this.now() - this.lastVoicedAt) / 1000);
+      // Mouth to ear is the wait for an answer: not measured over agent audio that is still playing.
+      if (!this.pacer.busy) this.awaitingReplySince = this.lastVoicedAt;
     }
     this.deliver({ type: 'caller.transcript', text: transcript.text, final: transcript.isFinal, readAt: epochMs() });
   }
 
-  private bargeIn(): void {
+  private bargeIn(kind: 'voice' | 'transcript'): void {
     clearTimeout(this.holding);
     this.holding = undefined;
     this.counters.bargeIns += 1;
+    this.metrics.bargeIn(kind);
     this.pacer.clear();
     this.deliver({ type: 'caller.speechStarted' });
+  }
+
+  private onFrameSent(late: boolean): void {
+    this.metrics.audioFrame('out');
+    if (late) this.metrics.audioFrameLate();
+    if (this.awaitingReplySince === undefined) return;
+    this.metrics.mouthToEar((this.now() - this.awaitingReplySince) / 1000);
+    this.awaitingReplySince = undefined;
   }
 
   /** Not a barge-in after all: the agent goes on where it paused. */

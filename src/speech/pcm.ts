@@ -1,4 +1,4 @@
-import { alawDecode, mulawDecode } from './g711.js';
+import { alawDecode, alawEncode, mulawDecode, mulawEncode } from './g711.js';
 import type { AudioEncoding } from './audio-format.js';
 
 /** PCM16 little-endian bytes as samples. Copies when the bytes are not 2-aligned (a Buffer slice often is not). */
@@ -17,4 +17,11 @@ export function decodeAudio(bytes: Uint8Array, encoding: AudioEncoding): Int16Ar
   if (encoding === 'mulaw') return mulawDecode(bytes);
   if (encoding === 'alaw') return alawDecode(bytes);
   return pcm16FromBytes(bytes);
+}
+
+/** PCM16 samples → wire bytes in `encoding`. */
+export function encodeAudio(pcm: Int16Array, encoding: AudioEncoding): Uint8Array {
+  if (encoding === 'mulaw') return mulawEncode(pcm);
+  if (encoding === 'alaw') return alawEncode(pcm);
+  return bytesFromPcm16(pcm);
 }

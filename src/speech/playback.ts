@@ -16,6 +16,8 @@ export interface PlaybackOptions {
   leadMs?: number;
   /** Milliseconds, monotonic. Default `performance.now`. */
   now?: () => number;
+  /** Each frame as it goes to the transport; `late`: its playout time had already passed. */
+  onFrameSent?(late: boolean): void;
 }
 
 export type PlaybackOutcome = { chunkId: string; outcome: 'played' } | { chunkId: string; outcome: 'cleared'; heardMs: number };
@@ -143,11 +145,13 @@ export class PlaybackPacer {
       const chunk = this.queue[0]!;
       if (chunk.sentFrames < chunk.frames.length) {
         if (Math.max(this.playheadMs, now) + FRAME_MS - now > this.leadMs) break;
-        if (this.sent > 0 && this.playheadMs < now) this.late += 1;
+        const late = this.sent > 0 && this.playheadMs < now;
+        if (late) this.late += 1;
         this.playheadMs = Math.max(this.playheadMs, now) + FRAME_MS;
         this.transport.sendFrame(chunk.frames[chunk.sentFrames]!);
         chunk.sentFrames += 1;
         this.sent += 1;
+        this.options.onFrameSent?.(late);
         continue;
       }
       if (!chunk.complete) return;

@@ -78,3 +78,65 @@ export class Downsampler16To8 {
     return out;
   }
 }
+
+/** Input samples each side of an output sample in `RateConverter`'s kernel. */
+const CONVERTER_HALF_TAPS = 16;
+
+/**
+ * Streaming conversion between any two rates (a local synthesizer's 22,050 Hz to a line's 16 or
+ * 8 kHz): each output sample is a Blackman-windowed sinc over the 32 input samples around its
+ * instant, cut at 45 % of the lower rate, weights normalized per sample so the kernel's phase
+ * does not ripple the level. Slower than the fixed 8 ↔ 16 kHz filters; it serves demo voices.
+ */
+export class RateConverter {
+  private readonly step: number;
+  private readonly cutoff: number;
+  /** Input samples not yet behind every future output's kernel, from absolute index `start`. */
+  private pending: number[] = new Array(CONVERTER_HALF_TAPS).fill(0);
+  private start = -CONVERTER_HALF_TAPS;
+  private produced = 0;
+  private received = 0;
+
+  constructor(fromHz: number, toHz: number) {
+    this.step = fromHz / toHz;
+    this.cutoff = (0.45 * Math.min(fromHz, toHz)) / fromHz;
+  }
+
+  process(input: Int16Array): Int16Array {
+    this.received += input.length;
+    return this.convert(input, Number.POSITIVE_INFINITY);
+  }
+
+  /** The last samples, whose kernels reach past the end of the input: as many in all as the input's duration. */
+  flush(): Int16Array {
+    return this.convert(new Int16Array(CONVERTER_HALF_TAPS + 1), Math.ceil(this.received / this.step));
+  }
+
+  private convert(input: Int16Array, limit: number): Int16Array {
+    for (const sample of input) this.pending.push(sample);
+    const out: number[] = [];
+    while (this.produced < limit) {
+      const at = this.produced * this.step;
+      const centre = Math.floor(at);
+      if (centre + CONVERTER_HALF_TAPS >= this.start + this.pending.length) break;
+      let acc = 0;
+      let weights = 0;
+      for (let k = centre - CONVERTER_HALF_TAPS + 1; k <= centre + CONVERTER_HALF_TAPS; k += 1) {
+        const x = at - k;
+        const sinc = x === 0 ? 2 * this.cutoff : Math.sin(2 * Math.PI * this.cutoff * x) / (Math.PI * x);
+        const window = 0.42 + 0.5 * Math.cos((Math.PI * x) / CONVERTER_HALF_TAPS) + 0.08 * Math.cos((2 * Math.PI * x) / CONVERTER_HALF_TAPS);
+        const weight = sinc * window;
+        acc += weight * this.pending[k - this.start]!;
+        weights += weight;
+      }
+      out.push(clamp16(acc / weights));
+      this.produced += 1;
+    }
+    const keepFrom = Math.floor(this.produced * this.step) - CONVERTER_HALF_TAPS + 1;
+    if (keepFrom > this.start) {
+      this.pending = this.pending.slice(keepFrom - this.start);
+      this.start = keepFrom;
+    }
+    return Int16Array.from(out);
+  }
+}

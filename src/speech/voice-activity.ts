@@ -60,6 +60,7 @@ export class VoiceActivityDetector {
   private unvoicedRun = 0;
   private frameIndex = 0;
   private inSpeech = false;
+  private voiced = false;
 
   constructor(options: Partial<VoiceActivityOptions> = {}) {
     this.options = { ...DEFAULT_VOICE_ACTIVITY, ...options };
@@ -69,10 +70,16 @@ export class VoiceActivityDetector {
     return this.inSpeech;
   }
 
+  /** Whether the last frame pushed was voiced (speech may still be on in its hangover). */
+  get lastFrameVoiced(): boolean {
+    return this.voiced;
+  }
+
   /** Feeds one frame; returns the event it caused, if any. */
   push(frame: Int16Array): VoiceActivityEvent | undefined {
     const index = this.frameIndex++;
     const voiced = this.isVoiced(frameFeatures(frame));
+    this.voiced = voiced;
     if (voiced) {
       this.voicedRun += 1;
       this.unvoicedRun = 0;

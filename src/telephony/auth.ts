@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { LOOPBACK_PRINCIPAL } from '../protocol/calls-port.js';
 
 /**
  * Compares a presented key with every configured key in constant time. Keys are hashed first so
@@ -12,6 +13,15 @@ export function isAuthorized(authorization: string | undefined, token: string | 
   let matched = false;
   for (const key of apiKeys) matched = timingSafeEqual(digest, sha256(key)) || matched;
   return matched;
+}
+
+/**
+ * Who an authorized connection is, for binding a call to the key that started it and counting calls
+ * per key: the key's sha256 (never the key), or loopback when the server has no keys.
+ */
+export function keyPrincipal(authorization: string | undefined, token: string | null, apiKeys: readonly string[]): string {
+  if (apiKeys.length === 0) return LOOPBACK_PRINCIPAL;
+  return `key:${sha256(bearer(authorization) ?? token ?? '').toString('hex')}`;
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -33,6 +33,8 @@ export class CallerConnection implements CallPeer {
     private readonly ws: WebSocket,
     private readonly limits: ConnectionLimits,
     private readonly calls: CallsPort,
+    /** Who authenticated this socket (telephony/auth.ts keyPrincipal). */
+    private readonly principal: string,
     private readonly log: Logger,
     private readonly onFrame?: (direction: 'in' | 'out') => void,
     private readonly onProtocolError?: (code: string) => void,
@@ -123,7 +125,7 @@ export class CallerConnection implements CallPeer {
     this.state = { kind: 'starting', queued: [] };
     let result: OpenResult;
     try {
-      result = await this.calls.open(frame, this);
+      result = await this.calls.open(frame, this, this.principal);
     } catch (error) {
       this.log.error({ event: 'telephony.open_failed', callId: frame.callId, error: (error as Error).message });
       result = { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };

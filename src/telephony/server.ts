@@ -4,13 +4,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from '../log.js';
 import { serveAgentList } from './agent-list.js';
-import { isAuthorized } from './auth.js';
+import { isAuthorized, keyPrincipal } from './auth.js';
 import { isAllowedOrigin } from './origin.js';
 import type { CallsPort } from '../protocol/calls-port.js';
 import { CallerConnection, type ConnectionLimits } from './connection.js';
 import { PROTOCOL } from '../protocol/frames.js';
 import { SocketGuard } from './socket-guard.js';
 import { serveSoftphone } from './static-files.js';
+import { serveCallRecords, type CallRecordsHttpOptions } from './call-records-http.js';
 
 export interface TelephonyOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface TelephonyOptions {
   agents?: readonly string[];
   limits: ConnectionLimits;
   calls: CallsPort;
+  /** Call records and the inspector's data over HTTP, behind `apiKeys` (docs/call-records.md). */
+  records?: Omit<CallRecordsHttpOptions, 'apiKeys'>;
   log: Logger;
   onFrame?: (direction: 'in' | 'out') => void;
   onProtocolError?: (code: string) => void;
@@ -69,6 +72,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   const guard = new SocketGuard(options.limits, log);
   const http: Server = createServer((request, response) => {
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
+    if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys, streaming: (socket) => guard.streaming(socket) })) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });
 
@@ -84,7 +88,9 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
-      const connection = new CallerConnection(ws, options.limits, options.calls, log, options.onFrame, options.onProtocolError);
+      const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+      const principal = keyPrincipal(request.headers.authorization, token, options.apiKeys);
+      const connection = new CallerConnection(ws, options.limits, options.calls, principal, log, options.onFrame, options.onProtocolError);
       guard.upgraded(socket as Socket, ws, () => connection.awaitingStart());
       ws.on('message', (data: RawData, isBinary: boolean) => connection.receive(data, isBinary));
       ws.on('close', () => {

@@ -34,6 +34,10 @@ function descriptorLimit(): number | undefined {
   }
 }
 
+/** How long a peer closed for a missed deadline gets to answer the close before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+const WS_POLICY_VIOLATION = 1008;
+
 /** Masked client control frame: 2 header bytes and a 4-byte mask, payload ≤ 125 bytes. */
 const CONTROL_FRAME_OVERHEAD = 6;
 
@@ -88,16 +92,21 @@ export class SocketGuard {
       if (left <= 0) this.perAddress.delete(address);
       else this.perAddress.set(address, left);
     });
-    const handshake = setTimeout(() => this.reap(socket, 'handshake_timeout'), this.limits.handshakeTimeoutMs);
+    const handshake = setTimeout(() => this.timeOutHandshake(socket), this.limits.handshakeTimeoutMs);
     this.handshakeTimers.set(socket, handshake);
     socket.once('close', () => clearTimeout(handshake));
+  }
+
+  /** An authenticated HTTP response that streams (server-sent events) is no handshake: its deadline is lifted. */
+  streaming(socket: Socket): void {
+    clearTimeout(this.handshakeTimers.get(socket));
   }
 
   /** Called once the upgrade is done: the deadline for `start`, keepalive and assembly bounds take over. */
   upgraded(socket: Socket, ws: WebSocket, awaitingStart: () => boolean): void {
     clearTimeout(this.handshakeTimers.get(socket));
     const start = setTimeout(() => {
-      if (awaitingStart()) this.reap(socket, 'start_timeout', ws);
+      if (awaitingStart()) this.timeOutStart(socket, ws);
     }, this.limits.startTimeoutMs);
     let answered = true;
     const ping = this.limits.pingIntervalMs > 0
@@ -160,10 +169,31 @@ export class SocketGuard {
     }
   }
 
-  private reap(socket: Socket, reason: string, ws?: WebSocket): void {
+  /** A peer that never finished its upgrade gets a 408 it can read, then the socket is closed. */
+  private timeOutHandshake(socket: Socket): void {
     if (socket.destroyed) return;
+    this.counted('handshake_timeout');
+    socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** An authenticated socket that never sent `start` is closed with 1008 and a reason a client can log. */
+  private timeOutStart(socket: Socket, ws: WebSocket): void {
+    if (socket.destroyed) return;
+    this.counted('start_timeout');
+    this.assembling.delete(ws);
+    ws.close(WS_POLICY_VIOLATION, 'start timeout: no "start" frame within server.startTimeoutMs');
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private counted(reason: string): void {
     this.reapedCount += 1;
     this.log.info({ event: 'telephony.connection_reaped', reason });
+  }
+
+  private reap(socket: Socket, reason: string, ws?: WebSocket): void {
+    if (socket.destroyed) return;
+    this.counted(reason);
     if (ws) this.assembling.delete(ws);
     // terminate, not close: a peer that stopped answering will not finish a closing handshake either.
     if (ws) ws.terminate();

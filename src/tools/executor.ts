@@ -1,3 +1,4 @@
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { ContentBlock, ToolResultContent } from '../llm/messages.js';
 import { ToolInputError, ToolPolicyError } from './errors.js';
 import type { ToolRegistry } from './registry.js';
@@ -16,6 +17,8 @@ export interface ExecuteOptions {
   /** Upper bound of a result's JSON size; larger results are not sent to the model. */
   maxResultBytes: number;
   onResult?: (result: ToolRunResult) => void;
+  /** When traces are on: each run is a span, active while the tool runs (a webhook sends it as `traceparent`). */
+  tracer?: Tracer;
 }
 
 type Outcome = ToolRunResult['outcome'];
@@ -31,7 +34,7 @@ export function executeToolUses(
   options: ExecuteOptions,
 ): Promise<ToolRunResult[]> {
   return Promise.all(uses.map(async (use) => {
-    const result = await runToolUse(registry, use, context, options);
+    const result = await (options.tracer ? tracedToolUse(options.tracer, registry, use, context, options) : runToolUse(registry, use, context, options));
     try {
       options.onResult?.(result);
     } catch {
@@ -39,6 +42,25 @@ export function executeToolUses(
     }
     return result;
   }));
+}
+
+function tracedToolUse(
+  tracer: Tracer,
+  registry: ToolRegistry,
+  use: ToolUseRequest,
+  context: Omit<ToolContext, 'signal'>,
+  options: ExecuteOptions,
+): Promise<ToolRunResult> {
+  return tracer.startActiveSpan(`tool ${use.name}`, { attributes: { 'aybiza.call_id': context.callId, 'aybiza.tool.name': use.name } }, async (span) => {
+    try {
+      const result = await runToolUse(registry, use, context, options);
+      span.setAttribute('aybiza.tool.outcome', result.outcome);
+      if (result.status === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: result.outcome });
+      return result;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 async function runToolUse(

@@ -1,8 +1,8 @@
 import { Subject, finalize } from 'rxjs';
-import { createActor, type Snapshot } from 'xstate';
+import { createActor, type SimulatedClock, type Snapshot } from 'xstate';
 import type { CallInput } from '../../src/call/context.js';
 import {
-  createCallMachine, withCallEffects, type CallEffects, type CallMachine, type CallPolicy, type GenerateInput, type RunToolsInput,
+  createCallMachine, withCallEffects, type AgentPolicy, type CallEffects, type CallMachine, type CallPolicy, type GenerateInput, type LimitReason, type RunToolsInput,
 } from '../../src/call/machine.js';
 import type { TurnEvent } from '../../src/call/events.js';
 import type { ChatMessage } from '../../src/llm/messages.js';
@@ -14,11 +14,26 @@ import type { ToolRunResult } from '../../src/tools/types.js';
  * (a fake, named as one; integration tests use the real emulator and SDK), and every frame and
  * recorded message is captured.
  */
-export function fakeCallEffects(overrides: Partial<CallEffects & CallPolicy> = {}) {
+/** The agent of machine tests: no cost budget, generous caps, and the idle timers off unless a test turns them on. */
+export const FAKE_AGENT: AgentPolicy = {
+  cannedAnswer: "Sorry, I'm having trouble. Could you say that again?",
+  maxCostUsd: undefined,
+  actOnDtmf: true,
+  maxToolRoundsPerTurn: 8,
+  maxModelRequestsPerCall: 500,
+  maxUtteranceChars: 4_000,
+  idleRepromptMs: 0,
+  idleHangupMs: 0,
+  idleReprompt: 'Are you still there?',
+  idleGoodbye: 'Goodbye for now.',
+};
+
+export function fakeCallEffects(overrides: Partial<CallEffects & CallPolicy> = {}, agent: Partial<AgentPolicy> = {}) {
   const frames: OutboundFrame[] = [];
   const recorded: ChatMessage[][] = [];
   const rounds: Array<{ input: GenerateInput; model: Subject<TurnEvent>; closed: boolean }> = [];
   const toolRuns: RunToolsInput[] = [];
+  const limits: LimitReason[] = [];
   let maxCostUsd: number | undefined;
 
   const world: CallEffects & CallPolicy = {
@@ -54,15 +69,17 @@ export function fakeCallEffects(overrides: Partial<CallEffects & CallPolicy> = {
     firstSay: () => undefined,
     bargeIn: () => undefined,
     fallbackTaken: () => undefined,
+    limitReached: (_context, reason) => void limits.push(reason),
     now: () => performance.timeOrigin + performance.now(),
-    agentPolicy: () => ({ cannedAnswer: "Sorry, I'm having trouble. Could you say that again?", maxCostUsd, actOnDtmf: true }),
+    agentPolicy: () => ({ ...FAKE_AGENT, maxCostUsd, ...agent }),
     ...overrides,
   };
 
   const machine: CallMachine = withCallEffects(createCallMachine(world), world);
   /** An actor of the bound machine whose emitted frames are captured in `frames`. */
-  const actor = (options: { input: CallInput; snapshot?: Snapshot<unknown> }) => {
-    const started = createActor(machine, options);
+  const actor = (options: { input: CallInput; snapshot?: Snapshot<unknown>; clock?: SimulatedClock }) => {
+    const { clock, ...rest } = options;
+    const started = createActor(machine, clock ? { ...rest, clock } : rest);
     started.on('frame', ({ frame }) => void frames.push(frame));
     return started;
   };
@@ -75,6 +92,7 @@ export function fakeCallEffects(overrides: Partial<CallEffects & CallPolicy> = {
     recorded,
     rounds,
     toolRuns,
+    limits,
     setMaxCost: (usd: number) => (maxCostUsd = usd),
     says: () => frames.filter((frame): frame is Extract<OutboundFrame, { type: 'say' }> => frame.type === 'say'),
     lastRound: () => {
@@ -87,6 +105,6 @@ export function fakeCallEffects(overrides: Partial<CallEffects & CallPolicy> = {
 
 export const usage = { inputTokens: 10, outputTokens: 5, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 };
 
-export const done = (saidLast: boolean, toolUses: Array<{ toolUseId: string; name: string; input: unknown }> = []): TurnEvent => ({
-  type: 'model.done', stopReason: toolUses.length > 0 ? 'tool_use' : 'end_turn', toolUses, usage, saidLast,
+export const done = (saidLast: boolean, toolUses: Array<{ toolUseId: string; name: string; input: unknown }> = [], reported = usage): TurnEvent => ({
+  type: 'model.done', stopReason: toolUses.length > 0 ? 'tool_use' : 'end_turn', toolUses, usage: reported, saidLast,
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AnyStateNode } from 'xstate';
 import { createCallMachine } from '../../src/call/machine.js';
 import { fakeCallEffects } from './fake-call-effects.js';
-import { machineEdges } from './machine-edges.js';
+import { machineEdges } from '../../src/call/machine-edges.js';
 
 const machine = createCallMachine(fakeCallEffects().policy);
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
+import { eventually, startCuttableRelay } from '../memory/memory-fixtures.js';
 
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
 const HOURS = "We're open Monday to Friday from eight to six. On Saturdays we open at nine and close at one. Anything else?";
@@ -68,5 +69,36 @@ describe('aybiza call', () => {
     const { status, stderr } = await call('', '--url', 'ws://127.0.0.1:1/v1/calls');
     expect(status).toBe(2);
     expect(stderr).toMatch(/^aybiza call: cannot reach ws:\/\/127\.0\.0\.1:1\/v1\/calls \(.+\): is `aybiza serve` \(npm start\) running\? --url names another server\n$/);
+  }, 60_000);
+
+  it('resumes the call with its resumeToken when the connection is cut, and the conversation goes on', async () => {
+    const relay = await startCuttableRelay(Number(new URL(node.url).port));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', cli, 'call', '--url', `ws://127.0.0.1:${relay.port}/v1/calls`, '--playback-ms-per-word', '0']);
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.stdin.write('Hello\n');
+      await eventually(() => stdout.includes('agent: How can I help?'), 30_000);
+      relay.cut();
+      relay.restore();
+      await eventually(() => stdout.includes('(resumed call'), 30_000);
+      child.stdin.end('What are your hours?\n');
+      expect(await exited).toBe(0);
+      const callId = stdout.match(/call ([\w-]+);/)?.[1];
+      expect(stdout.trimEnd().split('\n').slice(1)).toEqual([
+        'you: Hello',
+        'agent: How can I help?',
+        '(connection lost: resuming the call)',
+        `(resumed call ${callId}: the call goes on)`,
+        'you: What are your hours?',
+        `agent: ${HOURS}`,
+        '(end of input: you hung up)',
+      ]);
+    } finally {
+      await relay.close();
+    }
   }, 60_000);
 });

@@ -101,6 +101,15 @@ describe('aybiza serve start-up failures', () => {
     expectOneLine(result, 'Redis is required (AYBIZA_HOT_MEMORY=redis) but did not answer at redis://:***@127.0.0.1:1/0: start redis-server, set AYBIZA_REDIS_URL to where it runs, or use AYBIZA_HOT_MEMORY=auto (Redis when it answers, else in-process memory)');
   }, 60_000);
 
+  it('names a configuration file nested 100,000 levels deep instead of overflowing the stack', async () => {
+    const file = join(dir, 'deep.json');
+    writeFileSync(file, `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`);
+    const result = await serve({ AYBIZA_CONFIG: file });
+    expectOneLine(result, `invalid configuration: ${file}: nested more than 64 levels deep — a configuration needs a handful; is this the right file?`);
+    expect(result.stderr).not.toContain('RangeError');
+    expect(result.stderr).not.toContain('call stack');
+  }, 60_000);
+
   it('shows the stack only with AYBIZA_LOG_LEVEL=debug', async () => {
     const result = await serve({ AYBIZA_HOT_MEMORY: 'redis', AYBIZA_REDIS_URL: 'redis://127.0.0.1:1', AYBIZA_LOG_LEVEL: 'debug' });
     expect(result.status).toBe(2);

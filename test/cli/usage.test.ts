@@ -24,7 +24,7 @@ describe('aybiza usage', () => {
   it.each([
     ['serve', ['--host', '--port', '--metrics-port', '--config', 'AYBIZA_PORT']],
     ['call', ['--url', '--token', '--agent', '--playback-ms-per-word', '/dtmf', '/interrupt', '/hangup']],
-    ['emulator', ['--host', '--port', '--script', '--scenarios', '--seed', '--request-log-size']],
+    ['emulator', ['--host', '--port', '--transcribe-port', '--polly-port', '--script', '--scenarios', '--seed', '--request-log-size']],
     ['load', ['--check', '--print-config', '--calls', '--ramp', '--url', '--token', '--agent', '--emulator', '--report', '--seed', '--workers', '--playback-ms-per-word', '--turn-timeout-ms', '--show']],
   ])('answers `%s --help` with every flag of the command', (command, flags) => {
     const { status, stdout } = aybiza(command, '--help');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type LoadConfigInput } from '../../src/config/load.js';
+import { ConfigError, loadConfig, MAX_CONFIG_NESTING, type LoadConfigInput } from '../../src/config/load.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aybiza-config-errors-'));
@@ -60,6 +60,25 @@ describe('configuration refusals', () => {
   it('refuses a file of invalid JSON, naming it', () => {
     const file = writeFile('broken.json', '{ "server": { "port": 80, } }');
     expect(refusal({ file, env: {} }).message).toContain(`${file}: invalid JSON`);
+  });
+
+  it('refuses a file nested 100,000 levels deep, naming it, before anything walks it', () => {
+    const file = writeFile('deep.json', `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`);
+    expect(refusal({ file, env: {} }).problems).toEqual([`${file}: nested more than ${MAX_CONFIG_NESTING} levels deep — a configuration needs a handful; is this the right file?`]);
+    const arrays = writeFile('deep-arrays.json', `{"server":${'['.repeat(MAX_CONFIG_NESTING)}${']'.repeat(MAX_CONFIG_NESTING)}}`);
+    expect(refusal({ file: arrays, env: {} }).message).toContain(`nested more than ${MAX_CONFIG_NESTING} levels deep`);
+  });
+
+  it('counts nesting in the document, not brackets inside its strings', () => {
+    const brackets = '{[\\"'.repeat(200);
+    const file = writeFile('brackets-in-text.json', JSON.stringify({ agents: { default: { systemPrompt: brackets, tools: [] } } }));
+    expect(loadConfig({ file, env: {} }).agents.default?.systemPrompt).toBe(brackets);
+    let inputSchema: Record<string, unknown> = { type: 'string' };
+    // Two levels per wrapper (a schema and its properties): 56, with the file's four and the innermost schema 61 in all.
+    for (let level = 0; level < (MAX_CONFIG_NESTING - 8) / 2; level += 1) inputSchema = { type: 'object', properties: { inner: inputSchema } };
+    const webhook = { name: 'deep_schema', description: 'a deep but allowed input schema', inputSchema, url: 'https://tools.example.com/x' };
+    const deep = writeFile('deep-but-allowed.json', JSON.stringify({ tools: { webhooks: [webhook] } }));
+    expect(loadConfig({ file: deep, env: {} }).tools.webhooks[0]?.inputSchema).toEqual(inputSchema);
   });
 
   it('refuses unknown keys in the file with their path and the known keys', () => {

@@ -48,6 +48,8 @@ describe('model script schema', () => {
     ['an unknown field', { rules: [{ reply: 'x', replay: 'y' }] }, 'rules.0: Unrecognized key'],
     ['no rules', { rules: [] }, 'rules:'],
     ['a bad tool name', { rules: [{ toolUse: { name: 'look up', input: {} } }] }, 'rules.0.toolUse.name:'],
+    ['a receptionist rule with its own reply', { rules: [{ receptionist: true, reply: 'x' }] }, 'rules.0.receptionist: the receptionist answers alone'],
+    ['receptionist other than true', { rules: [{ receptionist: false }] }, 'rules.0.receptionist:'],
   ];
 
   it.each(bad)('refuses %s, naming the source and the JSON path', (_, script, expected) => {

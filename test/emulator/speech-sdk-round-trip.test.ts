@@ -118,10 +118,13 @@ describe('real SDK clients against the speech emulators', () => {
     http1.destroy();
   });
 
-  it('Polly refuses text over 3,000 characters and malformed SSML with their modeled exceptions', async () => {
+  it('Polly refuses text over 3,000 characters, malformed SSML and an unknown text type with their modeled exceptions', async () => {
     await expect(pollyClient.send(new SynthesizeSpeechCommand({ OutputFormat: 'pcm', Text: 'a '.repeat(1_600), VoiceId: 'Joanna' }))).rejects.toBeInstanceOf(TextLengthExceededException);
     await expect(pollyClient.send(new SynthesizeSpeechCommand({ OutputFormat: 'pcm', Text: '<speak>Hello <emphasis>there</speak>', TextType: 'ssml', VoiceId: 'Joanna' }))).rejects.toBeInstanceOf(
       InvalidSsmlException,
+    );
+    await expect(pollyClient.send(new SynthesizeSpeechCommand({ OutputFormat: 'pcm', Text: 'Hello', TextType: 'markdown' as never, VoiceId: 'Joanna' }))).rejects.toThrow(
+      "Value 'markdown' at 'textType' failed to satisfy constraint",
     );
   });
 

@@ -69,7 +69,7 @@ describe('a call over aybiza.v1', () => {
   it('answers a full call: start, ready, transcript, say chunks ending with last, hangup', async () => {
     const caller = await CallerClient.connect(test.url);
     const ready = await caller.start({ callId: 'flow-basic', from: '+15551000000' });
-    expect(ready).toEqual({ type: 'ready', callId: 'flow-basic', protocol: 'aybiza.v1', resumed: false });
+    expect(ready).toEqual({ type: 'ready', callId: 'flow-basic', protocol: 'aybiza.v1', resumed: false, resumeToken: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     const says = await caller.turn('What are your hours?');
     expect(says.map((say) => say.text).join(' ')).toBe('We are open from nine to five. How else can I help?');
     expect(says.at(-1)?.last).toBe(true);

@@ -80,11 +80,11 @@ describe('aybiza.v1 error codes', () => {
     caller.close();
   });
 
-  it('unknown_call when resuming a call that has no state, call_busy while another connection owns it', async () => {
+  it('unknown_call when resuming a call that never was, call_busy while another connection owns it', async () => {
     const owner = await CallerClient.connect(test.url);
-    await owner.start({ callId: 'errors-busy' });
+    const { resumeToken } = await owner.start({ callId: 'errors-busy' });
     const other = await CallerClient.connect(test.url);
-    other.send({ type: 'start', callId: 'errors-busy', resume: true });
+    other.send({ type: 'start', callId: 'errors-busy', resume: true, resumeToken });
     expect(await errorFrame(other)).toMatchObject({ code: 'call_busy', fatal: false });
     const stranger = await CallerClient.connect(test.url);
     stranger.send({ type: 'start', callId: 'never-was', resume: true });

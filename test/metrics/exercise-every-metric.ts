@@ -2,7 +2,7 @@ import type { RuntimeMetrics } from '../../src/metrics/metrics.js';
 
 /**
  * Touches every runtime metric the way one call with a tool round, a fallback and a barge-in
- * does, so each labelled series appears in the exposition.
+ * does (heard and spoken as audio), so each labelled series appears in the exposition.
  */
 export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   const model = { model: 'anthropic.claude-haiku-4-5-20251001-v1:0', region: 'us-east-1' };
@@ -24,9 +24,23 @@ export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   metrics.observeTurnLatency(0.61, 'call-abc');
   metrics.bargeIns.inc();
   metrics.toolRefusals.inc({ tool: 'transfer_call' });
+  metrics.budgetRefusals.inc({ reason: 'tool_rounds' });
   metrics.actorRestarts.inc({ kind: 'call' });
   metrics.accountingTaskDuration.observe({ task: 'estimate' }, 0.004);
   metrics.trimFallbacks.inc({ reason: 'saturated' });
   metrics.trimSkips.inc();
   metrics.callEnded('completed');
+  metrics.speech.sttFinalLatency(0.45);
+  metrics.speech.sttStreamError(true);
+  metrics.speech.sttStreamError(false);
+  metrics.speech.ttsFirstByte(0.12);
+  metrics.speech.ttsFailure('retried');
+  metrics.speech.ttsFailure('skipped');
+  metrics.speech.mouthToEar(1.1);
+  metrics.speech.bargeIn('voice');
+  metrics.speech.bargeIn('transcript');
+  metrics.speech.backchannelIgnored();
+  metrics.speech.audioFrame('in');
+  metrics.speech.audioFrame('out');
+  metrics.speech.audioFrameLate();
 }

@@ -7,6 +7,8 @@ import { grafanaDir, readGrafanaYaml, unknownReferences } from './grafana-querie
 import { exposedSeries, promqlReferences } from './promql-references.js';
 
 const grafana = grafanaDir;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, which Grafana expands
+const DATASOURCE_VARIABLE = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
 const readYaml = readGrafanaYaml;
 
 async function liveSeries(): Promise<Map<string, Set<string>>> {
@@ -25,12 +27,33 @@ describe('grafana dashboards and alert rules', () => {
     expect(provider.options.path).toBeTruthy();
     for (const file of readdirSync(new URL('dashboards/', grafana))) {
       const dashboard = JSON.parse(readFileSync(new URL(`dashboards/${file}`, grafana), 'utf8'));
-      for (const panel of dashboard.panels.filter((p: any) => p.type !== 'row')) expect(panel.datasource.uid).toBe(datasource.uid);
+      // A datasource variable, so the dashboard imports into a Grafana whose Prometheus has another
+      // uid; provisioned next to grafana/provisioning it starts on that datasource.
+      expect(dashboard.templating.list).toContainEqual(expect.objectContaining({
+        type: 'datasource', name: 'DS_PROMETHEUS', query: 'prometheus', current: expect.objectContaining({ value: datasource.uid }),
+      }));
+      for (const panel of dashboard.panels.filter((p: any) => p.type !== 'row')) {
+        expect(panel.datasource, `${file}: ${panel.title}`).toEqual(DATASOURCE_VARIABLE);
+        for (const target of panel.targets ?? []) expect(target.datasource, `${file}: ${panel.title}`).toEqual(DATASOURCE_VARIABLE);
+      }
     }
     for (const rule of readYaml('prometheus/alerts.yml').groups.flatMap((g: any) => g.rules)) {
       expect(rule.alert).toMatch(/^Aybiza[A-Za-z0-9]+$/);
       expect(rule.annotations.summary).toBeTruthy();
     }
+  });
+
+  it('link exemplars to the provisioned logs datasource by the label the runtime puts on them', () => {
+    const datasources = readYaml('provisioning/datasources/prometheus.yml').datasources;
+    const [link] = datasources[0].jsonData.exemplarTraceIdDestinations;
+    expect(link.name).toBe('record_id');
+    const panes = JSON.parse(new URL(link.url, 'http://grafana').searchParams.get('panes') ?? '{}');
+    const query = panes.x.queries[0];
+    const logs = datasources.find((d: any) => d.uid === panes.x.datasource);
+    expect(logs).toMatchObject({ name: 'Logs', type: 'loki' });
+    expect(query.datasource).toEqual({ type: 'loki', uid: logs.uid });
+    // `$$` is a literal `$` in a provisioning file.
+    expect(query.expr).toBe('{job="aybiza"} |= "$${__value.raw}"');
   });
 
   it('name only metrics and labels the runtime exports', async () => {

@@ -50,6 +50,15 @@ describe('runtime metric names', () => {
       aybiza_accounting_trim_fallbacks_total: ['reason'],
       aybiza_accounting_trim_skips_total: [],
       aybiza_memory_write_queue_depth: [],
+      aybiza_stt_final_latency_seconds: [],
+      aybiza_stt_stream_errors_total: ['words'],
+      aybiza_tts_first_byte_seconds: [],
+      aybiza_tts_failures_total: ['outcome'],
+      aybiza_mouth_to_ear_seconds: [],
+      aybiza_speech_barge_ins_total: ['kind'],
+      aybiza_speech_backchannels_ignored_total: [],
+      aybiza_audio_frames_total: ['direction'],
+      aybiza_audio_frames_late_total: [],
     });
     for (const names of Object.values(labels)) {
       for (const name of names) expect(name).not.toMatch(/call|phone|caller|from|to$/);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
+import { recordId } from '../../src/metrics/record-id.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
 import { exerciseEveryMetric } from './exercise-every-metric.js';
 
@@ -23,14 +24,14 @@ describe('metrics HTTP endpoints', () => {
     const body = await response.text();
     expect(body).toContain('# TYPE aybiza_turn_latency_seconds histogram');
     expect(body).toContain('aybiza_barge_ins_total 1');
-    expect(body).not.toContain('call_id');
+    expect(body).not.toContain('record_id');
   });
 
-  it('serves OpenMetrics with the call id as an exemplar when the scraper asks for it', async () => {
+  it('serves OpenMetrics with the call\'s record id as an exemplar when the scraper asks for it', async () => {
     const response = await fetch(`${server.url}/metrics`, { headers: { accept: OPENMETRICS_ACCEPT } });
     expect(response.headers.get('content-type')).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
     const body = await response.text();
-    expect(body).toMatch(/^aybiza_turn_latency_seconds_bucket\{le="0\.75"\} 1 # \{call_id="call-abc"\} 0\.61 \d+(\.\d+)?$/m);
+    expect(body).toMatch(new RegExp(`^aybiza_turn_latency_seconds_bucket\\{le="0\\.75"\\} 1 # \\{record_id="${recordId('call-abc')}"\\} 0\\.61 \\d+(\\.\\d+)?$`, 'm'));
     expect(body).toContain('# TYPE aybiza_barge_ins counter');
     expect(body).toContain('aybiza_barge_ins_total 1');
     expect(body.endsWith('# EOF\n')).toBe(true);

@@ -2,9 +2,18 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL } from '../../src/protocol/frames.js';
+import { runIdleReaping } from './idle-reaping.js';
 import { startReliabilityNode, type ReliabilityNode } from './reliability-node.js';
 
 const closed = (socket: Socket | WebSocket) => new Promise<void>((resolve) => socket.once('close', () => resolve()));
+/** The WebSocket close code and reason the client saw. */
+const closedWith = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+/** Everything the server wrote to a raw TCP socket before closing it. */
+const readUntilClosed = (socket: Socket) => new Promise<string>((resolve) => {
+  let text = '';
+  socket.on('data', (chunk) => (text += String(chunk)));
+  socket.once('close', () => resolve(text));
+});
 const tcp = (url: string) => new Promise<Socket>((resolve, reject) => {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname, () => resolve(socket));
@@ -16,45 +25,57 @@ const opened = async (url: string, options: WebSocket.ClientOptions = {}) => {
   await new Promise((resolve) => ws.once('open', resolve));
   return ws;
 };
-const started = async (url: string, options: WebSocket.ClientOptions = {}) => {
+const startedCall = async (url: string, options: WebSocket.ClientOptions = {}, start: Record<string, unknown> = {}) => {
   const ws = await opened(url, options);
-  ws.send(JSON.stringify({ type: 'start' }));
-  await new Promise<void>((resolve) => ws.on('message', (data) => {
-    if (JSON.parse(String(data)).type === 'ready') resolve();
+  ws.send(JSON.stringify({ type: 'start', ...start }));
+  const ready = await new Promise<Record<string, unknown>>((resolve) => ws.on('message', (data) => {
+    const frame = JSON.parse(String(data)) as Record<string, unknown>;
+    if (frame.type === 'ready' || frame.type === 'error') resolve(frame);
   }));
-  return ws;
+  return { ws, ready };
 };
+const started = async (url: string, options: WebSocket.ClientOptions = {}) => (await startedCall(url, options)).ws;
 
 describe('no connection is held forever', () => {
   let test: ReliabilityNode;
   beforeAll(async () => {
     test = await startReliabilityNode({
       script: { ttftMs: 1, rules: [{ reply: 'Hello.' }] },
-      config: { server: { handshakeTimeoutMs: 300, startTimeoutMs: 300, pingIntervalMs: 150, messageAssemblyTimeoutMs: 300, maxAssemblyBytes: 100_000 } },
+      config: { server: { handshakeTimeoutMs: 300, startTimeoutMs: 300, pingIntervalMs: 150, messageAssemblyTimeoutMs: 300, maxAssemblyBytes: 100_000, resumeGraceMs: 10_000 } },
     });
   });
   afterAll(async () => {
     await test?.close();
   });
 
-  it('closes a silent TCP connection and a half-sent upgrade at the handshake deadline', async () => {
+  it('answers a silent TCP connection and a half-sent upgrade with 408 at the handshake deadline and closes them', async () => {
     const silent = await tcp(test.url);
     const halfSent = await tcp(test.url);
     halfSent.write('GET /v1/calls HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
-    await Promise.all([closed(silent), closed(halfSent)]);
+    const timeout = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+    expect(await Promise.all([readUntilClosed(silent), readUntilClosed(halfSent)])).toEqual([timeout, timeout]);
   });
 
-  it('closes an upgraded socket that never sends start', async () => {
+  it('closes an upgraded socket that never sends start with 1008 and a reason naming the setting', async () => {
     const ws = await opened(test.url);
-    await closed(ws);
+    expect(await closedWith(ws)).toEqual({ code: 1008, reason: 'start timeout: no "start" frame within server.startTimeoutMs' });
   });
 
-  it('finds a half-open peer by ping/pong and closes it, while a peer that answers stays', async () => {
+  it('finds a half-open peer by ping/pong and cuts it (1006, no closing handshake), while a peer that answers stays', async () => {
     const deaf = await started(test.url, { autoPong: false });
     const alive = await started(test.url);
-    await closed(deaf);
+    expect((await closedWith(deaf)).code).toBe(1006);
     expect(alive.readyState).toBe(WebSocket.OPEN);
     alive.close();
+  });
+
+  it('frees the call of a peer cut by keepalive for a resume with its token', async () => {
+    const callId = `keepalive-${Date.now()}`;
+    const deaf = await startedCall(test.url, { autoPong: false }, { callId });
+    await closed(deaf.ws);
+    const again = await startedCall(test.url, {}, { callId, resume: true, resumeToken: deaf.ready.resumeToken });
+    expect(again.ready).toMatchObject({ type: 'ready', callId, resumed: true });
+    again.ws.close();
   });
 
   it('closes a socket holding an unfinished fragmented message past the assembly deadline', async () => {
@@ -62,6 +83,18 @@ describe('no connection is held forever', () => {
     ws.send('{"type":"transcript","text":"', { fin: false });
     await closed(ws);
   });
+});
+
+describe('idle connections of every kind, several at once (npm run reliability:report runs more)', () => {
+  it('reaps every one of them', async () => {
+    const rows = await runIdleReaping({ perKind: 5 });
+    expect(rows.map(({ kind, opened, reaped }) => [kind, opened, reaped])).toEqual([
+      ['silent TCP connection', 5, 5],
+      ['half-sent upgrade', 5, 5],
+      ['upgraded, never sends start', 5, 5],
+      ['started call, peer stops answering pings', 5, 5],
+    ]);
+  }, 30_000);
 });
 
 describe('connection caps', () => {
@@ -108,5 +141,72 @@ describe('the node-wide message assembly budget', () => {
     await secondClosed;
     expect(first.readyState).toBe(WebSocket.OPEN);
     first.terminate();
+  });
+});
+
+describe('per-key call limits: no key holder locks the node out', () => {
+  const KEY_A = 'tenant-a-key-0123456789';
+  const KEY_B = 'tenant-b-key-abcdefghij';
+  let test: ReliabilityNode;
+  beforeAll(async () => {
+    test = await startReliabilityNode({
+      script: { ttftMs: 1, rules: [{ reply: 'Hello.' }] },
+      config: { server: { apiKeys: [KEY_A, KEY_B], host: '127.0.0.1', maxCalls: 10, maxCallsPerKey: 2, resumeGraceMs: 10_000 } },
+    });
+  });
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  const withKey = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+  const frames = (ws: WebSocket) => {
+    const seen: Array<Record<string, unknown>> = [];
+    ws.on('message', (data) => seen.push(JSON.parse(String(data)) as Record<string, unknown>));
+    return seen;
+  };
+
+  it('refuses a key past maxCallsPerKey (suspended calls count) with too_many_calls, hangup and 1008, while another key still starts', async () => {
+    const first = await startedCall(test.url, withKey(KEY_A));
+    const second = await startedCall(test.url, withKey(KEY_A));
+    // A dropped call still holds its place until it ends or its grace runs out.
+    second.ws.terminate();
+    await closed(second.ws);
+    const over = await opened(test.url, withKey(KEY_A));
+    const seen = frames(over);
+    const overClosed = closedWith(over);
+    over.send(JSON.stringify({ type: 'start' }));
+    expect(await overClosed).toEqual({ code: 1008, reason: 'too_many_calls' });
+    expect(seen).toEqual([
+      { type: 'error', code: 'too_many_calls', fatal: true, message: 'this API key holds 2 calls, its limit (server.maxCallsPerKey); end one first' },
+      { type: 'hangup', reason: 'too_many_calls' },
+    ]);
+    const other = await startedCall(test.url, withKey(KEY_B));
+    expect(other.ready).toMatchObject({ type: 'ready', resumed: false });
+
+    // Ending a call gives the key its place back.
+    first.ws.send(JSON.stringify({ type: 'hangup' }));
+    await closed(first.ws);
+    const again = await startedCall(test.url, withKey(KEY_A));
+    expect(again.ready).toMatchObject({ type: 'ready', resumed: false });
+    for (const ws of [other.ws, again.ws]) ws.close();
+  });
+});
+
+describe('without keys, all of loopback is one key', () => {
+  let test: ReliabilityNode;
+  beforeAll(async () => {
+    test = await startReliabilityNode({ script: { ttftMs: 1, rules: [{ reply: 'Hello.' }] }, config: { server: { maxCalls: 10, maxCallsPerKey: 1 } } });
+  });
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it('refuses the second loopback call at maxCallsPerKey 1', async () => {
+    const first = await startedCall(test.url);
+    expect(first.ready).toMatchObject({ type: 'ready' });
+    const second = await startedCall(test.url);
+    expect(second.ready).toMatchObject({ type: 'error', code: 'too_many_calls', fatal: true });
+    first.ws.close();
+    second.ws.close();
   });
 });

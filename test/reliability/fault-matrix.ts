@@ -80,7 +80,7 @@ const faultyTools: ToolDefinition[] = [
 ];
 
 /** Crashes the call actor inside an action the first time a call's caller says "poison". */
-function poisonOnce() {
+export function poisonOnce() {
   const crashed = new Set<string>();
   return (effects: { turnStarted: (context: any) => void }) => ({
     turnStarted: (context: { callId: string; utterance: string }) => {

@@ -68,12 +68,12 @@ async function untilStored(world: ServeWorld, callIds: string[], expected: numbe
   return stored;
 }
 
-async function openCalls(url: string, count: number, prefix: string): Promise<{ callers: CallerClient[]; callIds: string[] }> {
+async function openCalls(url: string, count: number, prefix: string): Promise<{ callers: CallerClient[]; callIds: string[]; resumeTokens: string[] }> {
   const callIds = Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
   const callers = await Promise.all(callIds.map(() => CallerClient.connect(url)));
   for (const caller of callers) caller.ws.on('error', () => undefined);
-  await Promise.all(callers.map((caller, index) => caller.start({ callId: callIds[index] })));
-  return { callers, callIds };
+  const readies = await Promise.all(callers.map((caller, index) => caller.start({ callId: callIds[index] })));
+  return { callers, callIds, resumeTokens: readies.map((ready) => ready.resumeToken) };
 }
 
 const saidReply = (says: Array<{ text: string }>) => says.map((say) => say.text).join(' ') === SERVE_REPLY;
@@ -137,7 +137,7 @@ export async function runSigkillResume(calls: number): Promise<KillResult> {
   try {
     const first = await world.startServe();
     serves.push(first);
-    const { callers, callIds } = await openCalls(first.url, calls, uniqueId('kill'));
+    const { callers, callIds, resumeTokens } = await openCalls(first.url, calls, uniqueId('kill'));
     await Promise.all(callers.map((caller, index) => caller.turn(`My name is caller ${index}.`)));
     const storedBeforeKill = await untilStored(world, callIds, calls * 2);
     await stopChild(first, 'SIGKILL');
@@ -147,7 +147,7 @@ export async function runSigkillResume(calls: number): Promise<KillResult> {
     serves.push(second);
     const storedAfterRestart = await storedFor(world, callIds);
     const again = await Promise.all(callIds.map(() => CallerClient.connect(second.url)));
-    const ready = await Promise.all(again.map((caller, index) => caller.start({ callId: callIds[index], resume: true }).then((frame) => frame.resumed, () => false)));
+    const ready = await Promise.all(again.map((caller, index) => caller.start({ callId: callIds[index], resume: true, resumeToken: resumeTokens[index] }).then((frame) => frame.resumed, () => false)));
     const turns = await Promise.all(again.map((caller, index) => (ready[index] ? caller.turn('What is my name?') : Promise.resolve([]))));
     const answeredAfterResume = turns.filter(saidReply).length;
     let historyCarried = 0;

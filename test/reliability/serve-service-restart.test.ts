@@ -19,7 +19,7 @@ describe('a serve process whose service children fail', () => {
     const serve = await world.start();
     const callId = uniqueId('dynalite-kill');
     const caller = await CallerClient.connect(serve.url);
-    await caller.start({ callId });
+    const { resumeToken } = await caller.start({ callId });
     expect(answered(await caller.turn('Hello, I would like an appointment.'))).toBe(true);
 
     const [dynalite] = dynalitePids(serve.child.pid!);
@@ -36,7 +36,7 @@ describe('a serve process whose service children fail', () => {
     expect(fresh[0]).not.toBe(dynalite);
 
     const resumed = await CallerClient.connect(serve.url);
-    expect((await resumed.start({ callId, resume: true })).resumed).toBe(true);
+    expect((await resumed.start({ callId, resume: true, resumeToken })).resumed).toBe(true);
     expect(answered(await resumed.turn('Tomorrow morning, please.'))).toBe(true);
     const another = await CallerClient.connect(serve.url);
     await another.start({ callId: uniqueId('after-restart') });

@@ -48,7 +48,7 @@ describe('a node whose listening servers fail', () => {
     const callsBefore = test.node.calls;
     const callId = uniqueId('telephony-fails');
     const caller = await CallerClient.connect(test.url);
-    await caller.start({ callId });
+    const { resumeToken } = await caller.start({ callId });
     expect(answered(await caller.turn('Hello'))).toBe(true);
 
     listenerOn(portOf(test.url)).emit('error', new Error('listener failed'));
@@ -60,7 +60,7 @@ describe('a node whose listening servers fail', () => {
     expect(test.node.calls).toBe(callsBefore);
     expect(await metricValue(test, 'aybiza_actor_restarts_total', { kind: 'service' })).toBe(1);
     const resumed = await CallerClient.connect(test.url);
-    expect((await resumed.start({ callId, resume: true })).resumed).toBe(true);
+    expect((await resumed.start({ callId, resume: true, resumeToken })).resumed).toBe(true);
     expect(answered(await resumed.turn('Are you still there?'))).toBe(true);
     resumed.close();
   }, 60_000);

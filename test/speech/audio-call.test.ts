@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { PollyClient } from '@aws-sdk/client-polly';
 import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,8 @@ import { SpeechCodeDecoder } from '../../src/emulator/speech-code/decoder.js';
 import { synthesizeSpeechCode, wordsOf } from '../../src/emulator/speech-code/synthesize.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../../src/emulator/transcribe/server.js';
 import { createLogger } from '../../src/log.js';
-import { AudioCall, DEFAULT_REPEAT_PROMPT } from '../../src/speech/audio-call.js';
+import { createMetrics, type RuntimeMetrics } from '../../src/metrics/metrics.js';
+import { AudioCall, DEFAULT_REPEAT_PROMPT, type AudioCallOptions } from '../../src/speech/audio-call.js';
 import { mulawDecode, mulawEncode } from '../../src/speech/g711.js';
 import type { PlaybackTransport } from '../../src/speech/playback.js';
 import { textForSpeech } from '../../src/speech/text-for-speech.js';
@@ -17,6 +19,7 @@ import { startTestNode, type TestNode } from '../integration/test-node.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 const HOURS = 'We are open Monday to Friday from 8 to 6. Is there anything else?';
+const CALL_BACK = 'Call us back at 555-0100 and ask for extension 204.';
 const LONG = 'Let me tell you about every service we offer. We do cleanings, fillings, crowns and whitening. We also see children. Our hygienists are friendly.';
 
 let node: TestNode;
@@ -27,7 +30,7 @@ let transcribeClient: TranscribeStreamingClient;
 
 beforeAll(async () => {
   node = await startTestNode({
-    script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { when: 'services', reply: LONG }, { reply: 'Sure.' }] },
+    script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { when: 'number', reply: CALL_BACK }, { when: 'services', reply: LONG }, { reply: 'Sure.' }] },
   });
   polly = await startPollyEmulator({ timing: { wordsPerMinute: 300, wordGapMs: 80 } });
   transcribe = await startTranscribeEmulator({ endOfSpeechMs: 300 });
@@ -76,7 +79,7 @@ function phoneLine(call: () => AudioCall) {
 
 function recordingPort(calls: CallsPort, delivered: CallerEvent[]): CallsPort {
   return {
-    open: (request, peer) => calls.open(request, peer),
+    open: (request, peer, principal) => calls.open(request, peer, principal),
     deliver: (callId, event) => {
       delivered.push(event);
       calls.deliver(callId, event);
@@ -99,8 +102,25 @@ async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void
   }
 }
 
-async function startCall() {
+/** A sample of a call's metrics: `name` is the sample's name (`…_count`, `…_sum` for a histogram). */
+async function sample(metrics: RuntimeMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const family = await metrics.registry.getSingleMetric(name.replace(/_(count|sum)$/, ''))!.get();
+  const values = (family.values as { value: number; labels: Record<string, unknown>; metricName?: string }[]).filter(
+    (value) => (value.metricName ?? family.name) === name && Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted),
+  );
+  return values.reduce((sum, value) => sum + value.value, 0);
+}
+
+async function startCall(options: Partial<AudioCallOptions> = {}) {
   const delivered: CallerEvent[] = [];
+  const metrics = createMetrics();
+  const logged: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
   let call: AudioCall | undefined;
   const line = phoneLine(() => call!);
   call = new AudioCall({
@@ -110,29 +130,52 @@ async function startCall() {
     transcribe: transcribeClient,
     languageCode: 'en-US',
     textToSpeech: new TextToSpeech({ client: pollyClient, voiceId: 'Joanna', engine: 'neural', format: { encoding: 'mulaw', sampleRateHz: 8_000 } }),
-    log: createLogger({ level: 'silent' }),
+    log: createLogger({ level: 'warn', destination }),
+    metrics: metrics.speech,
+    ...options,
   });
   const opened = await call.open({ type: 'start' });
   expect(opened.ok).toBe(true);
-  return { call, line, delivered };
+  return { call, line, delivered, metrics, logged };
 }
 
 describe('an audio call on a real node', () => {
   it('hears the caller, answers in audio, and reports played after the last frame was played out', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics } = await startCall();
     line.say('What are your hours?');
     await until(() => delivered.some((event) => event.type === 'caller.played'));
     const played = delivered.filter((event) => event.type === 'caller.played');
     expect(delivered.find((event) => event.type === 'caller.transcript' && event.final)).toMatchObject({ text: 'What are your hours?' });
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
-    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS)));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS).text));
     expect(played.length).toBeGreaterThan(0);
+    line.stop();
+    await call.hangup();
+    // Every frame each way is counted; one Polly request per chunk, each timed to its first byte.
+    expect(await sample(metrics, 'aybiza_audio_frames_total', { direction: 'in' })).toBe(call.counters.framesIn);
+    expect(await sample(metrics, 'aybiza_audio_frames_total', { direction: 'out' })).toBe(line.outbound.length);
+    expect(await sample(metrics, 'aybiza_tts_first_byte_seconds_count')).toBe(textForSpeech(HOURS).text.split(/(?<=\.) /).length);
+    // One utterance answered: its final came before the agent's first frame, so mouth to ear is the longer wait.
+    expect(await sample(metrics, 'aybiza_stt_final_latency_seconds_count')).toBe(1);
+    expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_count')).toBe(1);
+    expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_sum')).toBeGreaterThan(await sample(metrics, 'aybiza_stt_final_latency_seconds_sum'));
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total')).toBe(0);
+  });
+
+  it('speaks a phone number and an extension to Polly as SSML say-as, heard as the digits', async () => {
+    const { call, line, delivered } = await startCall();
+    line.say('What is your number?');
+    await until(() => delivered.some((event) => event.type === 'caller.played'));
+    const ssml = polly.syntheses().filter((synthesis) => synthesis.textType === 'ssml');
+    expect(ssml.at(-1)?.text).toBe('Call us back at 555-0100 and ask for extension 204.');
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === '204.');
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf('Call us back at 555-0100 and ask for extension 204.'));
     line.stop();
     await call.hangup();
   });
 
   it('stops the agent at the caller\'s first voiced frames when they barge in, and ignores a backchannel', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics } = await startCall();
     line.say('Tell me about your services');
     await until(() => line.outbound.length > 50);
     // "mhm" while the agent speaks: a pause at most, then the agent goes on; nothing reaches the call.
@@ -155,10 +198,31 @@ describe('an audio call on a real node', () => {
     expect(delivered.slice(deliveredBeforeMhm).some((event) => event.type === 'caller.speechStarted')).toBe(true);
     line.stop();
     await call.hangup();
+    expect(await sample(metrics, 'aybiza_speech_backchannels_ignored_total')).toBe(1);
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'transcript' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'voice' })).toBe(0);
+  });
+
+  it('barges in by voice when the caller keeps talking past the hold without a transcript', async () => {
+    // A hold shorter than the caller's first word: the agent is stopped before any transcript.
+    const { call, line, delivered, metrics } = await startCall({ holdForTranscriptMs: 40 });
+    line.say('Tell me about your services');
+    await until(() => line.outbound.length > 50);
+    const deliveredBefore = delivered.length;
+    line.say('wait, I have a question');
+    await until(() => call.counters.bargeIns === 1);
+    expect(delivered.slice(deliveredBefore).filter((event) => event.type !== 'caller.played').map((event) => event.type)).toEqual(['caller.speechStarted']);
+    expect(line.cleared()).toBeGreaterThan(0);
+    // Its words then reach the call as an ordinary turn.
+    await until(() => delivered.some((event) => event.type === 'caller.transcript' && event.final && event.text === 'wait, I have a question'));
+    line.stop();
+    await call.hangup();
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'voice' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_speech_barge_ins_total', { kind: 'transcript' })).toBe(0);
   });
 
   it('asks the caller to repeat when a Transcribe stream fails mid-utterance, and hears them on the new stream', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics, logged } = await startCall();
     line.say('I would like to know your opening hours please');
     await until(() => delivered.some((event) => event.type === 'caller.transcript' && !event.final));
     transcribe.failOpenStreams('InternalFailureException');
@@ -176,18 +240,40 @@ describe('an audio call on a real node', () => {
     expect(call.counters.sttStreamErrors).toBe(1);
     line.stop();
     await call.hangup();
+    expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'lost' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'none' })).toBe(0);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', callId: expect.any(String), lostWords: true, msg: 'speech-to-text stream failed; a new one is open' }));
   });
 
   it('skips a chunk Polly fails twice, still reports it played, and speaks the next one', async () => {
-    const { call, line, delivered } = await startCall();
+    const { call, line, delivered, metrics, logged } = await startCall();
     polly.failNext('ServiceFailureException', 2);
     line.say('What are your hours?');
     await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
     expect(call.counters.ttsFailures).toBe(1);
-    const [, second] = textForSpeech(HOURS).split(/(?<=\.) /);
+    const [, second] = textForSpeech(HOURS).text.split(/(?<=\.) /);
     await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(second!).at(-1));
     expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(second!));
     line.stop();
     await call.hangup();
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'skipped' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'retried' })).toBe(0);
+    // The skipped chunk's text is in the log, with the call it was skipped on.
+    const [first] = HOURS.split(/(?<=\.) /);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', callId: expect.any(String), text: first, msg: 'text-to-speech failed twice; chunk skipped' }));
+  });
+
+  it('retries a chunk Polly throttles once, and speaks every word of it', async () => {
+    const { call, line, delivered, metrics } = await startCall();
+    polly.failNext('ThrottlingException', 1);
+    line.say('What are your hours?');
+    await until(() => delivered.filter((event) => event.type === 'caller.played').length >= 2);
+    await until(() => heardWords(line.outbound.map((sent) => sent.frame)).at(-1) === wordsOf(textForSpeech(HOURS).text).at(-1));
+    expect(heardWords(line.outbound.map((sent) => sent.frame))).toEqual(wordsOf(textForSpeech(HOURS).text));
+    line.stop();
+    await call.hangup();
+    expect(call.counters.ttsFailures).toBe(0);
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'retried' })).toBe(1);
+    expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'skipped' })).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { AsyncQueue } from '../../src/speech/async-queue.js';
 import { PlaybackPacer, type PlaybackTransport } from '../../src/speech/playback.js';
 
 const FORMAT = { encoding: 'mulaw', sampleRateHz: 8_000 } as const;
@@ -81,5 +82,27 @@ describe('playback pacing', () => {
     expect((await second).outcome).toBe('cleared');
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(sentAt.length).toBe(sentWhenCleared);
+  });
+
+  it('reports each frame as it is sent, late when the audio arrived after its playout time', async () => {
+    let clockMs = 0;
+    const now = () => clockMs;
+    const { transport, sentAt } = recordingTransport(now);
+    const reports: boolean[] = [];
+    const pacer = new PlaybackPacer(transport, { format: FORMAT, leadMs: 100, now, onFrameSent: (late) => reports.push(late) });
+    const audio = new AsyncQueue<Uint8Array>();
+    void pacer.play('s1', audio);
+    audio.push(new Uint8Array(320).fill(0x55));
+    await until(() => sentAt.length === 2);
+    // The next frame would have started at 40 ms; Polly's next bytes arrive at 70 ms: the caller heard a gap.
+    clockMs = 70;
+    audio.push(new Uint8Array(160).fill(0x55));
+    await until(() => sentAt.length === 3);
+    clockMs = 80;
+    audio.push(new Uint8Array(160).fill(0x55));
+    await until(() => sentAt.length === 4);
+    expect(reports).toEqual([false, false, true, false]);
+    expect(pacer.framesLate).toBe(1);
+    pacer.clear();
   });
 });

@@ -54,10 +54,24 @@ describe('text-to-speech over the real PollyClient', () => {
     const speech = new TextToSpeech({ client: singleAttempt, voiceId: 'Joanna', engine: 'neural', format: { encoding: 'pcm16', sampleRateHz: 16_000 } });
     polly.failNext('ThrottlingException');
     const retried = await speech.synthesize('Let me check.');
+    expect(retried.retried).toBe(true);
     expect((await collect(retried.audio)).length).toBeGreaterThan(0);
     polly.failNext('ThrottlingException', 2);
     await expect(speech.synthesize('Let me check again.')).rejects.toBeInstanceOf(ThrottlingException);
     singleAttempt.destroy();
+  });
+
+  it('abandons a request Polly does not answer in time, retries it once, then gives up naming the wait', async () => {
+    const slow = await startPollyEmulator({ firstByteMs: 2_000 });
+    const slowClient = new PollyClient({ endpoint: slow.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    try {
+      const speech = new TextToSpeech({ client: slowClient, voiceId: 'Joanna', engine: 'neural', format: { encoding: 'mulaw', sampleRateHz: 8_000 }, responseTimeoutMs: 50 });
+      await expect(speech.synthesize('One moment please.')).rejects.toThrow('Polly sent no response within 50 ms');
+      expect(slow.syntheses().map((synthesis) => synthesis.text)).toEqual(['One moment please.', 'One moment please.']);
+    } finally {
+      slowClient.destroy();
+      await slow.close();
+    }
   });
 
   it('cleans characters Polly would refuse from plain text', async () => {

@@ -1,13 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { launchChromium } from '../support/chromium.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
+import { startCuttableRelay } from '../memory/memory-fixtures.js';
 
-// Debian's chromium (`.ci/run` installs it), driven headless; nothing is fetched from the internet.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ANSWER = "We're open Monday to Friday from eight to six. On Saturdays we open at nine and close at one. Is there anything else I can help with?";
 
 let node: TestNode;
@@ -19,7 +18,7 @@ beforeAll(async () => {
     script: { ttftMs: 5, tokensPerSecond: 400, rules: [{ when: 'hours|open', reply: ANSWER }, { reply: 'Hello, how can I help?' }] },
   });
   page = `http://127.0.0.1:${new URL(node.url).port}/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -54,6 +53,31 @@ describe('the browser softphone', () => {
     await tab.locator('#status', { hasText: 'You hung up.' }).waitFor();
     expect(await tab.isEnabled('#call')).toBe(true);
     await tab.close();
+  }, 60_000);
+
+  it('resumes the call with its resumeToken when the connection is cut, and the conversation goes on', async () => {
+    // The page is loaded through a relay the test can cut, so its WebSocket goes through it too.
+    const relay = await startCuttableRelay(Number(new URL(node.url).port));
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`http://127.0.0.1:${relay.port}/?playbackMsPerWord=0`);
+      await tab.click('#call');
+      await tab.locator('#status', { hasText: 'In a call with default' }).waitFor();
+      await tab.fill('#utterance', 'Hello');
+      await tab.press('#utterance', 'Enter');
+      await tab.locator('li.agent[data-complete="true"]', { hasText: 'Hello, how can I help?' }).waitFor();
+      relay.cut();
+      relay.restore();
+      await tab.locator('li.event', { hasText: 'Resumed: the call goes on.' }).waitFor();
+      await tab.fill('#utterance', 'When are you open?');
+      await tab.press('#utterance', 'Enter');
+      await tab.locator('li.agent[data-complete="true"]', { hasText: ANSWER }).waitFor();
+      expect(await tab.locator('li.event').allTextContents()).toEqual(['Connection lost: resuming the call…', 'Resumed: the call goes on.']);
+      expect(await tab.isEnabled('#hangup')).toBe(true);
+    } finally {
+      await tab.close();
+      await relay.close();
+    }
   }, 60_000);
 
   it('keeps the typed key in the page session, not in the page', async () => {

@@ -10,6 +10,12 @@ const speech = 'speechSynthesis' in window ? window.speechSynthesis : undefined;
 const Recognition = window.SpeechRecognition ?? window.webkitSpeechRecognition;
 
 let socket;
+/** The call in progress, from its `ready`: a cut connection is resumed with its token (kept in memory only). */
+let call;
+const RESUME_ATTEMPTS = 5;
+const RESUME_RETRY_MS = 500;
+/** A resume was sent and not yet answered with `ready`. */
+let resuming = false;
 /** The agent's bubble per turn, and the playback of each chunk not yet acknowledged. */
 const bubbles = new Map();
 const pending = new Map();
@@ -65,27 +71,48 @@ async function listAgents(key) {
 function dial(agent, key) {
   bubbles.clear();
   $('conversation').replaceChildren();
+  call = undefined;
+  status(`Calling ${agent}…`);
+  connect(agent, key, { type: 'start', agent, metadata: { client: 'softphone' } }, 0);
+  inCall(true);
+}
+
+/** Opens the socket and sends `start`; a connection cut while in a call (not 1000 or 1008: the server ending it) is resumed. */
+function connect(agent, key, start, attempt) {
   const url = new URL('/v1/calls', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   if (key) url.searchParams.set('token', key);
-  status(`Calling ${agent}…`);
-  socket = new WebSocket(url, 'aybiza.v1');
+  const current = new WebSocket(url, 'aybiza.v1');
+  socket = current;
+  resuming = start.resume === true;
   let opened = false;
-  socket.addEventListener('open', () => {
+  current.addEventListener('open', () => {
     opened = true;
-    send({ type: 'start', agent, metadata: { client: 'softphone' } });
+    send(start);
   });
-  socket.addEventListener('message', (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener('close', () => {
-    if (!opened) ended('The server refused the call (a wrong or missing API key, or the server is draining).');
-    else if (socket) ended('The call ended.');
+  current.addEventListener('message', (event) => receive(JSON.parse(event.data)));
+  current.addEventListener('close', (event) => {
+    if (socket !== current) return;
+    const cut = event.code !== 1000 && event.code !== 1008;
+    if (call && cut && attempt < RESUME_ATTEMPTS) {
+      if (attempt === 0) note('Connection lost: resuming the call…');
+      for (const id of pending.keys()) stopPlayback(id);
+      speech?.cancel();
+      const resume = { type: 'start', callId: call.callId, resume: true, resumeToken: call.resumeToken, agent };
+      setTimeout(() => connect(agent, key, resume, attempt + 1), attempt === 0 ? 0 : RESUME_RETRY_MS);
+      return;
+    }
+    if (!opened && !call) ended('The server refused the call (a wrong or missing API key, or the server is draining).');
+    else ended('The call ended.');
   });
-  inCall(true);
 }
 
 function receive(frame) {
   switch (frame.type) {
     case 'ready':
+      resuming = false;
+      if (frame.resumed) note('Resumed: the call goes on.');
+      call = { callId: frame.callId, resumeToken: frame.resumeToken };
       status(`In a call with ${$('agent').value || 'default'} (${frame.callId}). Type or speak.`);
       $('utterance').focus();
       break;
@@ -104,7 +131,16 @@ function receive(frame) {
       note(`The agent hung up (${frame.reason}).`);
       break;
     case 'error':
+      // The server has not yet seen the cut connection go: closing this one tries again.
+      if (resuming && frame.code === 'call_busy') {
+        socket?.close(4000, 'resume again');
+        break;
+      }
       note(`Error ${frame.code}: ${frame.message}`);
+      if (resuming) {
+        ended('The call could not be resumed.');
+        break;
+      }
       if (frame.fatal) status('The call failed.');
       break;
   }
@@ -173,6 +209,7 @@ function send(frame) {
 function ended(message) {
   const closing = socket;
   socket = undefined;
+  call = undefined;
   closing?.close(1000);
   speech?.cancel();
   for (const id of pending.keys()) stopPlayback(id);

@@ -19,7 +19,9 @@ export interface PollyEmulatorOptions {
 }
 
 export interface SynthesisRecord {
+  /** What was said (SSML without its tags). */
   text: string;
+  textType: 'text' | 'ssml';
   format: string;
   sampleRateHz: number;
   voiceId: string;
@@ -61,7 +63,7 @@ export async function startPollyEmulator(options: PollyEmulatorOptions = {}): Pr
       const synthesis = parseSynthesizeRequest(parsed);
       const fault = injected.shift();
       if (fault) throw pollyError(fault, `Emulated ${fault}`);
-      records.push({ text: synthesis.spokenText, format: synthesis.format, sampleRateHz: synthesis.sampleRateHz, voiceId: synthesis.voiceId, engine: synthesis.engine, requestCharacters: synthesis.requestCharacters });
+      records.push({ text: synthesis.spokenText, textType: synthesis.textType, format: synthesis.format, sampleRateHz: synthesis.sampleRateHz, voiceId: synthesis.voiceId, engine: synthesis.engine, requestCharacters: synthesis.requestCharacters });
       await streamAudio(response, synthesis, requestId);
     } catch (error) {
       const failure = error instanceof PollyError ? error : pollyError('ServiceFailureException', String(error));
@@ -95,7 +97,7 @@ export async function startPollyEmulator(options: PollyEmulatorOptions = {}): Pr
   };
 
   const dual = createDualProtocolServer((request, response) => void handle(request, response));
-  await new Promise<void>((resolve) => dual.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await dual.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = dual.server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,

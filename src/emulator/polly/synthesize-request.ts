@@ -7,6 +7,7 @@ export interface SynthesizeRequest {
   sampleRateHz: number;
   /** What is said: the text, or the SSML's text with its tags removed. */
   spokenText: string;
+  textType: 'text' | 'ssml';
   /** Characters billed: SSML tags are not. */
   requestCharacters: number;
   voiceId: string;
@@ -38,11 +39,12 @@ export function parseSynthesizeRequest(body: unknown): SynthesizeRequest {
   if (!format) throw pollyError('ValidationException', `Value '${OutputFormat}' at 'outputFormat' failed to satisfy constraint`);
   const sampleRateHz = SampleRate === undefined ? format.defaultRate : Number(SampleRate);
   if (!format.rates.includes(sampleRateHz)) throw pollyError('InvalidSampleRateException', `Invalid sample rate ${String(SampleRate)} for output format ${OutputFormat}`);
+  if (TextType !== 'text' && TextType !== 'ssml') throw pollyError('ValidationException', `Value '${String(TextType)}' at 'textType' failed to satisfy constraint`);
   const spokenText = TextType === 'ssml' ? textOfSsml(Text) : Text;
   if (spokenText.length > MAX_REQUEST_CHARACTERS) {
     throw pollyError('TextLengthExceededException', `Maximum text length has been exceeded: ${spokenText.length} > ${MAX_REQUEST_CHARACTERS}`);
   }
-  return { format: OutputFormat as PollyOutputFormat, sampleRateHz, spokenText, requestCharacters: spokenText.length, voiceId: VoiceId, engine: Engine };
+  return { format: OutputFormat as PollyOutputFormat, sampleRateHz, spokenText, textType: TextType, requestCharacters: spokenText.length, voiceId: VoiceId, engine: Engine };
 }
 
 const TAG = /<\/?([a-zA-Z][\w:-]*)([^>]*?)(\/?)>/g;

@@ -175,7 +175,7 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
   };
 
   const dual = createDualProtocolServer(handle);
-  await new Promise<void>((resolve) => dual.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await dual.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = dual.server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,

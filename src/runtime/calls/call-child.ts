@@ -1,6 +1,8 @@
 import { createActor } from 'xstate';
 import type { CallContext } from '../../call/context.js';
 import type { CallMachine } from '../../call/machine.js';
+import { epochMs } from '../../clock.js';
+import type { CallObserver } from '../../records/observations.js';
 import { crash, type ChildHandle, type ExitReason } from '../child.js';
 import type { LiveCall } from './registry.js';
 import { takeSnapshot } from './snapshots.js';
@@ -11,6 +13,8 @@ export interface CallChildHooks {
   boundary(call: LiveCall, stored: unknown): void;
   /** The actor reached its final state. */
   ended(call: LiveCall, context: CallContext): void;
+  /** Told each `say` sent and each state the machine enters. */
+  observe?: CallObserver;
 }
 
 /**
@@ -24,9 +28,19 @@ export function startCallChild(machine: CallMachine, call: LiveCall, hooks: Call
   call.actor = actor;
   let settle!: (reason: ExitReason) => void;
   const exited = new Promise<ExitReason>((resolve) => (settle = resolve));
-  actor.on('frame', ({ frame }) => call.peer?.send(frame));
+  const { callId } = call.identity;
+  actor.on('frame', ({ frame }) => {
+    call.peer?.send(frame);
+    if (frame.type === 'say') hooks.observe?.(callId, { type: 'say', at: epochMs(), turn: frame.turn, id: frame.id, text: frame.text, last: frame.last });
+  });
+  let stateName: string | undefined;
   actor.subscribe({
     next: (state) => {
+      if (hooks.observe) {
+        const name = statePath(state.value);
+        if (name !== stateName) hooks.observe(callId, { type: 'state', at: epochMs(), state: name });
+        stateName = name;
+      }
       call.sayCounter = Math.max(call.sayCounter, state.context.sayCounter);
       if (state.status === 'done') {
         settle({ kind: 'normal' });
@@ -43,6 +57,7 @@ export function startCallChild(machine: CallMachine, call: LiveCall, hooks: Call
     error: (error) => settle(crash(error)),
   });
   actor.start();
+  if (call.snapshot) actor.send({ type: 'runtime.restored' });
   if (restarting) for (const event of call.sinceBoundary) actor.send(event);
   return {
     exited,
@@ -51,4 +66,13 @@ export function startCallChild(machine: CallMachine, call: LiveCall, hooks: Call
       settle({ kind: 'shutdown' });
     },
   };
+}
+
+/** A state value as the dotted path of its active leaf (`responding.generating.thinking`). */
+export function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return String(value);
+  const [key, child] = Object.entries(value)[0] ?? ['', ''];
+  const rest = statePath(child);
+  return rest ? `${key}.${rest}` : key;
 }

@@ -1,14 +1,18 @@
+import { machineDiagram, type MachineDiagram } from '../../call/machine-edges.js';
 import { withCallEffects, createCallMachine, type CallEffects, type CallPolicy } from '../../call/machine.js';
 import type { CallContext, EndReason } from '../../call/context.js';
 import type { CallerEvent, CallEvent } from '../../call/events.js';
 import type { Logger } from '../../log.js';
 import { maskPhone } from '../../log.js';
 import type { CallSummary, ConversationStore } from '../../memory/store.js';
-import type { CallPeer, CallsPort, OpenResult, StartRequest } from '../../protocol/calls-port.js';
+import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../../protocol/calls-port.js';
 import { PROTOCOL } from '../../protocol/frames.js';
+import { epochMs } from '../../clock.js';
+import type { CallObserver } from '../../records/observations.js';
 import { dynamicSupervisor } from '../dynamic-supervisor.js';
-import { admitNewCall, atCapacity, unknownAgent, type AdmissionRules } from './admission.js';
+import { admitNewCall, atCapacity, unknownAgent, type AdmissionRules, type Occupancy } from './admission.js';
 import { startCallChild } from './call-child.js';
+import { grantAllows, issueGrant, type OpenGrant } from './grants.js';
 import { summarize } from './outcomes.js';
 import { callRegistry, liveCall, type LiveCall } from './registry.js';
 import { storedResume } from './resume.js';
@@ -26,6 +30,8 @@ export interface CallSupervisorOptions extends AdmissionRules {
   restartPeriodMs: number;
   onCallEnded?: (summary: CallSummary, context: CallContext | undefined) => void;
   onRestart?: () => void;
+  /** Told when calls start and end, what they say and what the caller heard (call records, traces). */
+  observe?: CallObserver;
 }
 
 export interface CallSupervisor extends CallsPort {
@@ -35,6 +41,8 @@ export interface CallSupervisor extends CallsPort {
   /** Resolves when no call is active, or after `timeoutMs`. */
   idle(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
+  /** The states and transitions of the machine every call runs. */
+  diagram(): MachineDiagram;
 }
 
 export const APOLOGY_ON_CRASH = "I'm sorry, something went wrong on our side and I have to end this call. Please call us back.";
@@ -56,6 +64,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
         boundary: (live, stored) => store.saveSnapshot(live.identity.callId, stored).catch((error: Error) =>
           log.warn({ event: 'call.snapshot_failed', callId: live.identity.callId, error: error.message })),
         ended: (live, context) => finish(live, context.endReason, context),
+        observe: options.observe,
       }),
       restart: 'transient',
       shutdownMs: 1_000,
@@ -77,7 +86,8 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     finish(call, 'error');
   });
 
-  function finish(call: LiveCall, reason: EndReason | undefined, context?: CallContext): void {
+  /** `ended: false` only when the node stops the call under it (a service restart): the caller may resume it. */
+  function finish(call: LiveCall, reason: EndReason | undefined, context?: CallContext, ended = true): void {
     if (call.finished) return;
     call.finished = true;
     const { callId } = call.identity;
@@ -86,47 +96,98 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     call.peer?.end(1000, 'call ended');
     const summary = summarize(call.identity, context, reason);
     store.endCall(callId, summary).catch((error: Error) => log.warn({ event: 'call.summary_failed', callId, error: error.message }));
+    if (ended) store.markEnded(callId).catch((error: Error) => log.warn({ event: 'call.end_mark_failed', callId, error: error.message }));
     options.onCallEnded?.(summary, context);
+    options.observe?.(callId, { type: 'call.ended', at: summary.endedAt, outcome: summary.outcome, ...(reason ? { endReason: reason } : {}) });
     void children.terminateChild(callId);
   }
 
-  async function open(request: StartRequest, peer: CallPeer): Promise<OpenResult> {
-    const refusal = unknownAgent(request, options);
-    if (refusal) return refusal;
-    if (request.resume && request.callId) return resume(request.callId, request, peer);
-    const admitted = admitNewCall(request, calls, options);
-    if ('ok' in admitted) return admitted;
-    return begin(liveCall(admitted, undefined, peer), false);
+  /**
+   * Call ids being started or resumed now, with the principal asking: one open per call id at a
+   * time (single flight), and counted toward the limits before they are live.
+   */
+  const opening = new Map<string, { principal: string }>();
+
+  function occupancy(principal: string): Occupancy {
+    let total = calls.size();
+    let byPrincipal = calls.countFor(principal);
+    for (const [callId, claim] of opening) {
+      if (calls.has(callId)) continue;
+      total += 1;
+      if (claim.principal === principal) byPrincipal += 1;
+    }
+    return { total, byPrincipal };
   }
 
-  async function resume(callId: string, request: StartRequest, peer: CallPeer): Promise<OpenResult> {
-    const live = calls.get(callId);
-    if (live) return reattach(live, peer);
-    const full = atCapacity(calls, options);
-    if (full) return full;
-    const point = await storedResume(callId, request, store);
-    switch (point.kind) {
-      case 'snapshot': return begin(liveCall(point.snapshot.identity, point.snapshot, peer), true);
-      case 'history': return begin(liveCall(point.identity, undefined, peer), true);
-      case 'unknown': return { ok: false, code: 'unknown_call', message: `no stored call "${callId}" to resume`, fatal: false };
+  /** Runs `open` as the only open of `callId` now, or refuses at once with `call_busy`. */
+  async function singleFlight(callId: string, principal: string, open: () => Promise<OpenResult>): Promise<OpenResult> {
+    if (opening.has(callId)) return { ok: false, code: 'call_busy', message: `call "${callId}" is being started or resumed by another connection`, fatal: false };
+    const claim = { principal };
+    opening.set(callId, claim);
+    try {
+      return await open();
+    } finally {
+      if (opening.get(callId) === claim) opening.delete(callId);
     }
   }
 
+  async function open(request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult> {
+    const refusal = unknownAgent(request, options);
+    if (refusal) return refusal;
+    if (request.resume && request.callId) return resume(request.callId, request, peer, principal);
+    const admitted = admitNewCall(request, occupancy(principal), options);
+    if ('ok' in admitted) return admitted;
+    const { callId } = admitted;
+    return singleFlight(callId, principal, async () => {
+      const issued = issueGrant(principal);
+      if (calls.has(callId) || !(await store.claimCall(callId, issued.grant, { generatedId: request.callId === undefined }))) {
+        return { ok: false, code: 'call_exists', message: `call id "${callId}" is or was in use; start a new call without callId or with an unused one`, fatal: false };
+      }
+      return begin(liveCall(admitted, issued.grant, undefined, peer), false, issued.token);
+    });
+  }
+
+  /** The same answer whether the call never existed, ended, or belongs to another token or key. */
+  function refusedResume(callId: string, principal: string): OpenResult {
+    log.warn({ event: 'call.resume_refused', callId, keyHolder: principal === LOOPBACK_PRINCIPAL ? 'loopback' : 'api_key' });
+    return { ok: false, code: 'unknown_call', message: `no call "${callId}" to resume with this resumeToken and key`, fatal: false };
+  }
+
+  async function resume(callId: string, request: StartRequest, peer: CallPeer, principal: string): Promise<OpenResult> {
+    const live = calls.get(callId);
+    if (live) return reattach(live, request, peer, principal);
+    // Checked before the single flight is taken, so resumes without the token cannot hold it.
+    const grant = await store.loadGrant(callId);
+    if (!grantAllows(grant, request.resumeToken, principal)) return refusedResume(callId, principal);
+    return singleFlight(callId, principal, async () => {
+      const nowLive = calls.get(callId);
+      if (nowLive) return reattach(nowLive, request, peer, principal);
+      const full = atCapacity(occupancy(principal), options);
+      if (full) return full;
+      const point = await storedResume(callId, request, store);
+      const identity = point.kind === 'snapshot' ? point.snapshot.identity : point.identity;
+      const snapshot = point.kind === 'snapshot' ? point.snapshot : undefined;
+      return begin(liveCall(identity, grant as OpenGrant, snapshot, peer), true, request.resumeToken!);
+    });
+  }
+
   /** A suspended call gets its caller back; its actor never stopped. */
-  function reattach(call: LiveCall, peer: CallPeer): OpenResult {
+  function reattach(call: LiveCall, request: StartRequest, peer: CallPeer, principal: string): OpenResult {
     const { callId } = call.identity;
-    if (call.peer) return { ok: false, code: 'call_busy', message: `call "${callId}" is still connected elsewhere`, fatal: false };
+    if (!grantAllows(call.grant, request.resumeToken, principal)) return refusedResume(callId, principal);
+    if (call.peer || opening.has(callId)) return { ok: false, code: 'call_busy', message: `call "${callId}" is still connected elsewhere`, fatal: false };
     clearTimeout(call.suspendTimer);
     call.suspendTimer = undefined;
     call.peer = peer;
-    peer.send({ type: 'ready', callId, protocol: PROTOCOL, resumed: true });
+    peer.send({ type: 'ready', callId, protocol: PROTOCOL, resumed: true, resumeToken: request.resumeToken! });
     log.info({ event: 'call.resumed', callId, from: 'suspended' });
     return { ok: true, callId };
   }
 
-  async function begin(call: LiveCall, resumed: boolean): Promise<OpenResult> {
-    const { callId } = call.identity;
+  async function begin(call: LiveCall, resumed: boolean, resumeToken: string): Promise<OpenResult> {
+    const { callId, agent, from, to, startedAt } = call.identity;
     calls.add(call);
+    options.observe?.(callId, { type: 'call.started', at: startedAt, agent, from, to, resumed });
     try {
       await children.startChild(callId, call);
     } catch (error) {
@@ -137,7 +198,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     if (!actor || call.finished) return { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
     if (actor.getSnapshot().value === 'connecting') await whenPrepared(call);
     if (call.finished) return { ok: false, code: 'internal', message: 'the call could not be started', fatal: true };
-    call.peer?.send({ type: 'ready', callId, protocol: PROTOCOL, resumed });
+    call.peer?.send({ type: 'ready', callId, protocol: PROTOCOL, resumed, resumeToken });
     log.info({ event: resumed ? 'call.resumed' : 'call.started', callId, agent: call.identity.agent, from: maskPhone(call.identity.from) });
     return { ok: true, callId };
   }
@@ -147,6 +208,7 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     if (!call?.actor) return;
     if ((event.type === 'caller.transcript' && event.final) || event.type === 'caller.dtmf') call.sinceBoundary.push(event);
     call.actor.send(event);
+    if (event.type === 'caller.played') options.observe?.(callId, { type: 'played', at: epochMs(), id: event.id });
   }
 
   function detach(callId: string, peer: CallPeer, reason: 'closed' | 'slow_consumer'): void {
@@ -168,13 +230,14 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     deliver,
     detach,
     active: () => calls.size(),
+    diagram: () => machineDiagram(machine),
     idle: calls.idle,
     endAll: async (timeoutMs) => {
       for (const call of calls.all()) call.actor?.send({ type: 'runtime.shutdown' } satisfies CallEvent);
       await calls.idle(timeoutMs);
     },
     stop: async () => {
-      for (const call of calls.all()) finish(call, 'shutdown', call.actor?.getSnapshot().context);
+      for (const call of calls.all()) finish(call, 'shutdown', call.actor?.getSnapshot().context, false);
       await children.stop();
     },
   };

@@ -11,6 +11,7 @@ export function outcomeOf(reason: EndReason | undefined): CallOutcome {
     case 'dropped':
     case 'slow_consumer': return 'dropped';
     case 'budget': return 'budget';
+    case 'idle': return 'idle';
     case 'shutdown': return 'shutdown';
     case 'error': return 'error';
     // What remains is `caller:<reason>`: the caller hung up.

@@ -4,20 +4,17 @@ import type { StartRequest } from '../../protocol/calls-port.js';
 import { readStoredCall, type CallSnapshot } from './snapshots.js';
 
 /**
- * Where a `resume` of a call that is not live on this node continues from, in order: its last
- * turn-boundary snapshot is stored; only its history is stored (a new actor that knows memory
- * holds earlier turns); or nothing is known of it.
+ * Where a granted `resume` of a call that is not live on this node continues from: its last
+ * turn-boundary snapshot is stored; or only its history (a new actor that knows memory holds
+ * earlier turns, if any: a node killed before the call's first boundary stored none).
  */
 export type ResumePoint =
   | { kind: 'snapshot'; snapshot: CallSnapshot }
-  | { kind: 'history'; identity: CallInput }
-  | { kind: 'unknown' };
+  | { kind: 'history'; identity: CallInput };
 
 export async function storedResume(callId: string, request: StartRequest, store: ConversationStore): Promise<ResumePoint> {
   const snapshot = readStoredCall(await store.loadSnapshot(callId));
   if (snapshot) return { kind: 'snapshot', snapshot };
-  const history = await store.context(callId, 1);
-  if (history.length === 0) return { kind: 'unknown' };
   return {
     kind: 'history',
     identity: {

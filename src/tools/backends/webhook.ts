@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { context, propagation } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { ToolContext, ToolDefinition, ToolOutput } from '../types.js';
 import { createAddressGuard, type Resolve } from './address-guard.js';
@@ -86,14 +87,17 @@ const pinnedLookup = (addresses: LookupAddress[]): LookupFunction => (_hostname,
 };
 
 function post(url: URL, body: string, addresses: LookupAddress[], options: WebhookToolOptions, signal: AbortSignal): Promise<string> {
+  const headers: Record<string, string | number> = {
+    ...options.headers,
+    'content-type': 'application/json',
+    accept: 'application/json',
+    'content-length': Buffer.byteLength(body),
+  };
+  // W3C `traceparent` of the tool's span when traces are on; without a registered propagator, nothing.
+  propagation.inject(context.active(), headers);
   const requestOptions: RequestOptions = {
     method: 'POST',
-    headers: {
-      ...options.headers,
-      'content-type': 'application/json',
-      accept: 'application/json',
-      'content-length': Buffer.byteLength(body),
-    },
+    headers,
     lookup: pinnedLookup(addresses),
     signal,
   };
