@@ -240,9 +240,9 @@ export function createCallEffects(deps: CallDependencies): CallEffects {
             type: 'tool', turn: input.turn, round: input.round, toolUseId: result.toolUseId, name: result.name, input: used,
             outcome: result.outcome, result: result.content, startedAt: endedAt - result.durationMs, endedAt,
           });
-          metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome }, result.durationMs / 1000);
+          metrics.toolDuration.observe({ tool: result.name, outcome: result.outcome, backend: result.backend ?? 'builtin' }, result.durationMs / 1000);
           if (result.outcome === 'refused') metrics.toolRefusals.inc({ tool: result.name });
-          log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, outcome: result.outcome, durationMs: Math.round(result.durationMs) });
+          log.info({ event: 'tool.ran', callId: input.callId, tool: result.name, backend: result.backend ?? 'builtin', outcome: result.outcome, durationMs: Math.round(result.durationMs) });
         },
       })),
 

@@ -14,6 +14,7 @@ export async function checkAwsCredentials(config: AybizaConfig): Promise<void> {
     ...(config.bedrock.mode === 'aws' ? ['Bedrock (AYBIZA_BEDROCK=aws)'] : []),
     // A DynamoDB on this machine (dynalite, DynamoDB Local) takes any credentials.
     ...(config.memory.durable === 'aws' && !isLoopbackEndpoint(config.memory.dynamoEndpoint) ? ['DynamoDB (AYBIZA_DURABLE_MEMORY=aws)'] : []),
+    ...(config.tools.awsMode === 'aws' && usesAwsTools(config) ? ['the tool backends (tools.awsMode aws: Lambda, Kendra, Knowledge Bases)'] : []),
   ];
   if (services.length === 0) return;
   try {
@@ -25,4 +26,10 @@ export async function checkAwsCredentials(config: AybizaConfig): Promise<void> {
       { cause: error },
     );
   }
+}
+
+/** execute_code, an agent's knowledge base or a Lambda connector: tools that call AWS in aws mode. */
+function usesAwsTools(config: AybizaConfig): boolean {
+  return Object.values(config.agents).some((agent) => agent.tools.includes('execute_code') || agent.knowledgeBase !== undefined)
+    || config.tools.connectors.some((connector) => connector.backend.type === 'lambda');
 }

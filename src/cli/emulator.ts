@@ -8,10 +8,11 @@ import { loadModelScriptFile } from '../emulator/script.js';
 import { startEmulator } from '../emulator/server.js';
 import { startPollyEmulator, type RunningPollyEmulator } from '../emulator/polly/server.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../emulator/transcribe/server.js';
+import { startLambdaEmulator, type RunningLambdaEmulator } from '../emulator/lambda/server.js';
 import { StartupError } from './startup-error.js';
 
 export const EMULATOR_USAGE = [
-  'usage: aybiza emulator [--host H] [--port P] [--transcribe-port P] [--polly-port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N]',
+  'usage: aybiza emulator [--host H] [--port P] [--transcribe-port P] [--polly-port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N] [--lambda-port P] [--lambda-handlers DIR]',
   '  --host H                address to listen on (127.0.0.1)',
   '  --port P                Bedrock\'s port (0: any free one; the ready line names it)',
   '  --transcribe-port P     Amazon Transcribe streaming\'s own port (0: any free one; the ready line names it)',
@@ -20,6 +21,8 @@ export const EMULATOR_USAGE = [
   '  --scenarios FILE|DIR    each scenario\'s model section answers the agent named after it (repeatable)',
   '  --seed N                seed of every random choice (1)',
   '  --request-log-size N    requests kept for inspection (10000)',
+  '  --lambda-port P         also serve the AWS Lambda Invoke API on this port (0: any free one)',
+  '  --lambda-handlers DIR   the Lambda functions: NAME.mjs exporting handler (default: the shipped execute-code)',
 ].join('\n');
 
 /**
@@ -39,6 +42,8 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
       scenarios: { type: 'string', multiple: true },
       seed: { type: 'string', default: '1' },
       'request-log-size': { type: 'string' },
+      'lambda-port': { type: 'string' },
+      'lambda-handlers': { type: 'string' },
     },
     strict: true,
   });
@@ -50,6 +55,8 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
   const script = values.script ? loadModelScriptFile(values.script) : undefined;
   const scripts = scenarioScripts((values.scenarios ?? []).flatMap(scenarioFiles).map(loadScenarioFile));
   const log = createLogger();
+  const lambdaPort = integerFlag('--lambda-port', values['lambda-port'], 0, 65_535);
+  if (values['lambda-handlers'] !== undefined && lambdaPort === undefined) throw new Error('--lambda-handlers needs --lambda-port');
   const emulator = await startEmulator({ host: values.host, port, seed, log, scripts, requestLogSize, ...(script ? { script } : {}) });
   const started: { close(): Promise<void> }[] = [emulator];
   const listening = async <T extends { close(): Promise<void> }>(flag: string, start: Promise<T>): Promise<T> => {
@@ -63,14 +70,18 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
   };
   let transcribe: RunningTranscribeEmulator;
   let polly: RunningPollyEmulator;
+  let lambda: RunningLambdaEmulator | undefined;
   try {
     transcribe = await listening('--transcribe-port', startTranscribeEmulator({ host: values.host, port: transcribePort }));
     polly = await listening('--polly-port', startPollyEmulator({ host: values.host, port: pollyPort }));
+    if (lambdaPort !== undefined) {
+      lambda = await listening('--lambda-port', startLambdaEmulator({ host: values.host, port: lambdaPort, ...(values['lambda-handlers'] ? { handlersDir: values['lambda-handlers'] } : {}) }));
+    }
   } catch (error) {
     await Promise.all(started.map((server) => server.close()));
     throw error;
   }
-  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port, transcribeUrl: transcribe.url, pollyUrl: polly.url })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port, transcribeUrl: transcribe.url, pollyUrl: polly.url, ...(lambda ? { lambdaUrl: lambda.url, lambdaFunctions: lambda.functionNames() } : {}) })}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

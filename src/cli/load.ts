@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { integerFlag, numberFlag, UsageError } from './flags.js';
 import { loadConfig } from '../config/load.js';
 import { formatSummary } from '../load/report.js';
-import { scenarioAgents } from '../load/scenario-agents.js';
+import { scenarioAgents, scenarioTools } from '../load/scenario-agents.js';
 import { scenarioFiles } from '../load/scenario-files.js';
 import { runLoad } from '../load/runner.js';
 import { loadScenarioFile, ScenarioError } from '../load/scenario.js';
@@ -64,7 +64,8 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
   if (values['print-config']) {
     const scenarios = files.map(loadScenarioFile);
     const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
-    process.stdout.write(`${JSON.stringify({ agents }, null, 2)}\n`);
+    const tools = scenarioTools(scenarios);
+    process.stdout.write(`${JSON.stringify({ agents, ...(Object.keys(tools).length ? { tools } : {}) }, null, 2)}\n`);
     return;
   }
   const transport = values.transport ?? 'aybiza';

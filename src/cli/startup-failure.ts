@@ -1,6 +1,7 @@
 import type { AybizaConfig } from '../config/schema.js';
 import { redactRedisUrl } from '../memory/redis-keys.js';
 import { ChildStartError } from '../runtime/supervisor.js';
+import { ToolConnectorUnreachableError } from '../tools/errors.js';
 import { portOwner } from './port-owner.js';
 
 /**
@@ -13,6 +14,7 @@ export function explainStartupFailure(error: unknown, config: AybizaConfig): str
   for (let current = error; current instanceof Error; current = current.cause) {
     // The innermost child is the one that failed; the outer ones are the supervisors around it.
     if (current instanceof ChildStartError) child = current.childId;
+    if (current instanceof ToolConnectorUnreachableError) return current.message;
     const { code, port } = current as { code?: string; port?: number };
     if (code === 'EADDRINUSE' && typeof port === 'number') return portInUse(port, child === 'metrics' || (child === undefined && port === config.server.metricsPort));
   }

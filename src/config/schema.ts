@@ -195,6 +195,8 @@ const agentSchema = z.strictObject({
    */
   logTranscripts: z.boolean().default(false),
   dtmf: z.strictObject({ speakDigits: z.boolean().default(true) }).prefault({}),
+  /** A name in `tools.knowledgeBases`: this agent's `search_knowledge` retrieves from it instead of the fixture articles. */
+  knowledgeBase: z.string().min(1).optional(),
   /** What tools may do for the caller whatever the model asks (src/tools/policy.ts); by default the demo's teams, the caller's own record and address. */
   toolPolicy: z.strictObject({
     /** Team names, E.164 numbers or SIP URIs `transfer_call` may use; `*` matches any run of characters. */
@@ -267,11 +269,123 @@ const webhookToolSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
 });
 
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1');
+
+/** `execute_code` (src/tools/backends/lambda.ts): the model's expression goes to this Lambda function; needs `lambda:InvokeFunction`. */
+const executeCodeSchema = z.strictObject({
+  /** Name, `name:alias`, partial or full ARN. */
+  functionName: z.string().min(1).max(170).default('execute-code'),
+  qualifier: z.string().regex(/^(\$LATEST|[a-zA-Z0-9_-]{1,128})$/, 'a version or alias').optional(),
+  timeoutMs: positiveInt.default(5_000),
+  /** Request and response payload cap; Lambda's own synchronous limit is 6 MB. */
+  maxPayloadBytes: positiveInt.max(6_291_456).default(65_536),
+  /** A Lambda endpoint (an emulator's URL), for Lambda connectors too; unset: AWS in `tools.region`, or the embedded emulator in emulator mode. */
+  endpoint: url.optional(),
+});
+
+/**
+ * A knowledge base `search_knowledge` answers from for the agents that name it: an Amazon Kendra
+ * index (`kendra:Retrieve`) or an Amazon Bedrock knowledge base (`bedrock:Retrieve`).
+ */
+const knowledgeBaseSchema = z.strictObject({
+  backend: z.enum(['kendra', 'bedrock-kb']),
+  /** The Kendra index id (backend `kendra`). */
+  indexId: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{35}$/, 'a Kendra index id of 36 letters, digits and -').optional(),
+  /** The knowledge base id (backend `bedrock-kb`). */
+  knowledgeBaseId: z.string().regex(/^[0-9a-zA-Z]{1,10}$/, 'a knowledge base id of up to 10 letters and digits').optional(),
+  /** Passages scoring below this (0–1; Kendra's confidence buckets count as 0, .25, .5, .75) are not used: the agent says it does not know. */
+  minScore: z.number().min(0).max(1).default(0.25),
+  maxResults: positiveInt.max(20).default(3),
+  /** One Retrieve, including the first one's connection set-up. */
+  timeoutMs: positiveInt.default(5_000),
+  /** An endpoint (an emulator's URL); unset: AWS in `tools.region`, or the embedded knowledge emulator in emulator mode. */
+  endpoint: url.optional(),
+}).superRefine((base, ctx) => {
+  if (base.backend === 'kendra' && !base.indexId) ctx.addIssue({ code: 'custom', path: ['indexId'], input: undefined, message: 'an indexId for backend kendra' });
+  if (base.backend === 'bedrock-kb' && !base.knowledgeBaseId) ctx.addIssue({ code: 'custom', path: ['knowledgeBaseId'], input: undefined, message: 'a knowledgeBaseId for backend bedrock-kb' });
+});
+
+const toolName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64');
+
+/**
+ * An MCP server (src/tools/backends/mcp.ts) reached with the official SDK: a stdio `command`, or a
+ * Streamable HTTP `url`. Its tools are offered under their names made Bedrock-safe; agents name them in `tools`.
+ */
+const mcpServerSchema = z.strictObject({
+  name: toolName,
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  /** Added to the SDK's safe default environment (PATH, HOME…); never logged. */
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().min(1).optional(),
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Sent with every HTTP request, e.g. Authorization; never logged. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** MCP tool names (as the server names them) to offer; omitted: all. */
+  allowTools: z.array(z.string().min(1)).optional(),
+  callTimeoutMs: positiveInt.default(5_000),
+  connectTimeoutMs: positiveInt.default(10_000),
+  /** Start without it when it cannot be reached (its connector tools answer "unavailable" until it is back); otherwise serve refuses to start. */
+  optional: z.boolean().default(false),
+}).refine((server) => (server.command === undefined) !== (server.url === undefined), 'either command (stdio) or url (Streamable HTTP), not both');
+
+/**
+ * A tool declared in configuration (the design's create_connector): name, description and input
+ * schema here, answered by a webhook, a Lambda function or an MCP server's tool.
+ */
+const connectorSchema = z.strictObject({
+  name: toolName,
+  description: z.string().min(1),
+  inputSchema: z.record(z.string(), z.unknown()),
+  timeoutMs: positiveInt.optional(),
+  filler: z.string().min(1).optional(),
+  /** Start with it marked unavailable when its backend cannot be reached; otherwise serve refuses to start. */
+  optional: z.boolean().default(false),
+  backend: z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.url({ protocol: /^https?$/ }),
+      headers: z.record(z.string(), z.string()).default({}),
+      allowHosts: z.array(z.string().min(1)).default([]),
+      maxResponseBytes: positiveInt.default(65_536),
+    }),
+    z.strictObject({
+      type: z.literal('lambda'),
+      functionName: z.string().min(1).max(170),
+      qualifier: z.string().regex(/^(\$LATEST|[a-zA-Z0-9_-]{1,128})$/, 'a version or alias').optional(),
+      maxPayloadBytes: positiveInt.max(6_291_456).default(65_536),
+    }),
+    z.strictObject({
+      type: z.literal('mcp'),
+      /** A name in `tools.mcp`. */
+      server: toolName,
+      /** The MCP tool's own name on that server. */
+      tool: z.string().min(1),
+    }),
+  ]),
+});
+
 const toolsSchema = z.strictObject({
   defaultTimeoutMs: positiveInt.default(3_000),
   maxResultBytes: positiveInt.default(16_384),
   fixturesDir: z.string().min(1).default(defaultFixturesDir),
   webhooks: z.array(webhookToolSchema).default([]),
+  /**
+   * Where the AWS-backed tools (Lambda, Kendra, Bedrock Knowledge Bases) go: `emulator` starts the
+   * embedded emulators for those without an endpoint. Omitted: follows `bedrock.mode`.
+   */
+  awsMode: z.enum(['aws', 'emulator']).optional(),
+  /** Omitted: `bedrock.region`. */
+  region: awsRegion.optional(),
+  executeCode: executeCodeSchema.prefault({}),
+  /** The embedded Lambda emulator's handlers (`NAME.mjs` exporting `handler`); omitted: the shipped ones (execute-code). */
+  lambdaHandlersDir: z.string().min(1).optional(),
+  /** Knowledge bases by name; an agent's `knowledgeBase` picks one for its `search_knowledge`. */
+  knowledgeBases: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a name of letters, digits, _ or -'), knowledgeBaseSchema).default({}),
+  /** The embedded knowledge emulator's documents (knowledge.json, .md, .txt); omitted: `fixturesDir`. */
+  knowledgeDocumentsDir: z.string().min(1).optional(),
+  mcp: z.array(mcpServerSchema).default([]),
+  connectors: z.array(connectorSchema).default([]),
 });
 
 const accountingSchema = z.strictObject({
@@ -350,7 +464,17 @@ export const configSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', path, input: ref, message: `a known model: ${error.known.join(', ')}, or 'auto' for agents` });
       }
     };
+    const mcpServers = new Set(config.tools.mcp.map((server) => server.name));
+    config.tools.connectors.forEach((connector, index) => {
+      if (connector.backend.type === 'mcp' && !mcpServers.has(connector.backend.server)) {
+        ctx.addIssue({ code: 'custom', path: ['tools', 'connectors', index, 'backend', 'server'], input: connector.backend.server, message: `a name in tools.mcp: ${[...mcpServers].join(', ') || '(none configured)'}` });
+      }
+    });
     for (const [name, agent] of Object.entries(config.agents)) {
+      if (agent.knowledgeBase !== undefined && !(agent.knowledgeBase in config.tools.knowledgeBases)) {
+        const known = Object.keys(config.tools.knowledgeBases).join(', ') || '(none configured)';
+        ctx.addIssue({ code: 'custom', path: ['agents', name, 'knowledgeBase'], input: agent.knowledgeBase, message: `a name in tools.knowledgeBases: ${known}` });
+      }
       if (agent.model !== 'auto') checkModel(agent.model, ['agents', name, 'model']);
       if (agent.idleRepromptMs > 0 && agent.idleHangupMs > 0 && agent.idleHangupMs <= agent.idleRepromptMs) {
         ctx.addIssue({
@@ -380,6 +504,7 @@ export const configSchema = z.strictObject({
       },
       speech: { ...config.speech, mode: config.speech.mode ?? config.bedrock.mode, region: config.speech.region ?? config.bedrock.region ?? 'us-east-1' },
       memory: { ...config.memory, durable: config.memory.durable ?? (emulator ? 'embedded' as const : 'aws' as const) },
+      tools: { ...config.tools, awsMode: config.tools.awsMode ?? config.bedrock.mode, region: config.tools.region ?? config.bedrock.region ?? 'us-east-1' },
     };
   });
 

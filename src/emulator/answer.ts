@@ -31,6 +31,8 @@ export interface RuleInput {
   userText: string;
   answeredTools: string[];
   prefill: string;
+  /** `toolResult.<field>`: the top-level strings and numbers of the tool results just returned, for templates. */
+  toolResultFields: Record<string, string>;
 }
 
 export function ruleInputOf(request: ConverseRequest): RuleInput {
@@ -46,7 +48,22 @@ export function ruleInputOf(request: ConverseRequest): RuleInput {
   const texts = user?.content.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])) ?? [];
   const noted = texts.map((text) => CONTINUATION_NOTE.exec(text)?.[1]).find((said) => said !== undefined);
   const userText = texts.filter((text) => !CONTINUATION_NOTE.test(text)).join(' ');
-  return { userText, answeredTools, prefill: textOf(prefillMessage) || (noted ?? '') };
+  return { userText, answeredTools, prefill: textOf(prefillMessage) || (noted ?? ''), toolResultFields: toolResultFieldsOf(user) };
+}
+
+/** A reply such as "That comes to {{toolResult.result}}." speaks what the tool answered. */
+function toolResultFieldsOf(user: Message | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const block of user?.content ?? []) {
+    for (const item of block.toolResult?.content ?? []) {
+      const json = (item as { json?: unknown }).json;
+      if (typeof json !== 'object' || json === null) continue;
+      for (const [key, value] of Object.entries(json)) {
+        if (typeof value === 'string' || typeof value === 'number') fields[`toolResult.${key}`] = String(value);
+      }
+    }
+  }
+  return fields;
 }
 
 const textOf = (message: Message | undefined): string =>
@@ -118,7 +135,7 @@ function ruleAnswer(rule: ScriptRule | undefined, request: ConverseRequest, vari
 export function planAnswer(script: ParsedModelScript, request: ConverseRequest, options: AnswerOptions): PlannedAnswer {
   const input = ruleInputOf(request);
   const rule = matchRule(script.rules, input);
-  const variables = { ...request.requestMetadata, text: input.userText };
+  const variables = { ...request.requestMetadata, ...input.toolResultFields, text: input.userText };
   const { thinking: ruleThinking, reply, uses } = ruleAnswer(rule, request, variables, options.now);
   const thinking = options.thinkingEnabled ? (rule?.receptionist ? ruleThinking : fillTemplate(ruleThinking ?? DEFAULT_THINKING, variables)) : undefined;
   let toolUses = uses.map((use) => ({ toolUseId: randomId('tooluse_', options.random), name: use.name, input: use.input }));

@@ -15,7 +15,7 @@ import { startLiveView } from './live-view.js';
 import { runTwilioCalls, startTwilioLine } from './twilio-line.js';
 import { failuresOf, type LoadReport } from './report.js';
 import { loadScenarioFile, type Scenario } from './scenario.js';
-import { scenarioAgents, scenarioScripts } from './scenario-agents.js';
+import { scenarioAgents, scenarioScripts, scenarioTools } from './scenario-agents.js';
 import type { CallResult } from './simulated-caller.js';
 
 export interface LoadOptions {
@@ -195,6 +195,7 @@ async function startInProcessTarget(scenarios: Scenario[], callCount: number, ex
       // A key prefix of its own, so no earlier run's history (same call ids) is ever read back.
       memory: { dataDir, keyPrefix: `aybiza-load-${randomUUID()}:`, hotTtlSeconds: 3_600 },
       agents,
+      tools: scenarioTools(scenarios),
       log: { level: 'error' },
       ...extra,
     },

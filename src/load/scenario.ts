@@ -55,6 +55,15 @@ const agentSchema = z.strictObject({
   maxCostUsd: z.number().positive().optional(),
   cannedAnswer: z.string().min(1).optional(),
   cacheFirstAnswers: z.boolean().optional(),
+  /** A name in the scenario's (or the server's) `tools.knowledgeBases`. */
+  knowledgeBase: z.string().min(1).optional(),
+});
+
+/** Tool backends the scenario's agent needs, merged into the node's `tools` (checked there, src/config/schema.ts). */
+const toolsSchema = z.strictObject({
+  knowledgeBases: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  mcp: z.array(z.record(z.string(), z.unknown())).optional(),
+  connectors: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -62,6 +71,7 @@ export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'),
   description: z.string().optional(),
   agent: agentSchema.optional(),
+  tools: toolsSchema.optional(),
   model: modelScriptSchema.optional(),
   caller: z.array(stepSchema).min(1),
   load: z.strictObject({

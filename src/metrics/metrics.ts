@@ -63,7 +63,7 @@ export interface RuntimeMetrics {
   countTokens(modelId: string, usage: TokenUsage): void;
   costUsd: Counter<'model' | 'agent'>;
   fallbackHops: Counter<'reason' | 'kind'>;
-  toolDuration: Histogram<'tool' | 'outcome'>;
+  toolDuration: Histogram<'tool' | 'outcome' | 'backend'>;
   toolRefusals: Counter<'tool'>;
   /** Model requests or tool rounds a call's limits refused: `cost` (maxCostUsd), `model_requests`, `tool_rounds`. */
   budgetRefusals: Counter<'reason'>;
@@ -164,7 +164,7 @@ export function createMetrics(): RuntimeMetrics {
     fallbackHops: new Counter({ name: 'aybiza_fallback_hops_total', help: 'Fallback hops taken after a failed model request, by reason and kind of hop.', labelNames: ['reason', 'kind'] as const, registers }),
     toolRefusals: new Counter({ name: 'aybiza_tool_refusals_total', help: "Tool uses the agent's tool policy refused (transfer target, another caller's record, email recipient), by tool.", labelNames: ['tool'] as const, registers }),
     budgetRefusals: new Counter({ name: 'aybiza_budget_refusals_total', help: "Model requests or tool rounds refused by a call's limits, by reason (cost, model_requests, tool_rounds).", labelNames: ['reason'] as const, registers }),
-    toolDuration: new Histogram({ name: 'aybiza_tool_duration_seconds', help: 'Tool execution time, by tool and outcome.', labelNames: ['tool', 'outcome'] as const, buckets: TOOL_BUCKETS_SECONDS, registers }),
+    toolDuration: new Histogram({ name: 'aybiza_tool_duration_seconds', help: 'Tool execution time, by tool, outcome and backend (builtin, webhook, lambda, kendra, bedrock-kb, mcp).', labelNames: ['tool', 'outcome', 'backend'] as const, buckets: TOOL_BUCKETS_SECONDS, registers }),
     turnLatency,
     observeTurnLatency(seconds, callId) {
       turnLatency.observe({ labels: {}, value: seconds, exemplarLabels: { record_id: recordId(callId) } });

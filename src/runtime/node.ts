@@ -29,6 +29,7 @@ import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
 import { eventLoopGuard } from './overload-guard.js';
+import { toolBackends } from './tool-backends.js';
 import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { supervisor, type ChildHandle, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
@@ -70,6 +71,8 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *     root (one_for_one)
  *     ├── bedrock-emulator            (embedded emulator only)
  *     ├── speech-emulators            (Twilio on and speech in emulator mode only)
+ *     ├── lambda-emulator             (execute_code on the embedded Lambda emulator only)
+ *     ├── knowledge-emulator          (knowledge bases on the embedded Kendra/Knowledge Bases emulator only)
  *     ├── call-path (rest_for_one)
  *     │   ├── accounting
  *     │   ├── memory
@@ -110,6 +113,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const speechPorts = { transcribe: 0, polly: 0 };
   let speech: SpeechServices | undefined;
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
+  const backends = toolBackends(config, log);
   // Outlives restarts of the call path: an ended call's record stays readable while memory restarts.
   // Off (nothing registered, nothing exported) unless an OTEL_EXPORTER_OTLP_*ENDPOINT is set.
   const tracing = startTracing(process.env, log);
@@ -182,7 +186,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       start: async () => {
         const builtins = await createBuiltinTools({ fixturesDir: config.tools.fixturesDir });
         const webhooks = config.tools.webhooks.map((webhook) => createWebhookTool(webhook));
-        const tools = createToolRegistry([...builtins, ...webhooks, ...(options.extraTools ?? [])]);
+        const tools = createToolRegistry([...backends.tools(builtins), ...webhooks, ...(options.extraTools ?? [])]);
         refuseUnknownTools(config, tools);
         const ledgers = accounting.get();
         const { store, responseCache } = memory.get();
@@ -298,6 +302,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         return speechEmulators.provide(started, () => started.close());
       },
     }] : []),
+    ...backends.children,
     {
       id: 'call-path',
       restart: 'permanent',
@@ -367,6 +372,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }
         await root.stop();
         for (const client of clients.values()) client.destroy();
+        backends.close();
         await tracing?.shutdown().catch((error: Error) => log.warn({ event: 'tracing.shutdown_failed', error: error.message }));
         speech?.destroy();
         log.info({ event: 'node.stopped' });

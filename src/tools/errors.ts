@@ -19,3 +19,8 @@ export class ToolInputError extends Error {
 export class ToolPolicyError extends Error {
   override readonly name = 'ToolPolicyError';
 }
+
+/** A configured connector whose backend cannot be reached at start: serve prints this one line and stops. */
+export class ToolConnectorUnreachableError extends Error {
+  override readonly name = 'ToolConnectorUnreachableError';
+}

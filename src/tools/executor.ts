@@ -2,7 +2,13 @@ import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import type { ContentBlock, ToolResultContent } from '../llm/messages.js';
 import { ToolInputError, ToolPolicyError } from './errors.js';
 import type { ToolRegistry } from './registry.js';
-import type { ToolContext, ToolOutput, ToolRunResult, ToolUseRequest } from './types.js';
+import type { ToolBackend, ToolContext, ToolDefinition, ToolOutput, ToolRunResult, ToolUseRequest } from './types.js';
+
+/** The backend answering `definition` for `agent`: `builtin` unless it says otherwise. */
+export function backendOf(definition: ToolDefinition | undefined, agent: string): ToolBackend {
+  const backend = definition?.backend;
+  return (typeof backend === 'function' ? backend(agent) : backend) ?? 'builtin';
+}
 
 export interface ExecuteOptions {
   /** The call's signal: aborting it (hang-up, barge-in) stops every tool still running. */
@@ -64,6 +70,7 @@ async function runToolUse(
   options: ExecuteOptions,
 ): Promise<ToolRunResult> {
   const startedAt = performance.now();
+  const backend = backendOf(registry.get(use.name), context.agent);
   const finish = (status: ToolRunResult['status'], outcome: Outcome, content: unknown, transfer?: ToolOutput['transfer']): ToolRunResult => ({
     toolUseId: use.toolUseId,
     name: use.name,
@@ -71,6 +78,7 @@ async function runToolUse(
     content,
     durationMs: performance.now() - startedAt,
     outcome,
+    backend,
     ...(transfer ? { transfer } : {}),
   });
   const fail = (outcome: Outcome, message: string): ToolRunResult => finish('error', outcome, { error: message });

@@ -7,10 +7,14 @@ export interface ToolDefinition {
   /** JSON Schema of the input object, sent to the model and enforced with ajv. */
   inputSchema: Record<string, unknown>;
   timeoutMs?: number;
+  /** What answers it (per agent when a function), the `backend` label of aybiza_tool_duration_seconds: `builtin` when unset. */
+  backend?: ToolBackend | ((agent: string) => ToolBackend);
   /** Said while the tool runs, e.g. "One moment while I check that." */
   filler?: string;
   run(input: Record<string, unknown>, context: ToolContext): Promise<ToolOutput>;
 }
+
+export type ToolBackend = 'builtin' | 'webhook' | 'lambda' | 'kendra' | 'bedrock-kb' | 'mcp';
 
 export interface ToolContext {
   callId: string;
@@ -41,5 +45,7 @@ export interface ToolRunResult {
   content: unknown;
   durationMs: number;
   outcome: 'success' | 'invalid_input' | 'unknown_tool' | 'timeout' | 'error' | 'too_large' | 'refused';
+  /** What answered (the definition's `backend`), `builtin` for an unknown tool; the executor always sets it. */
+  backend?: ToolBackend;
   transfer?: { to: string; reason?: string };
 }

@@ -92,6 +92,22 @@ describe('aybiza emulator', () => {
     }
   });
 
+  it('serves the Lambda Invoke API beside Bedrock with --lambda-port, the shipped execute-code by default', async () => {
+    const child = spawn(process.execPath, [
+      '--import', 'tsx', '--input-type=module', '-e',
+      "const { runEmulatorCommand } = await import('./src/cli/emulator.ts'); await runEmulatorCommand(process.argv.slice(1));",
+      '--', '--port', '0', '--lambda-port', '0',
+    ], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, AYBIZA_LOG_LEVEL: 'silent' } });
+    const firstLine = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const ready = JSON.parse(firstLine) as { lambdaUrl: string; lambdaFunctions: string[] };
+    expect(ready.lambdaFunctions).toEqual(['execute-code']);
+    const invoked = await fetch(`${ready.lambdaUrl}/2015-03-31/functions/execute-code/invocations`, { method: 'POST', body: JSON.stringify({ code: '15% of 200' }) });
+    expect(await invoked.json()).toMatchObject({ result: '30' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('refuses an invalid script file, naming the file and the JSON path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aybiza-emulator-'));
     try {

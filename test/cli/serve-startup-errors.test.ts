@@ -51,6 +51,16 @@ function expectOneLine(result: { status: number | null; stderr: string }, line: 
 }
 
 describe('aybiza serve start-up failures', () => {
+  it('names a connector whose backend cannot be reached, and the reason', async () => {
+    const file = join(dir, 'unreachable-connector.json');
+    writeFileSync(file, JSON.stringify({
+      agents: { default: { systemPrompt: 'x', tools: ['calendar_lookup'] } },
+      tools: { mcp: [{ name: 'calendar', command: join(dir, 'no-such-mcp-server') }] },
+    }));
+    const result = await serve({ AYBIZA_CONFIG: file, AYBIZA_HOT_MEMORY: 'memory', AYBIZA_DURABLE_MEMORY: 'none' });
+    expectOneLine(result, /^MCP server "calendar" cannot be reached at start: .*ENOENT.*; fix its command or url, or mark it "optional": true to start without it$/);
+  }, 60_000);
+
   it('names the port in use, who holds it and AYBIZA_PORT', async () => {
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

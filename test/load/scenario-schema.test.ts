@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { parseScenario, ScenarioError, scenarioJsonSchema } from '../../src/load/scenario.js';
-import { scenarioAgents } from '../../src/load/scenario-agents.js';
+import { scenarioAgents, scenarioTools } from '../../src/load/scenario-agents.js';
 
 const scenariosDir = new URL('../../scenarios/', import.meta.url).pathname;
 const libraryFiles = readdirSync(scenariosDir).filter((name) => name.endsWith('.json') && name !== 'scenario.schema.json');
@@ -29,10 +29,10 @@ describe('scenario schema', () => {
     expect(() => parseScenario(value, name)).not.toThrow();
   });
 
-  it('configures a valid agent for every library file', () => {
+  it('configures a valid agent, and the tool backends it needs, for every library file', () => {
     const scenarios = libraryFiles.map((name) => parseScenario(JSON.parse(readFileSync(join(scenariosDir, name), 'utf8')), name));
     const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
-    expect(() => loadConfig({ env: {}, overrides: { agents } })).not.toThrow();
+    expect(() => loadConfig({ env: {}, overrides: { agents, tools: scenarioTools(scenarios) } })).not.toThrow();
   });
 
   it.each([

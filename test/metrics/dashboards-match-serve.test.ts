@@ -61,7 +61,7 @@ describe('dashboards against a running node', () => {
     expect(exposition).toMatch(/^aybiza_model_ttft_seconds_count\{model="[^"]+",region="[^"]+"\} [1-9]/m);
     expect(exposition).toMatch(/^aybiza_tokens_total\{model="[^"]+",kind="output"\} [1-9]/m);
     expect(exposition).toMatch(/^aybiza_cost_usd_total\{model="[^"]+",agent="default"\} \d/m);
-    expect(exposition).toMatch(/^aybiza_tool_duration_seconds_count\{tool="lookup_customer",outcome="[^"]+"\} 1/m);
+    expect(exposition).toMatch(/^aybiza_tool_duration_seconds_count\{tool="lookup_customer",outcome="[^"]+",backend="builtin"\} 1/m);
     expect(exposition).toMatch(/^aybiza_calls_ended_total\{outcome="[^"]+"\} 1/m);
   });
 });

@@ -20,7 +20,7 @@ export function exerciseEveryMetric(metrics: RuntimeMetrics): void {
   metrics.fallbackHops.inc({ reason: 'throttled', kind: 'model' });
   metrics.countTokens(model.model, { inputTokens: 1200, outputTokens: 80, cacheReadInputTokens: 4000, cacheWriteInputTokens: 2048 });
   metrics.costUsd.inc({ model: model.model, agent: 'clinic' }, 0.0042);
-  metrics.toolDuration.observe({ tool: 'lookup_hours', outcome: 'success' }, 0.08);
+  metrics.toolDuration.observe({ tool: 'lookup_hours', outcome: 'success', backend: 'builtin' }, 0.08);
   metrics.observeTurnLatency(0.61, 'call-abc');
   metrics.bargeIns.inc();
   metrics.toolRefusals.inc({ tool: 'transfer_call' });

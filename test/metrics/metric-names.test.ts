@@ -37,7 +37,7 @@ describe('runtime metric names', () => {
       aybiza_tokens_total: ['kind', 'model'],
       aybiza_cost_usd_total: ['agent', 'model'],
       aybiza_fallback_hops_total: ['kind', 'reason'],
-      aybiza_tool_duration_seconds: ['outcome', 'tool'],
+      aybiza_tool_duration_seconds: ['backend', 'outcome', 'tool'],
       aybiza_turn_latency_seconds: [],
       aybiza_barge_ins_total: [],
       aybiza_actor_restarts_total: ['kind'],
