@@ -12,7 +12,7 @@ export type DurableRecord =
   | { kind: 'snapshot'; callId: string; snapshotJson: string; ts: number; expiresAtSeconds: number }
   | { kind: 'snapshot-delete'; callId: string }
   | { kind: 'summary'; callId: string; summary: CallSummary }
-  | { kind: 'grant'; callId: string; grantJson: string };
+  | { kind: 'grant'; callId: string; grantJson: string }
   /** The call's record as `GET /v1/calls/{id}` serves it once the call has ended (src/records/). */
   | { kind: 'call-record'; callId: string; recordJson: string };
 
