@@ -18,6 +18,10 @@ export async function connectRedis(url: string): Promise<Redis> {
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
+    // Commands issued in one event-loop turn (many calls' snapshots, claims and windows) go out as one
+    // pipeline, one socket write instead of one each. Without it serve made 7,833 write syscalls in
+    // 10 s at 400 calls / 200 turns/s offered (bench/calls.ts under strace); with it 3,914 (docs/capacity.md).
+    enableAutoPipelining: true,
   });
   // Errors surface on the commands that hit them; the emitter's copy would only crash the process.
   redis.on('error', () => undefined);
