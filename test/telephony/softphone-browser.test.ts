@@ -139,7 +139,7 @@ describe('the Origin check on the WebSocket upgrade', () => {
 /**
  * Page script (plain JS: the test's tsconfig has no DOM) that logs, in the order they happen: the
  * `/v1/speech` answers, each audio source's start, stop and end (Web Audio plays to headless
- * Chromium's null sink), and the frames sent.
+ * Chromium's null sink), and the frames sent (the socket kept as `softphoneSocket`).
  */
 const RECORDER = `
   const events = [];
@@ -152,6 +152,7 @@ const RECORDER = `
   };
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
+    window.softphoneSocket = this;
     const frame = JSON.parse(data);
     events.push(frame.type === 'played' ? 'played ' + frame.id : frame.type);
     send.call(this, data);
@@ -227,6 +228,24 @@ describe('the softphone with "Agent voice: server"', () => {
     const played = events.filter((event) => !event.startsWith('speech 200 '));
     expect(played.slice(played.indexOf('audio started'))).toEqual(['audio started', 'speech_started', 'audio stopped', 'audio ended']);
     expect(events.filter((event) => event.startsWith('played '))).toEqual([]);
+    await tab.click('#hangup');
+    await tab.close();
+  }, 60_000);
+  it('stops the audio when the server clears the turn (a partial transcript barged in)', async () => {
+    const tab = await voicedTab();
+    await tab.fill('#utterance', 'What are your hours?');
+    await tab.press('#utterance', 'Enter');
+    await tab.waitForFunction(() => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.includes('audio started'));
+    // What the page's speech recognition sends as the caller starts talking; nothing stops the audio locally, only the server's `clear`.
+    await tab.evaluate(() => {
+      const page = globalThis as unknown as { softphoneSocket: { send(data: string): void } };
+      page.softphoneSocket.send(JSON.stringify({ type: 'transcript', text: 'wait', final: false }));
+    });
+    await tab.locator('li.agent.interrupted').waitFor();
+    await tab.waitForFunction(() => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.includes('audio stopped'));
+    const events = (await eventsOf(tab)).filter((event) => !event.startsWith('speech 200 '));
+    const first = events.slice(events.indexOf('audio started'));
+    expect(first.slice(0, first.indexOf('audio ended') + 1)).toEqual(['audio started', 'transcript', 'audio stopped', 'audio ended']);
     await tab.click('#hangup');
     await tab.close();
   }, 60_000);
