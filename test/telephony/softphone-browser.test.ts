@@ -203,12 +203,21 @@ describe('the softphone with "Agent voice: server"', () => {
   // Functions, not strings: the page's CSP forbids eval.
   const pageEvents = () => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents;
   const eventsOf = (tab: Page) => tab.evaluate(pageEvents);
+  /** Until the page has logged an event starting with `prefix`. */
+  const logged = (tab: Page, prefix: string) =>
+    tab.waitForFunction((wanted) => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.some((event) => event.startsWith(wanted)), prefix);
+  /** Asks for the long answer and waits until its first chunk's audio is playing. */
+  async function answerPlaying(tab: Page) {
+    await tab.fill('#utterance', 'What are your hours?');
+    await tab.press('#utterance', 'Enter');
+    await logged(tab, 'audio started');
+  }
 
   it('fetches the chunk\'s audio, plays it, and sends played only after the audio ended', async () => {
     const tab = await voicedTab();
     await tab.fill('#utterance', 'Hello');
     await tab.press('#utterance', 'Enter');
-    await tab.waitForFunction(() => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.some((event) => event.startsWith('played ')));
+    await logged(tab, 'played ');
     const events = await eventsOf(tab);
     const played = events.find((event) => event.startsWith('played '))!;
     expect(events).toEqual(['start', 'transcript', `speech 200 ${HELLO}`, 'audio started', 'audio ended', played]);
@@ -218,31 +227,28 @@ describe('the softphone with "Agent voice: server"', () => {
 
   it('stops the audio on Interrupt and never acknowledges the cut chunks', async () => {
     const tab = await voicedTab();
-    await tab.fill('#utterance', 'What are your hours?');
-    await tab.press('#utterance', 'Enter');
-    await tab.waitForFunction(() => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.includes('audio started'));
+    await answerPlaying(tab);
     await tab.click('#interrupt');
     await tab.locator('li.agent.interrupted').waitFor();
     const events = await eventsOf(tab);
     // The later chunks' audio is fetched while the first plays; none of it is played.
-    const played = events.filter((event) => !event.startsWith('speech 200 '));
-    expect(played.slice(played.indexOf('audio started'))).toEqual(['audio started', 'speech_started', 'audio stopped', 'audio ended']);
+    const heard = events.filter((event) => !event.startsWith('speech 200 '));
+    expect(heard.slice(heard.indexOf('audio started'))).toEqual(['audio started', 'speech_started', 'audio stopped', 'audio ended']);
     expect(events.filter((event) => event.startsWith('played '))).toEqual([]);
     await tab.click('#hangup');
     await tab.close();
   }, 60_000);
+
   it('stops the audio when the server clears the turn (a partial transcript barged in)', async () => {
     const tab = await voicedTab();
-    await tab.fill('#utterance', 'What are your hours?');
-    await tab.press('#utterance', 'Enter');
-    await tab.waitForFunction(() => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.includes('audio started'));
+    await answerPlaying(tab);
     // What the page's speech recognition sends as the caller starts talking; nothing stops the audio locally, only the server's `clear`.
     await tab.evaluate(() => {
       const page = globalThis as unknown as { softphoneSocket: { send(data: string): void } };
       page.softphoneSocket.send(JSON.stringify({ type: 'transcript', text: 'wait', final: false }));
     });
     await tab.locator('li.agent.interrupted').waitFor();
-    await tab.waitForFunction(() => (globalThis as unknown as { softphoneEvents: string[] }).softphoneEvents.includes('audio stopped'));
+    await logged(tab, 'audio stopped');
     const events = (await eventsOf(tab)).filter((event) => !event.startsWith('speech 200 '));
     const first = events.slice(events.indexOf('audio started'));
     expect(first.slice(0, first.indexOf('audio ended') + 1)).toEqual(['audio started', 'transcript', 'audio stopped', 'audio ended']);
