@@ -69,12 +69,12 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *
  *     root (one_for_one)
  *     ├── bedrock-emulator            (embedded emulator only)
- *     ├── speech-emulators            (Twilio on and speech in emulator mode only)
+ *     ├── speech-emulators            (Twilio or the browser's Polly voice on, speech in emulator mode only)
  *     ├── call-path (rest_for_one)
  *     │   ├── accounting
  *     │   ├── memory
  *     │   ├── calls                   holds accounting and memory
- *     │   └── telephony               holds calls (and the Twilio routes, the speech clients)
+ *     │   └── telephony               holds calls (and the Twilio routes, /v1/speech, the speech clients)
  *     └── metrics                     reads the call path's current incarnations
  *
  * A child hands what it started to later ones through a {@link Provided} cell that it empties when
