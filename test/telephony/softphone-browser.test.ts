@@ -80,6 +80,25 @@ describe('the browser softphone', () => {
     }
   }, 60_000);
 
+  it('says once why the server voice is silent when the server has it off, and the call goes on in text', async () => {
+    const tab = await browser.newPage();
+    await tab.goto(`${page}?playbackMsPerWord=0`);
+    await tab.selectOption('#voice', 'server');
+    await tab.click('#call');
+    await tab.locator('#status', { hasText: 'In a call with default' }).waitFor();
+    for (const words of ['Hello', 'When are you open?']) {
+      await tab.fill('#utterance', words);
+      await tab.press('#utterance', 'Enter');
+      await tab.locator('li.caller', { hasText: words }).waitFor();
+    }
+    await tab.locator('li.agent[data-complete="true"]', { hasText: ANSWER }).waitFor();
+    expect(await tab.locator('li.event').allTextContents()).toEqual([
+      'Agent voice: server audio is off: set speech.browserAudio.enabled (AYBIZA_BROWSER_AUDIO=true)',
+    ]);
+    await tab.click('#hangup');
+    await tab.close();
+  }, 60_000);
+
   it('keeps the typed key in the page session, not in the page', async () => {
     const tab = await browser.newPage();
     await tab.goto(page);
