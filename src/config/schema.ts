@@ -101,6 +101,14 @@ const speechSchema = z.strictObject({
   pollyEndpoint: url.optional(),
   /** The embedded Transcribe emulator's endpointing silence (real Transcribe decides this itself). */
   emulatorEndOfSpeechMs: positiveInt.default(600),
+  /** `POST /v1/speech` on the telephony port: a `say` chunk as WAV, for the softphone's "Agent voice: server". */
+  browserAudio: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** `polly`: Amazon Polly in `speech.mode` (the emulator's is the emulated speech code, tones); `espeak`: the local espeak-ng voice, no AWS. */
+    synthesizer: z.enum(['polly', 'espeak'], { error: "expected 'polly' or 'espeak'" }).default('polly'),
+    /** Longer texts are refused with 413: a `say` chunk is a sentence or two. */
+    maxChars: positiveInt.default(1_000),
+  }).prefault({}),
 });
 
 /** One agent's voice and ears on an audio transport. */

@@ -70,14 +70,14 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *
  *     root (one_for_one)
  *     ├── bedrock-emulator            (embedded emulator only)
- *     ├── speech-emulators            (Twilio on and speech in emulator mode only)
+ *     ├── speech-emulators            (Twilio or the browser's Polly voice on, speech in emulator mode only)
  *     ├── lambda-emulator             (execute_code on the embedded Lambda emulator only)
  *     ├── knowledge-emulator          (knowledge bases on the embedded Kendra/Knowledge Bases emulator only)
  *     ├── call-path (rest_for_one)
  *     │   ├── accounting
  *     │   ├── memory
  *     │   ├── calls                   holds accounting and memory
- *     │   └── telephony               holds calls (and the Twilio routes, the speech clients)
+ *     │   └── telephony               holds calls (and the Twilio routes, /v1/speech, the speech clients)
  *     └── metrics                     reads the call path's current incarnations
  *
  * A child hands what it started to later ones through a {@link Provided} cell that it empties when
@@ -107,9 +107,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const telephony = provided<TelephonyServer>('telephony');
   const metricsServer = provided<MetricsServer>('metrics');
   const speechEmulators = provided<SpeechEmulators>('speech-emulators');
-  // Speech serves audio transports, so only Twilio needs it; emulator mode embeds Transcribe and Polly.
-  const speechWanted = config.twilio.enabled;
-  const embeddedSpeech = speechWanted && config.speech.mode === 'emulator' && !(config.speech.transcribeEndpoint && config.speech.pollyEndpoint);
+  // Speech serves audio transports: Twilio, and the softphone's server voice; emulator mode embeds Transcribe and Polly.
+  const { browserAudio } = config.speech;
+  const embeddedSpeech = (config.twilio.enabled || (browserAudio.enabled && browserAudio.synthesizer === 'polly')) && config.speech.mode === 'emulator' && !(config.speech.transcribeEndpoint && config.speech.pollyEndpoint);
   const speechPorts = { transcribe: 0, polly: 0 };
   let speech: SpeechServices | undefined;
   const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
@@ -235,14 +235,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       backoffMs: SERVICE_BACKOFF_MS,
       start: async () => {
         const twilio = config.twilio;
-        const twilioEndpoint = twilio.enabled && twilio.accountSid && twilio.authToken && twilio.publicUrl ? (() => {
-          const emulators = speechEmulators.current();
-          speech?.destroy();
-          const services = createSpeechServices(config, {
-            transcribe: config.speech.transcribeEndpoint ?? emulators?.transcribeUrl,
-            polly: config.speech.pollyEndpoint ?? emulators?.pollyUrl,
-          });
-          speech = services;
+        const twilioReady = twilio.enabled && twilio.accountSid && twilio.authToken && twilio.publicUrl;
+        speech?.destroy();
+        const emulators = speechEmulators.current();
+        const services = twilioReady || browserAudio.enabled ? createSpeechServices(config, {
+          transcribe: config.speech.transcribeEndpoint ?? emulators?.transcribeUrl,
+          polly: config.speech.pollyEndpoint ?? emulators?.pollyUrl,
+        }) : undefined;
+        speech = services;
+        const twilioEndpoint = services && twilioReady && twilio.accountSid && twilio.authToken && twilio.publicUrl ? (() => {
           const store = memory.get().store;
           return createTwilioEndpoint({
             settings: { ...twilio, accountSid: twilio.accountSid, authToken: twilio.authToken, publicUrl: twilio.publicUrl },
@@ -255,6 +256,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         })() : undefined;
         const server = await startTelephonyServer({
           twilio: twilioEndpoint,
+          ...(services && browserAudio.enabled ? {
+            speech: { voiceOf: (agent: string) => services.browserVoice(agent), maxChars: browserAudio.maxChars },
+          } : {}),
           host: config.server.host,
           port: ports.telephony,
           backlog: config.server.backlog,

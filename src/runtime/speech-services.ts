@@ -2,7 +2,8 @@ import { PollyClient } from '@aws-sdk/client-polly';
 import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import type { AybizaConfig } from '../config/schema.js';
 import { BackchannelFilter } from '../speech/backchannel.js';
-import { TextToSpeech } from '../speech/text-to-speech.js';
+import { EspeakTextToSpeech } from '../speech/espeak-text-to-speech.js';
+import { TextToSpeech, type SpeechSynthesizer } from '../speech/text-to-speech.js';
 import type { SpeechForCall } from '../telephony/twilio/speech-for-call.js';
 
 /** Static keys for the emulators, so that emulator mode never reads the default credential chain. */
@@ -11,6 +12,8 @@ const EMULATOR_CREDENTIALS = { accessKeyId: 'emulator-access-key', secretAccessK
 export interface SpeechServices {
   /** One agent's speech: its Polly voice (a phrase cache per agent), language and backchannels. */
   forAgent(agent: string): SpeechForCall;
+  /** One agent's voice as PCM16 at 16 kHz for `POST /v1/speech` (`speech.browserAudio`); undefined for an unknown agent. */
+  browserVoice(agent: string): SpeechSynthesizer | undefined;
   destroy(): void;
 }
 
@@ -22,6 +25,8 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
   // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
   const polly = new PollyClient({ region, endpoint: endpoints.polly, maxAttempts: 1, ...(credentials ? { credentials } : {}) });
   const perAgent = new Map<string, SpeechForCall>();
+  const browserVoices = new Map<string, SpeechSynthesizer>();
+  const browserFormat = { encoding: 'pcm16', sampleRateHz: 16_000 } as const;
   return {
     forAgent(agent) {
       let speech = perAgent.get(agent);
@@ -38,6 +43,18 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
         perAgent.set(agent, speech);
       }
       return speech;
+    },
+    browserVoice(agent) {
+      const settings = config.agents[agent]?.speech;
+      if (!settings) return undefined;
+      let voice = browserVoices.get(agent);
+      if (!voice) {
+        voice = config.speech.browserAudio.synthesizer === 'espeak'
+          ? new EspeakTextToSpeech({ format: browserFormat })
+          : new TextToSpeech({ client: polly, voiceId: settings.tts.voiceId, engine: settings.tts.engine, format: browserFormat });
+        browserVoices.set(agent, voice);
+      }
+      return voice;
     },
     destroy() {
       transcribe.destroy();

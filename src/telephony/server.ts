@@ -11,6 +11,7 @@ import { CallerConnection, type ConnectionLimits } from './connection.js';
 import { PROTOCOL } from '../protocol/frames.js';
 import { SocketGuard } from './socket-guard.js';
 import { serveSoftphone } from './static-files.js';
+import { serveSpeech, type SpeechHttpOptions } from './speech-http.js';
 import { serveCallRecords, type CallRecordsHttpOptions } from './call-records-http.js';
 import type { TwilioEndpoint } from './twilio/twilio-endpoint.js';
 
@@ -30,6 +31,8 @@ export interface TelephonyOptions {
   log: Logger;
   onFrame?: (direction: 'in' | 'out') => void;
   onProtocolError?: (code: string) => void;
+  /** `POST /v1/speech` for the softphone's server voice (`speech.browserAudio.enabled`), behind `apiKeys` and the Origin check. */
+  speech?: Pick<SpeechHttpOptions, 'voiceOf' | 'maxChars'>;
   /** Twilio Media Streams beside `aybiza.v1` (`twilio.enabled`). */
   twilio?: TwilioEndpoint;
 }
@@ -81,9 +84,16 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   });
 
   const guard = new SocketGuard(options.limits, log);
+  const speech: SpeechHttpOptions | undefined = options.speech && {
+    ...options.speech,
+    apiKeys: options.apiKeys,
+    allowedOrigins: options.allowedOrigins ?? [],
+    onError: (error) => log.warn({ event: 'telephony.speech_failed', error: error.message }, 'text-to-speech for the browser failed'),
+  };
   const http: Server = createServer((request, response) => {
     if (options.twilio?.request(request, response)) return;
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
+    if (serveSpeech(request, response, speech)) return;
     if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys, streaming: (socket) => guard.streaming(socket) })) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   });

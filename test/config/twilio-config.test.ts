@@ -35,3 +35,20 @@ describe('the twilio and speech configuration', () => {
     expect(loadConfig({ env: { AYBIZA_SPEECH_MODE: 'emulator', AWS_PROFILE: 'prod', AWS_REGION: 'eu-west-1' } }).speech.mode).toBe('emulator');
   });
 });
+
+describe('speech.browserAudio', () => {
+  it('is off by default, speaks with Polly and caps a text at 1,000 characters', () => {
+    expect(loadConfig({ env: {} }).speech.browserAudio).toEqual({ enabled: false, synthesizer: 'polly', maxChars: 1_000 });
+  });
+
+  it('is turned on and given the local voice by AYBIZA_BROWSER_AUDIO and AYBIZA_BROWSER_AUDIO_SYNTHESIZER', () => {
+    expect(loadConfig({ env: { AYBIZA_BROWSER_AUDIO: 'true', AYBIZA_BROWSER_AUDIO_SYNTHESIZER: 'espeak' } }).speech.browserAudio)
+      .toEqual({ enabled: true, synthesizer: 'espeak', maxChars: 1_000 });
+  });
+
+  it('names the synthesizers it knows when given another', () => {
+    expect(problems({}, { AYBIZA_BROWSER_AUDIO_SYNTHESIZER: 'festival' })).toEqual([
+      'AYBIZA_BROWSER_AUDIO_SYNTHESIZER: got "festival" — expected \'polly\' or \'espeak\'',
+    ]);
+  });
+});

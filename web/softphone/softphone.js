@@ -19,10 +19,17 @@ let resuming = false;
 /** The agent's bubble per turn, and the playback of each chunk not yet acknowledged. */
 const bubbles = new Map();
 const pending = new Map();
+/** The agent called, for its voice at `/v1/speech`. */
+let agentName = 'default';
+/** "Agent voice: server": made on Call (a click lets it play); chunks play one after another, the end of the last queued here. */
+let audio;
+let audioQueue = Promise.resolve();
+/** Said once per call, not per chunk, when the server's voice fails. */
+let voiceFailed = false;
 
 $('key').value = sessionStorage.getItem(KEY_STORAGE) ?? '';
-$('speak').disabled = !speech;
-$('speak').checked = Boolean(speech);
+$('voice').querySelector('option[value="browser"]').disabled = !speech;
+$('voice').value = speech ? 'browser' : 'text';
 if (Recognition) $('listen').hidden = false;
 listAgents($('key').value);
 $('key').addEventListener('change', () => listAgents($('key').value.trim()));
@@ -44,6 +51,7 @@ $('dial').addEventListener('submit', (event) => {
   event.preventDefault();
   const key = $('key').value.trim();
   sessionStorage.setItem(KEY_STORAGE, key);
+  if ($('voice').value === 'server') audio ??= new AudioContext();
   dial($('agent').value.trim() || 'default', key);
 });
 $('hangup').addEventListener('click', () => {
@@ -57,7 +65,11 @@ $('talk').addEventListener('submit', (event) => {
   $('utterance').value = '';
   say(text);
 });
-$('interrupt').addEventListener('click', () => send({ type: 'speech_started' }));
+// Barge-in silences the agent at once; the server's `clear` follows.
+$('interrupt').addEventListener('click', () => {
+  send({ type: 'speech_started' });
+  silence();
+});
 $('listen').addEventListener('click', listen);
 
 /** Offers the server's agents to pick from; without them (a wrong key) the name is typed. */
@@ -69,6 +81,8 @@ async function listAgents(key) {
 }
 
 function dial(agent, key) {
+  agentName = agent;
+  voiceFailed = false;
   bubbles.clear();
   $('conversation').replaceChildren();
   call = undefined;
@@ -96,8 +110,7 @@ function connect(agent, key, start, attempt) {
     const cut = event.code !== 1000 && event.code !== 1008;
     if (call && cut && attempt < RESUME_ATTEMPTS) {
       if (attempt === 0) note('Connection lost: resuming the call…');
-      for (const id of pending.keys()) stopPlayback(id);
-      speech?.cancel();
+      silence();
       const resume = { type: 'start', callId: call.callId, resume: true, resumeToken: call.resumeToken, agent };
       setTimeout(() => connect(agent, key, resume, attempt + 1), attempt === 0 ? 0 : RESUME_RETRY_MS);
       return;
@@ -165,7 +178,12 @@ function heard(frame) {
     if (pending.has(frame.id)) pending.set(frame.id, { turn: frame.turn, timer: setTimeout(played, words * playbackMsPerWord) });
   };
   pending.set(frame.id, { turn: frame.turn });
-  if (speech && $('speak').checked && frame.text) {
+  const voice = $('voice').value;
+  if (voice === 'server' && audio && frame.text) {
+    // Fetched now, beside the chunks before it; played after them.
+    const clip = agentAudio(frame.text);
+    audioQueue = audioQueue.then(() => playClip(frame.id, clip, played, heardAfterReading)).catch(heardAfterReading);
+  } else if (voice === 'browser' && speech && frame.text) {
     const utterance = new SpeechSynthesisUtterance(frame.text);
     utterance.addEventListener('end', played);
     // A browser without voices fails the utterance: the chunk then counts as read instead.
@@ -176,9 +194,54 @@ function heard(frame) {
   }
 }
 
+/** The chunk's audio in the agent's voice from `POST /v1/speech`, decoded for Web Audio. */
+async function agentAudio(text) {
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  const response = await fetch('/v1/speech', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ text, agent: agentName }),
+  });
+  if (!response.ok) throw new Error((await response.json().catch(() => undefined))?.error ?? `HTTP ${response.status}`);
+  return audio.decodeAudioData(await response.arrayBuffer());
+}
+
+/** Plays one chunk once those before it have ended; `played` only when its audio has ended, not when it was stopped. */
+async function playClip(id, clip, played, heardAfterReading) {
+  let buffer;
+  try {
+    buffer = await clip;
+  } catch (error) {
+    if (!voiceFailed) note(`Agent voice: ${error.message}`);
+    voiceFailed = true;
+    heardAfterReading();
+    return;
+  }
+  const playback = pending.get(id);
+  if (!playback) return;
+  const source = audio.createBufferSource();
+  source.buffer = buffer;
+  source.connect(audio.destination);
+  playback.source = source;
+  // `stop()` ends it too; stopPlayback has removed it from `pending` first, so `played` sends nothing.
+  await new Promise((resolve) => {
+    source.addEventListener('ended', resolve);
+    source.start();
+  });
+  played();
+}
+
 function stopPlayback(id) {
-  clearTimeout(pending.get(id)?.timer);
+  const playback = pending.get(id);
   pending.delete(id);
+  clearTimeout(playback?.timer);
+  playback?.source?.stop();
+}
+
+/** Stops every chunk being heard or waiting to be, whichever voice speaks it. */
+function silence() {
+  speech?.cancel();
+  for (const id of pending.keys()) stopPlayback(id);
 }
 
 function say(text) {
@@ -211,8 +274,7 @@ function ended(message) {
   socket = undefined;
   call = undefined;
   closing?.close(1000);
-  speech?.cancel();
-  for (const id of pending.keys()) stopPlayback(id);
+  silence();
   status(message);
   inCall(false);
 }
