@@ -203,6 +203,10 @@ export function applyObservation(state: RecordState, observation: CallObservatio
       }
       return;
     }
+    case 'speech.transcribed':
+    case 'speech.synthesized':
+      // Traced only: the record's turns already say when the words were read and played.
+      return;
     case 'call.ended': {
       record.status = 'ended';
       record.state = 'ended';

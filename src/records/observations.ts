@@ -48,6 +48,10 @@ export type CallObservation =
     }
   | { type: 'say'; at: number; turn: number; id: string; text: string; last: boolean }
   | { type: 'played'; at: number; id: string }
+  /** An audio line's speech-to-text: from the caller's last voiced frame to the final transcript. */
+  | { type: 'speech.transcribed'; startedAt: number; endedAt: number; chars: number }
+  /** An audio line's text-to-speech of one chunk: requested, first audio byte, last audio byte. */
+  | { type: 'speech.synthesized'; startedAt: number; firstByteAt: number; endedAt: number; chars: number; cached: boolean }
   | { type: 'call.ended'; at: number; outcome: string; endReason?: string };
 
 /** Where observations go: the call records, and the traces when they are on. */

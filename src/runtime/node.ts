@@ -248,7 +248,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           return createTwilioEndpoint({
             settings: { ...twilio, accountSid: twilio.accountSid, authToken: twilio.authToken, publicUrl: twilio.publicUrl },
             calls: calls.get(),
-            speech: (agent) => services.forAgent(agent),
+            speech: (agent) => ({ ...services.forAgent(agent), observe }),
             resumable: async (callSid) => (await store.loadSnapshot(callSid)) !== undefined,
             log,
             onRefused: (reason) => metrics.protocolErrors.inc({ code: `twilio_${reason}` }),

@@ -2,6 +2,7 @@ import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-strea
 import type { CallerEvent } from '../call/events.js';
 import { epochMs } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { CallObservation, CallObserver } from '../records/observations.js';
 import { UNMEASURED_SPEECH, type SpeechMetrics } from '../metrics/metrics.js';
 import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../protocol/calls-port.js';
 import type { OutboundFrame } from '../protocol/frames.js';
@@ -37,6 +38,8 @@ export interface AudioCallOptions {
   log: Logger;
   /** `createMetrics().speech` on a serving node; default: not measured. */
   metrics?: SpeechMetrics;
+  /** Where the speech-to-text and text-to-speech times go (the node's observer: the call's trace). */
+  observe?: CallObserver;
   /** Milliseconds, monotonic, for the latencies. Default `performance.now`. */
   now?: () => number;
   /** The call ended (hangup or transfer frame, or `end`). */
@@ -174,7 +177,7 @@ export class AudioCall implements CallPeer {
     const requestedAt = this.now();
     const speakable = textForSpeech(text);
     const synthesizer = this.options.textToSpeech;
-    if (speakable.text === '') return this.pacer.play(id, this.audioOf(Promise.resolve(undefined), requestedAt));
+    if (speakable.text === '') return this.pacer.play(id, this.audioOf(Promise.resolve(undefined), requestedAt, 0));
     const synthesis = (speakable.ssml && synthesizer.speaksSsml ? synthesizer.synthesize(speakable.ssml, 'ssml') : synthesizer.synthesize(speakable.text)).then(
       (result) => {
         if (result.retried) this.metrics.ttsFailure('retried');
@@ -187,19 +190,33 @@ export class AudioCall implements CallPeer {
         return undefined;
       },
     );
-    return this.pacer.play(id, this.audioOf(synthesis, requestedAt));
+    return this.pacer.play(id, this.audioOf(synthesis, requestedAt, speakable.text.length));
   }
 
   /** A synthesis's audio once it answers (none if it failed), timing a request's first byte. */
-  private async *audioOf(synthesis: Promise<Synthesis | undefined>, requestedAt: number): AsyncIterable<Uint8Array> {
+  private async *audioOf(synthesis: Promise<Synthesis | undefined>, requestedAt: number, chars: number): AsyncIterable<Uint8Array> {
     const result = await synthesis;
     if (!result) return;
-    let first = !result.fromCache;
+    let firstByteAt: number | undefined;
     for await (const piece of result.audio) {
-      if (first) this.metrics.ttsFirstByte((this.now() - requestedAt) / 1000);
-      first = false;
+      if (firstByteAt === undefined) {
+        firstByteAt = this.now();
+        if (!result.fromCache) this.metrics.ttsFirstByte((firstByteAt - requestedAt) / 1000);
+      }
       yield piece;
     }
+    if (firstByteAt !== undefined) {
+      this.report({ type: 'speech.synthesized', startedAt: this.epochOf(requestedAt), firstByteAt: this.epochOf(firstByteAt), endedAt: epochMs(), chars, cached: result.fromCache });
+    }
+  }
+
+  /** A time on `now`'s clock as epoch milliseconds, as observations carry them. */
+  private epochOf(at: number): number {
+    return epochMs() - (this.now() - at);
+  }
+
+  private report(observation: CallObservation): void {
+    if (this.callId) this.options.observe?.(this.callId, observation);
   }
 
   private onSpeechStarted(): void {
@@ -226,6 +243,7 @@ export class AudioCall implements CallPeer {
     }
     if (transcript.isFinal && this.lastVoicedAt !== undefined) {
       this.metrics.sttFinalLatency((this.now() - this.lastVoicedAt) / 1000);
+      this.report({ type: 'speech.transcribed', startedAt: this.epochOf(this.lastVoicedAt), endedAt: epochMs(), chars: transcript.text.length });
       // Mouth to ear is the wait for an answer: not measured over agent audio that is still playing.
       if (!this.pacer.busy) this.awaitingReplySince = this.lastVoicedAt;
     }

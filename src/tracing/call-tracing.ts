@@ -22,7 +22,8 @@ export interface CallTracing {
 /**
  * Traces of calls, built from what the runtime observes (`CallObservation`): a span per call, a
  * child per turn, and under the turn the history reads, every model request (model, region, tokens,
- * stop reason, time to first event) and every fallback hop. Spans take the observations' own times,
+ * stop reason, time to first event) and every fallback hop, and on an audio line its speech-to-text
+ * (last voiced frame to final transcript) and text-to-speech (request to last audio byte) spans. Spans take the observations' own times,
  * so they say when the work happened, not when it was reported. Tool runs are spans of their own,
  * started by the executor inside {@link CallTracing.turnContext}.
  */
@@ -122,6 +123,16 @@ export function createCallTracing(tracer: Tracer): CallTracing {
           'aybiza.fallback.from_region': observation.from.region,
           ...(observation.to ? { 'aybiza.fallback.to_model': observation.to.modelId, 'aybiza.fallback.to_region': observation.to.region } : {}),
         }).end(observation.at);
+        return;
+      case 'speech.transcribed':
+        childOfTurn(spans, 'speech.to_text', observation.startedAt, { 'aybiza.chars': observation.chars }).end(observation.endedAt);
+        return;
+      case 'speech.synthesized':
+        childOfTurn(spans, 'text_to_speech', observation.startedAt, {
+          'aybiza.chars': observation.chars,
+          'aybiza.cached': observation.cached,
+          'aybiza.first_byte_ms': Math.round((observation.firstByteAt - observation.startedAt) * 10) / 10,
+        }).end(observation.endedAt);
         return;
       case 'tool':
       case 'say':

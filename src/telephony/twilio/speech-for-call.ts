@@ -1,4 +1,5 @@
 import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
+import type { CallObserver } from '../../records/observations.js';
 import type { BackchannelFilter } from '../../speech/backchannel.js';
 import type { TextToSpeech } from '../../speech/text-to-speech.js';
 
@@ -10,4 +11,6 @@ export interface SpeechForCall {
   vocabularyName?: string;
   backchannels?: BackchannelFilter;
   repeatPrompt?: string;
+  /** The node's observer, for the speech spans of the call's trace. */
+  observe?: CallObserver;
 }
