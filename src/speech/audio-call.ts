@@ -206,13 +206,14 @@ export class AudioCall implements CallPeer {
       yield piece;
     }
     if (firstByteAt !== undefined) {
-      this.report({ type: 'speech.synthesized', startedAt: this.epochOf(requestedAt), firstByteAt: this.epochOf(firstByteAt), endedAt: epochMs(), chars, cached: result.fromCache });
+      const toEpoch = this.epochOffset();
+      this.report({ type: 'speech.synthesized', startedAt: requestedAt + toEpoch, firstByteAt: firstByteAt + toEpoch, endedAt: this.now() + toEpoch, chars, cached: result.fromCache });
     }
   }
 
-  /** A time on `now`'s clock as epoch milliseconds, as observations carry them. */
-  private epochOf(at: number): number {
-    return epochMs() - (this.now() - at);
+  /** What turns a time on `now`'s clock into epoch milliseconds, as observations carry them: read once per report, so its times keep their order. */
+  private epochOffset(): number {
+    return epochMs() - this.now();
   }
 
   private report(observation: CallObservation): void {
@@ -243,7 +244,8 @@ export class AudioCall implements CallPeer {
     }
     if (transcript.isFinal && this.lastVoicedAt !== undefined) {
       this.metrics.sttFinalLatency((this.now() - this.lastVoicedAt) / 1000);
-      this.report({ type: 'speech.transcribed', startedAt: this.epochOf(this.lastVoicedAt), endedAt: epochMs(), chars: transcript.text.length });
+      const toEpoch = this.epochOffset();
+      this.report({ type: 'speech.transcribed', startedAt: this.lastVoicedAt + toEpoch, endedAt: this.now() + toEpoch, chars: transcript.text.length });
       // Mouth to ear is the wait for an answer: not measured over agent audio that is still playing.
       if (!this.pacer.busy) this.awaitingReplySince = this.lastVoicedAt;
     }

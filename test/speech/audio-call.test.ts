@@ -15,6 +15,7 @@ import type { PlaybackTransport } from '../../src/speech/playback.js';
 import { textForSpeech } from '../../src/speech/text-for-speech.js';
 import { TextToSpeech } from '../../src/speech/text-to-speech.js';
 import type { CallsPort } from '../../src/protocol/calls-port.js';
+import type { CallObservation } from '../../src/records/observations.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
@@ -141,7 +142,8 @@ async function startCall(options: Partial<AudioCallOptions> = {}) {
 
 describe('an audio call on a real node', () => {
   it('hears the caller, answers in audio, and reports played after the last frame was played out', async () => {
-    const { call, line, delivered, metrics } = await startCall();
+    const observed: CallObservation[] = [];
+    const { call, line, delivered, metrics } = await startCall({ observe: (_callId, observation) => observed.push(observation) });
     line.say('What are your hours?');
     await until(() => delivered.some((event) => event.type === 'caller.played'));
     const played = delivered.filter((event) => event.type === 'caller.played');
@@ -160,6 +162,13 @@ describe('an audio call on a real node', () => {
     expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_count')).toBe(1);
     expect(await sample(metrics, 'aybiza_mouth_to_ear_seconds_sum')).toBeGreaterThan(await sample(metrics, 'aybiza_stt_final_latency_seconds_sum'));
     expect(await sample(metrics, 'aybiza_speech_barge_ins_total')).toBe(0);
+    // The same times go to the trace: one transcription, one synthesis per chunk, each in order.
+    const transcribed = observed.filter((observation) => observation.type === 'speech.transcribed');
+    const synthesized = observed.filter((observation) => observation.type === 'speech.synthesized');
+    expect(transcribed.map((observation) => observation.chars)).toEqual(['What are your hours?'.length]);
+    expect(synthesized.length).toBe(textForSpeech(HOURS).text.split(/(?<=\.) /).length);
+    for (const observation of transcribed) expect(observation.startedAt).toBeLessThanOrEqual(observation.endedAt);
+    for (const observation of synthesized) expect([observation.startedAt <= observation.firstByteAt, observation.firstByteAt <= observation.endedAt]).toEqual([true, true]);
   });
 
   it('speaks a phone number and an extension to Polly as SSML say-as, heard as the digits', async () => {
