@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
+import { choiceFlag } from '../src/cli/flags.js';
 import { ARRIVALS, type Arrivals } from '../src/load/arrivals.js';
 import { PACES, type Pace } from '../src/load/pacing.js';
 import type { LoadReport } from '../src/load/report.js';
@@ -82,22 +83,16 @@ export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
   }
 }
 
-/** The run's settings from the environment; a value out of its set stops the bench with its name. */
+/** The run's settings from the environment; a value out of its set stops the bench, naming the variable. */
 function runSettings(): { pace: Pace; arrivals: Arrivals; hold: boolean; openRate: number; workers: number } {
   const hold = process.env.CAPACITY_HOLD !== '0';
   return {
-    pace: choice('CAPACITY_PACE', PACES, 'phone'),
-    arrivals: choice('CAPACITY_ARRIVALS', ARRIVALS, hold ? 'uniform' : 'poisson'),
+    pace: choiceFlag('CAPACITY_PACE', process.env.CAPACITY_PACE, PACES, 'phone'),
+    arrivals: choiceFlag('CAPACITY_ARRIVALS', process.env.CAPACITY_ARRIVALS, ARRIVALS, hold ? 'uniform' : 'poisson'),
     hold,
     openRate: Number(process.env.CAPACITY_OPEN_RATE ?? 250),
     workers: Number(process.env.CAPACITY_WORKERS ?? 2),
   };
-}
-
-function choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
-  const value = process.env[name] ?? fallback;
-  if (!(choices as readonly string[]).includes(value)) throw new Error(`${name}: got ${JSON.stringify(value)} — expected ${choices.join(' or ')}`);
-  return value as T;
 }
 
 /** One run at `count` calls: fresh emulator and serve, clients here on worker threads. */
