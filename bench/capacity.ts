@@ -44,8 +44,8 @@ export interface CapacityRow {
   /** Mean of the calls' length, dialling to hangup (the hold included when holding). */
   callLengthS: number;
   arrivalRatePerS: number;
-  /** Little's law: the calls held at once in a steady state, arrival rate × mean call length. */
-  rateTimesLength: number;
+  /** Little's law: the calls held at once in a steady state, arrival rate × mean call length; undefined when holding (all are, by construction). */
+  rateTimesLength: number | undefined;
   failed: number;
   /** Of the failed: calls serve refused with `overloaded` (maxCalls or a saturated event loop). */
   refused: number;
@@ -70,12 +70,12 @@ export interface CapacityRow {
 export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
   const settings = runSettings();
   process.stdout.write(`pace ${settings.pace}, ${settings.arrivals} arrivals, ${settings.hold ? 'every call held until all are open' : 'each call plays as soon as it is open'}\n`);
-  process.stdout.write('held = peak of serve\'s aybiza_calls_active; rate = calls opened per second (CAPACITY_OPEN_RATE, over 5 s at least); rate×len = rate × mean call length; lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run; machine busy = both cores, all processes\n');
+  process.stdout.write('held = peak of serve\'s aybiza_calls_active; rate = calls opened per second (CAPACITY_OPEN_RATE, over 5 s at least); rate×len = rate × mean call length (arrivals mode; when holding, every call is held); lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run; machine busy = both cores, all processes\n');
   process.stdout.write('calls  rate/s   held  rate×len  call s  failed (refused)   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
   for (const count of counts) {
     const row = await measure(count);
     process.stdout.write(
-      `${String(row.calls).padStart(5)}  ${row.arrivalRatePerS.toFixed(0).padStart(6)}  ${String(row.heldPeak).padStart(5)}  ${row.rateTimesLength.toFixed(0).padStart(8)}  ${row.callLengthS.toFixed(1).padStart(6)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
+      `${String(row.calls).padStart(5)}  ${row.arrivalRatePerS.toFixed(0).padStart(6)}  ${String(row.heldPeak).padStart(5)}  ${(row.rateTimesLength?.toFixed(0) ?? '—').padStart(8)}  ${row.callLengthS.toFixed(1).padStart(6)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
       + `${row.turnP50.toFixed(0).padStart(7)} / ${row.turnP99.toFixed(0).padStart(6)}   ${row.overheadP99.toFixed(0).padStart(8)} ms  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
       + `${String(row.serveRssMb).padStart(6)} MB  ${row.serveCpuPercent.toFixed(0).padStart(7)}%  ${row.dynamoCpuPercent.toFixed(0).padStart(10)}%  ${row.emulatorCpuPercent.toFixed(0).padStart(10)}%  ${row.clientCpuPercent.toFixed(0).padStart(9)}%  ${row.serveCpuMsPerTurn.toFixed(1).padStart(10)} ms  ${row.machineBusyPercent.toFixed(0).padStart(10)}%\n`,
     );
@@ -154,7 +154,7 @@ export async function measure(count: number): Promise<CapacityRow> {
     heldPeak: sampler.peakActive(),
     callLengthS: report.callLengthS.mean,
     arrivalRatePerS: count / rampS,
-    rateTimesLength: (count / rampS) * report.callLengthS.mean,
+    rateTimesLength: hold ? undefined : (count / rampS) * report.callLengthS.mean,
     failed: report.calls.failed,
     refused: sampler.refused(),
     turns: report.turns,
