@@ -66,6 +66,16 @@ describe('fallback planning', () => {
       .toEqual({ kind: 'model', modelRef: 'opus-4.5', modelId: OPUS, region: 'us-east-1', reason: 'access_denied' });
   });
 
+  it('a refused model skips another model that already failed here this turn', () => {
+    expect(planFallback({ modelRef: 'sonnet', region: 'us-east-1', tried: tried([HAIKU, 'us-east-1']) }, accessDenied, ctx))
+      .toEqual({ kind: 'model', modelRef: 'opus-4.5', modelId: OPUS, region: 'us-east-1', reason: 'access_denied' });
+  });
+
+  it('a refused model with every other model tried and no other region → canned answer', () => {
+    const state = { modelRef: 'haiku', region: 'us-east-1', tried: tried([OPUS, 'us-east-1'], [SONNET, 'us-east-1']) };
+    expect(planFallback(state, accessDenied, { catalogue, primaryRegion: 'us-east-1' })).toEqual({ kind: 'canned', reason: 'exhausted' });
+  });
+
   it('without a fallback region, a sick region goes straight to a cheaper model', () => {
     const hop = planFallback({ modelRef: 'sonnet', region: 'us-east-1', tried: [] }, errors.notReady!, { catalogue, primaryRegion: 'us-east-1' });
     expect(hop).toEqual({ kind: 'model', modelRef: 'haiku-4.5', modelId: HAIKU, region: 'us-east-1', reason: 'region_unavailable' });

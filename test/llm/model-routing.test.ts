@@ -31,6 +31,32 @@ describe('model routing for agents on auto', () => {
     expect(routeModel(router, { utterance: 'Whyte Street office please', toolsAvailable: true, costSpentFraction: 0 })).toBe('sonnet');
   });
 
+  it('routes at the word limits themselves: 40 words is complex, 6 words of chit-chat simple', () => {
+    const route = (utterance: string) => routeModel(router, { utterance, toolsAvailable: true, costSpentFraction: 0 });
+    const words = (count: number) => Array.from({ length: count }, (_, i) => `word${i}`).join(' ');
+    expect(route(words(40))).toBe('opus');
+    expect(route(words(39))).toBe('sonnet');
+    // Punctuation and surrounding space separate words without counting as words.
+    expect(route('  ok, thanks... bye! hi, hello -- hey  ')).toBe('haiku');
+    expect(route('ok, thanks, bye, hi, hello, hey, great')).toBe('sonnet');
+  });
+
+  it('reads an empty utterance as no words, and as chit-chat when tools are available', () => {
+    expect(routeModel({ ...router, simpleMaxWords: 0 }, { utterance: '', toolsAvailable: false, costSpentFraction: 0 })).toBe('haiku');
+    expect(routeModel({ ...router, complexMinWords: 1 }, { utterance: '...', toolsAvailable: false, costSpentFraction: 0 })).toBe('haiku');
+    expect(routeModel(router, { utterance: '', toolsAvailable: true, costSpentFraction: 0 })).toBe('haiku');
+  });
+
+  it('ignores a keyword with no letters or digits, which would match any empty utterance', () => {
+    expect(routeModel({ ...router, complexKeywords: ['?!'] }, { utterance: '', toolsAvailable: false, costSpentFraction: 0 })).toBe('haiku');
+  });
+
+  it('matches the longest chit-chat phrase first, so a phrase that begins with a shorter one is still chit-chat', () => {
+    const chitChat = ['good', 'good morning', 'morning all'];
+    expect(routeModel({ ...router, chitChat }, { utterance: 'Good morning', toolsAvailable: true, costSpentFraction: 0 })).toBe('haiku');
+    expect(routeModel({ ...router, chitChat: ['good', 'good morning'] }, { utterance: 'Good morning', toolsAvailable: true, costSpentFraction: 0 })).toBe('haiku');
+  });
+
   it('follows the configured ladder, words and thresholds', () => {
     const custom = { ...router, defaultModel: 'haiku', complexModel: 'sonnet', simpleModel: 'haiku-3.5', complexKeywords: ['emergency'], simpleMaxWords: 2 };
     expect(routeModel(custom, { utterance: 'This is an emergency', toolsAvailable: true, costSpentFraction: 0 })).toBe('sonnet');
