@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { parseScenario, ScenarioError, scenarioJsonSchema } from '../../src/load/scenario.js';
+import { loadScenarioFile, parseScenario, ScenarioError, scenarioJsonSchema } from '../../src/load/scenario.js';
 import { scenarioAgents, scenarioTools } from '../../src/load/scenario-agents.js';
 
 const scenariosDir = new URL('../../scenarios/', import.meta.url).pathname;
@@ -37,7 +38,9 @@ describe('scenario schema', () => {
 
   it.each([
     ['a step with two actions', { ...valid, caller: [{ say: 'hi', dtmf: '1' }] }, 'caller[0]: a step needs exactly one of say, pauseMs, dtmf, hangup; found say, dtmf'],
-    ['a step with no action', { ...valid, caller: [{}] }, 'caller[0]: a step needs exactly one'],
+    ['a step with no action', { ...valid, caller: [{}] }, 'caller[0]: a step needs exactly one of say, pauseMs, dtmf, hangup; found none'],
+    ['an expectation on a pause', { ...valid, caller: [{ pauseMs: 10, expect: { transfer: true } }] }, 'caller[0].expect: expect belongs on a say or dtmf step'],
+    ['an expectation on a hangup', { ...valid, caller: [{ say: 'bye' }, { hangup: true, expect: { transfer: true } }] }, 'caller[1].expect: expect belongs on a say or dtmf step'],
     ['a bad DTMF digit', { ...valid, caller: [{ dtmf: '12' }] }, 'caller[0].dtmf: one of 0-9 * # A-D'],
     ['an invalid regular expression', { ...valid, caller: [{ say: 'hi', expect: { sayMatches: '(' } }] }, 'caller[0].expect.sayMatches: not a valid regular expression'],
     ['a barge-in on a pause', { ...valid, caller: [{ pauseMs: 10, bargeInAfterMs: 5 }] }, 'caller[0].bargeInAfterMs: bargeInAfterMs belongs on a say step'],
@@ -59,12 +62,50 @@ describe('scenario schema', () => {
     expect(parseScenario({ ...valid, pacing: { endpointingMs: 800 } }, 'ok.json').pacing).toMatchObject({ callerWordsPerMinute: 150, endpointingMs: 800 });
   });
 
-  it('names the file in the error', () => {
-    expect(() => parseScenario({}, 'scenarios/x.json')).toThrow(/^scenarios\/x\.json: invalid scenario/);
+  it('names the file in the error, then each problem on its own indented line', () => {
+    expect(() => parseScenario({ name: 'Bad Name', caller: [{}] }, 'scenarios/x.json')).toThrow([
+      'scenarios/x.json: invalid scenario',
+      '  name: lower-case letters, digits and -',
+      '  caller[0]: a step needs exactly one of say, pauseMs, dtmf, hangup; found none',
+    ].join('\n'));
+  });
+
+  it('accepts an expectation on a say and on a dtmf step', () => {
+    expect(problemsOf({ ...valid, caller: [{ say: 'hi', expect: { transfer: true } }, { dtmf: '1', expect: { tool: 'book' } }] })).toEqual([]);
   });
 
   it('ships a JSON Schema for editors that matches the zod schema (npm run scenarios:schema regenerates it)', () => {
     const shipped: unknown = JSON.parse(readFileSync(join(scenariosDir, 'scenario.schema.json'), 'utf8'));
     expect(shipped).toEqual(scenarioJsonSchema());
+  });
+});
+
+describe('loading a scenario file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aybiza-scenario-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads and checks a file', () => {
+    const file = join(dir, 'ok.json');
+    writeFileSync(file, JSON.stringify(valid));
+    expect(loadScenarioFile(file)).toEqual(parseScenario(valid, file));
+    expect(loadScenarioFile(file)).toMatchObject(valid);
+  });
+
+  it('says a file cannot be read, with the error code', () => {
+    const file = join(dir, 'missing.json');
+    expect(() => loadScenarioFile(file)).toThrow(new ScenarioError(file, ['cannot read: ENOENT']));
+    expect(() => loadScenarioFile(file)).toThrow(`${file}: invalid scenario\n  cannot read: ENOENT`);
+  });
+
+  it('says a file is not JSON, with the parser\'s reason', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{"name": ');
+    expect(() => loadScenarioFile(file)).toThrow(/: invalid scenario\n {2}not valid JSON: Unexpected end of JSON input$/);
+  });
+
+  it('says which problems a file has', () => {
+    const file = join(dir, 'invalid.json');
+    writeFileSync(file, JSON.stringify({ ...valid, name: 'Has Spaces' }));
+    expect(() => loadScenarioFile(file)).toThrow(`${file}: invalid scenario\n  name: lower-case letters, digits and -`);
   });
 });
