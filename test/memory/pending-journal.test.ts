@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,9 +30,11 @@ const linesOf = (path: string) => readFileSync(path, 'utf8').split('\n').filter(
 describe('the pending journal', () => {
   it('appends records as one JSON line each to a segment named by time, pid and a random part', () => {
     const dir = journalDir();
-    const { journal, recovered } = PendingJournal.open(dir, capturingLogger().log);
+    const { log, lines } = capturingLogger();
+    const { journal, recovered } = PendingJournal.open(dir, log);
     expect(recovered).toEqual([]);
     const segment = journal.append([message('c1', 1), deleted('c1')])!;
+    expect(lines()).toMatchObject([{ level: 'debug', event: 'memory.journal_segment', path: segment.path }]);
     expect(segment).toMatchObject({ outstanding: 2, sealed: false });
     const [name] = segments(dir);
     expect(name).toMatch(new RegExp(`^\\d{15}-${process.pid}-[0-9a-f]{8}\\.jsonl$`));
@@ -40,6 +42,39 @@ describe('the pending journal', () => {
     expect(linesOf(segment.path)).toEqual([message('c1', 1), deleted('c1')]);
     expect(journal.append([deleted('c2')])).toBe(segment);
     expect(segment.outstanding).toBe(3);
+    // Nothing failed, so nothing is logged as healed.
+    expect(lines().map((line) => line.event)).toEqual(['memory.journal_segment']);
+  });
+
+  it('closes its file when a segment is sealed', () => {
+    const dir = journalDir();
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const { journal } = PendingJournal.open(dir, capturingLogger().log);
+    journal.append([deleted('a')]);
+    expect(openFiles()).toBe(before + 1);
+    journal.close();
+    expect(openFiles()).toBe(before);
+  });
+
+  it('counts a segment file that cannot be closed as a failure and keeps the segment', () => {
+    const dir = journalDir();
+    const { journal } = PendingJournal.open(dir, capturingLogger().log);
+    const segment = journal.append([deleted('a')])!;
+    // Close the journal's descriptor behind its back, so its own close fails with EBADF.
+    const fd = readdirSync('/proc/self/fd').map(Number).find((n) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${n}`) === segment.path;
+      } catch {
+        return false;
+      }
+    })!;
+    closeSync(fd);
+    journal.close();
+    expect(journal.failing()).toMatch(/^close: EBADF/);
+    expect(journal.errors()).toBe(1);
+    expect(segment.sealed).toBe(true);
+    expect(segments(dir)).toHaveLength(1);
   });
 
   it('keeps the active segment while its records are confirmed, and deletes it at close once all are', () => {
@@ -86,21 +121,25 @@ describe('the pending journal', () => {
     mkdirSync(dir, { recursive: true });
     const older = `000001700000000-${DEAD_PID}-aaaaaaaa.jsonl`;
     const newer = `000001700000001-${DEAD_PID}-bbbbbbbb.jsonl`;
+    const newest = `000001700000002-${DEAD_PID}-cccccccc.jsonl`;
+    // Created in an order that is neither the names' order nor its reverse, whatever order the directory lists.
     writeFileSync(join(dir, newer), `${JSON.stringify(deleted('c3'))}\n`);
     writeFileSync(join(dir, older), `${JSON.stringify(message('c1', 1))}\n${JSON.stringify(deleted('c2'))}\n`);
+    writeFileSync(join(dir, newest), `${JSON.stringify(deleted('c4'))}\n`);
     writeFileSync(join(dir, 'notes.txt'), 'not a segment');
     const { log, lines } = capturingLogger();
     const { journal, recovered } = PendingJournal.open(dir, log);
-    expect(recovered.map(({ record }) => record)).toEqual([message('c1', 1), deleted('c2'), deleted('c3')]);
+    expect(recovered.map(({ record }) => record)).toEqual([message('c1', 1), deleted('c2'), deleted('c3'), deleted('c4')]);
     const [a, b, c] = recovered.map(({ segment }) => segment);
     expect(a).toBe(b);
     expect(a).toEqual({ path: join(dir, older), outstanding: 2, sealed: true });
     expect(c).toEqual({ path: join(dir, newer), outstanding: 1, sealed: true });
-    expect(lines().filter((line) => line.event === 'memory.journal_recovered')).toMatchObject([{ level: 'info', records: 3 }]);
+    expect(lines().filter((line) => line.event === 'memory.journal_recovered')).toMatchObject([{ level: 'info', records: 4 }]);
+    expect(lines().some((line) => line.event === 'memory.journal_quarantined')).toBe(false);
     journal.confirm(a!);
-    expect(readdirSync(dir).sort()).toEqual([older, newer, 'notes.txt']);
+    expect(readdirSync(dir).sort()).toEqual([older, newer, newest, 'notes.txt']);
     journal.confirm(a!);
-    expect(readdirSync(dir).sort()).toEqual([newer, 'notes.txt']);
+    expect(readdirSync(dir).sort()).toEqual([newer, newest, 'notes.txt']);
     expect(journal.errors()).toBe(0);
   });
 
@@ -132,7 +171,7 @@ describe('the pending journal', () => {
     const dir = journalDir();
     mkdirSync(dir, { recursive: true });
     const name = `000001700000000-${DEAD_PID}-aaaaaaaa.jsonl`;
-    const wrong = JSON.stringify({ kind: 'message', callId: 'c1', message: { seq: 0, ts: 1, role: 'user', content: [] } });
+    const wrong = JSON.stringify({ kind: 'message', callId: 'c1', message: { seq: 0, ts: 1, role: 'caller', content: [] } });
     writeFileSync(join(dir, name), `${JSON.stringify(deleted('kept'))}\n${wrong}\n{"kind":"mess`);
     const { log, lines } = capturingLogger();
     const { recovered } = PendingJournal.open(dir, log);
@@ -140,12 +179,12 @@ describe('the pending journal', () => {
     expect(recovered[0]!.segment.outstanding).toBe(1);
     const malformed = lines().filter((line) => line.event === 'memory.journal_malformed');
     expect(malformed.map(({ file, line, reason }) => ({ file, line, reason }))).toEqual([
-      { file: name, line: 2, reason: 'message.seq: Too small: expected number to be >=1' },
+      { file: name, line: 2, reason: 'message.seq: Too small: expected number to be >=1; message.role: Invalid option: expected one of "user"|"assistant"' },
       { file: name, line: 3, reason: expect.stringMatching(/^not JSON: /) },
     ]);
     expect(readFileSync(join(dir, QUARANTINE_DIR, name), 'utf8')).toBe(`${wrong}\n{"kind":"mess\n`);
     expect(lines().filter((line) => line.event === 'memory.journal_quarantined'))
-      .toMatchObject([{ level: 'warn', records: 2, dir: join(dir, QUARANTINE_DIR) }]);
+      .toMatchObject([{ level: 'warn', records: 2, dir: join(dir, QUARANTINE_DIR), msg: 'journal lines that are not records were set aside' }]);
   });
 
   it('names a line that is no record at all as (record), and deletes a segment with nothing to re-queue', () => {
