@@ -122,7 +122,7 @@ describe('the pending journal', () => {
     const older = `000001700000000-${DEAD_PID}-aaaaaaaa.jsonl`;
     const newer = `000001700000001-${DEAD_PID}-bbbbbbbb.jsonl`;
     const newest = `000001700000002-${DEAD_PID}-cccccccc.jsonl`;
-    // Created in an order that is neither the names' order nor its reverse, whatever order the directory lists.
+    // Created out of order: recovery follows the names (when each segment was started).
     writeFileSync(join(dir, newer), `${JSON.stringify(deleted('c3'))}\n`);
     writeFileSync(join(dir, older), `${JSON.stringify(message('c1', 1))}\n${JSON.stringify(deleted('c2'))}\n`);
     writeFileSync(join(dir, newest), `${JSON.stringify(deleted('c4'))}\n`);
