@@ -61,7 +61,7 @@ export async function runCallCommand(argv: string[]): Promise<void> {
   let inputEnded = false;
   let ready = false;
   /** The turn being answered: its say frames arrived, the agent has not finished. */
-  let answering: { turn: number | undefined; timers: NodeJS.Timeout[]; playedUntil: number } | undefined;
+  let answering: { turn: number | undefined; timers: NodeJS.Timeout[]; playedUntil: number; interrupted?: true } | undefined;
   /** An agent line is being printed: anything else printed first ends it. */
   let agentLineOpen = false;
   const print = (text: string) => {
@@ -92,7 +92,10 @@ export async function runCallCommand(argv: string[]): Promise<void> {
         return;
       }
       if (line === '/interrupt') {
-        if (answering) ws.send(JSON.stringify({ type: 'speech_started' }));
+        if (answering) {
+          ws.send(JSON.stringify({ type: 'speech_started' }));
+          answering.interrupted = true;
+        }
         continue;
       }
       const dtmf = line.match(/^\/dtmf\s+([0-9*#A-D])$/);
@@ -125,6 +128,8 @@ export async function runCallCommand(argv: string[]): Promise<void> {
   const heard = (frame: Say) => {
     answering ??= { turn: undefined, timers: [], playedUntil: 0 };
     const current = answering;
+    // Chunks the server sent before it saw the interruption are cleared, never heard: not printed.
+    if (current.interrupted && current.turn === frame.turn) return;
     if (current.turn === undefined) {
       for (const timer of current.timers) clearTimeout(timer);
       current.timers = [];
