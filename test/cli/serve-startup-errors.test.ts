@@ -101,6 +101,11 @@ describe('aybiza serve start-up failures', () => {
     expectOneLine(result, 'Redis is required (AYBIZA_HOT_MEMORY=redis) but did not answer at redis://:***@127.0.0.1:1/0: start redis-server, set AYBIZA_REDIS_URL to where it runs, or use AYBIZA_HOT_MEMORY=auto (Redis when it answers, else in-process memory)');
   }, 60_000);
 
+  it('refuses --workers above 1 with the hot memory in process, naming the fix', async () => {
+    const result = await serve({ AYBIZA_WORKERS: '2', AYBIZA_HOT_MEMORY: 'memory' });
+    expectOneLine(result, "--workers 2 needs the hot memory in Redis, shared by the workers, not in each process (memory.hot is 'memory'): set AYBIZA_HOT_MEMORY=redis with Redis at AYBIZA_REDIS_URL, or run one worker (--workers 1)");
+  }, 60_000);
+
   it('names a configuration file nested 100,000 levels deep instead of overflowing the stack', async () => {
     const file = join(dir, 'deep.json');
     writeFileSync(file, `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`);
