@@ -91,6 +91,9 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *     │   └── telephony               holds calls (and the Twilio routes, /v1/speech, the speech clients)
  *     └── metrics                     reads the call path's current incarnations
  *
+ * A worker of `serve --workers` has no bedrock-emulator, speech-emulators or metrics child and takes
+ * no data-dir lock: its primary runs those once for every worker (src/runtime/cluster/primary.ts).
+ *
  * A child hands what it started to later ones through a {@link Provided} cell that it empties when
  * it stops or fails; `rest_for_one` restarts every later child after it, so no child keeps a
  * closed earlier one. Servers started on port 0 keep the port their first incarnation got.
