@@ -5,7 +5,7 @@ import { createCallPolicy } from '../call/policy.js';
 import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
-import { configuredModelRefs, isLoopbackHost, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
+import { configuredModelRefs, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
 import type { RunningEmulator } from '../emulator/server.js';
 import type { SpeechEmulators } from './speech-emulators.js';
 import { createSpeechServices, type SpeechServices } from './speech-services.js';
@@ -21,17 +21,17 @@ import { createCallRecords } from '../records/call-records.js';
 import { observers } from '../records/observations.js';
 import { startTracing } from '../tracing/sdk.js';
 import { createExposition } from '../metrics/exposition.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { isAuthorized } from '../telephony/auth.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
+import { metricsServerChild } from './metrics-child.js';
 import { eventLoopGuard } from './overload-guard.js';
 import { toolBackends } from './tool-backends.js';
 import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
-import { lockDataDir } from './data-dir-lock.js';
+import { startHoldingDataDir } from './data-dir-lock.js';
 import { bedrockEmulatorChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from './embedded-services.js';
 import { provided } from './provided.js';
 import { supervisor, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
@@ -322,40 +322,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         return tree;
       },
     },
-    ...(options.worker ? [] : [{
-      id: 'metrics',
-      restart: 'permanent',
-      shutdownMs: 2_000,
-      backoffMs: SERVICE_BACKOFF_MS,
-      start: async () => {
-        const { metricsHost, metricsToken } = config.server;
-        // Beyond loopback without a token the schema refused to start unless this was asked for.
-        if (!metricsToken && !isLoopbackHost(metricsHost)) {
-          log.warn({ event: 'metrics.unauthenticated', host: metricsHost }, `/metrics on ${metricsHost} answers anyone who can reach it (server.metricsUnauthenticated)`);
-        }
-        const server = await startMetricsServer({
-          host: metricsHost,
-          port: ports.metrics,
-          expose: createExposition(metrics.registry),
-          authorize: metricsToken ? (authorization) => isAuthorized(authorization, null, [metricsToken]) : undefined,
-          ready,
-        });
-        ports.metrics = Number(new URL(server.url).port);
-        return metricsServer.provide(server, () => server.close(), server.failed);
-      },
-    } satisfies ChildSpec]),
+    ...(options.worker ? [] : [metricsServerChild(config, log, metricsServer, { expose: createExposition(metrics.registry), ready })]),
   ];
 
-  // A worker's data dir is its primary's: the primary holds the lock.
-  const lock = options.worker ? { release: () => undefined } : lockDataDir(config.memory.dataDir);
   const root = countRestarts(supervisor({ strategy: 'one_for_one', ...RESTART_LIMITS }, children));
-  void root.exited.then(() => lock.release());
-  try {
-    await root.start();
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  // A worker's data dir is its primary's: the primary holds the lock.
+  if (options.worker) await root.start();
+  else await startHoldingDataDir(config.memory.dataDir, root);
   const telephonyUrl = telephony.get().url;
   const metricsUrl = options.worker?.metricsUrl ?? metricsServer.get().url;
   log.info({ event: 'node.started', telephony: telephonyUrl, metrics: metricsUrl });

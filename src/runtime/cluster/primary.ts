@@ -5,11 +5,10 @@ import { createCatalogue } from '../../config/catalogue.js';
 import type { RunningEmulator } from '../../emulator/server.js';
 import type { Logger } from '../../log.js';
 import type { EmbeddedDynamo } from '../../memory/embedded-dynamo.js';
-import { startMetricsServer, type MetricsServer } from '../../metrics/server.js';
-import { isAuthorized } from '../../telephony/auth.js';
-import { isLoopbackHost } from '../../config/schema.js';
+import type { MetricsServer } from '../../metrics/server.js';
 import type { ChildHandle, ChildSpec, ExitReason } from '../child.js';
-import { lockDataDir } from '../data-dir-lock.js';
+import { startHoldingDataDir } from '../data-dir-lock.js';
+import { metricsServerChild } from '../metrics-child.js';
 import { bedrockEmulatorChild, embeddedDynamoChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from '../embedded-services.js';
 import { provided } from '../provided.js';
 import type { SpeechEmulators } from '../speech-emulators.js';
@@ -57,7 +56,6 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
   const readiness = numberedRequests<Extract<ClusterMessage, { aybiza: 'ready' }>>();
   const releases = numberedRequests<Extract<ClusterMessage, { aybiza: 'released' }>>();
   let telephonyUrl: string | undefined;
-  let metricsPort: number | undefined;
   /** Set once shutdown began: a worker exiting from then on was asked to. */
   let draining = false;
 
@@ -96,35 +94,18 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
     }),
   });
 
-  const metricsChild: ChildSpec = {
-    id: 'metrics',
-    restart: 'permanent',
-    shutdownMs: 2_000,
-    backoffMs: WORKER_BACKOFF_MS,
-    start: async () => {
-      const { metricsHost, metricsToken } = config.server;
-      if (!metricsToken && !isLoopbackHost(metricsHost)) {
-        log.warn({ event: 'metrics.unauthenticated', host: metricsHost }, `/metrics on ${metricsHost} answers anyone who can reach it (server.metricsUnauthenticated)`);
-      }
-      const aggregator = new AggregatorRegistry();
-      const server = await startMetricsServer({
-        host: metricsHost,
-        port: metricsPort ?? config.server.metricsPort,
-        // Prometheus text only: the aggregate is built from the workers' JSON, which carries no exemplars.
-        expose: async () => ({ contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await aggregator.clusterMetrics() }),
-        authorize: metricsToken ? (authorization) => isAuthorized(authorization, null, [metricsToken]) : undefined,
-        // Ready when every slot has a worker that says it is.
-        ready: async () => {
-          const running = [...workers.values()].filter((worker) => worker.isConnected());
-          if (running.length < count) return false;
-          const answers = await Promise.all(running.map((worker) => readiness.ask((id) => worker.send({ aybiza: 'readiness', id } satisfies ClusterMessage))));
-          return answers.every((answer) => answer?.ready === true);
-        },
-      });
-      metricsPort = Number(new URL(server.url).port);
-      return metricsServer.provide(server, () => server.close(), server.failed);
+  const aggregator = new AggregatorRegistry();
+  const metricsChild = metricsServerChild(config, log, metricsServer, {
+    // Prometheus text only: the aggregate is built from the workers' JSON, which carries no exemplars.
+    expose: async () => ({ contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: await aggregator.clusterMetrics() }),
+    // Ready when every slot has a worker that says it is.
+    ready: async () => {
+      const running = [...workers.values()].filter((worker) => worker.isConnected());
+      if (running.length < count) return false;
+      const answers = await Promise.all(running.map((worker) => readiness.ask((id) => worker.send({ aybiza: 'readiness', id } satisfies ClusterMessage))));
+      return answers.every((answer) => answer?.ready === true);
     },
-  };
+  });
 
   const children: ChildSpec[] = [
     ...(embedded.dynamo ? [embeddedDynamoChild(config.memory.dataDir, log, dynamo)] : []),
@@ -134,16 +115,9 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
     ...Array.from({ length: count }, (_, i) => workerChild(i + 1)),
   ];
 
-  const lock = lockDataDir(config.memory.dataDir);
   const root = supervisor({ strategy: 'one_for_one', intensity: Math.max(3, count), periodMs: RESTART_PERIOD_MS }, children);
   root.on('restart', (id, attempt, error) => log.warn({ event: 'serve.child_restart', child: id, attempt, error: error.message }));
-  void root.exited.then(() => lock.release());
-  try {
-    await root.start();
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  await startHoldingDataDir(config.memory.dataDir, root);
   log.info({ event: 'serve.cluster_started', workers: count, pids: [...workers.values()].map((worker) => worker.process.pid) });
 
   let stopping: Promise<void> | undefined;
