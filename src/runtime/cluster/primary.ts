@@ -80,18 +80,34 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
     else if (message.aybiza === 'release') void release(worker, message.id, message.callId);
   });
 
-  const workerChild = (index: number): ChildSpec => ({
-    id: `worker-${index}`,
-    restart: 'transient',
-    shutdownMs: config.server.drainTimeoutMs + 30_000,
-    backoffMs: WORKER_BACKOFF_MS,
-    start: () => forkWorker({ index, services: services(), metricsUrl: metricsServer.get().url }, () => draining, (worker) => {
+  const fork = (index: number): Promise<ChildHandle> =>
+    forkWorker({ index, services: services(), metricsUrl: metricsServer.get().url }, () => draining, (worker) => {
       workers.set(index, worker);
       void worker.process.once('exit', () => workers.get(index) === worker && workers.delete(index));
     }).then(({ handle, url }) => {
       telephonyUrl ??= url;
       return handle;
-    }),
+    });
+  /**
+   * The first incarnations, forked together when the first slot starts (the tree starts its children
+   * one after another, and a worker's start takes seconds): each slot's first start takes its own.
+   */
+  let firstForks: Map<number, Promise<ChildHandle>> | undefined;
+  const workerChild = (index: number): ChildSpec => ({
+    id: `worker-${index}`,
+    restart: 'transient',
+    shutdownMs: config.server.drainTimeoutMs + 30_000,
+    backoffMs: WORKER_BACKOFF_MS,
+    start: () => {
+      firstForks ??= new Map(Array.from({ length: count }, (_, i) => {
+        const forked = fork(i + 1);
+        forked.catch(() => undefined); // its slot's start sees the failure; until then it is not unhandled
+        return [i + 1, forked];
+      }));
+      const first = firstForks.get(index);
+      firstForks.delete(index);
+      return first ?? fork(index);
+    },
   });
 
   const aggregator = new AggregatorRegistry();
@@ -117,7 +133,13 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
 
   const root = supervisor({ strategy: 'one_for_one', intensity: Math.max(3, count), periodMs: RESTART_PERIOD_MS }, children);
   root.on('restart', (id, attempt, error) => log.warn({ event: 'serve.child_restart', child: id, attempt, error: error.message }));
-  await startHoldingDataDir(config.memory.dataDir, root);
+  try {
+    await startHoldingDataDir(config.memory.dataDir, root);
+  } catch (error) {
+    // A slot failed: the tree stopped the slots it had started, not those forked for later ones.
+    for (const pending of firstForks?.values() ?? []) void pending.then((handle) => handle.stop('shutdown'), () => undefined);
+    throw error;
+  }
   log.info({ event: 'serve.cluster_started', workers: count, pids: [...workers.values()].map((worker) => worker.process.pid) });
 
   let stopping: Promise<void> | undefined;
