@@ -128,3 +128,33 @@ describe('serve --workers 2', () => {
     expect(await eventually(() => [...dynalite, ...workerPids].every((pid) => !isProcessAlive(pid)), 10_000)).toBe(true);
   }, 60_000);
 });
+
+describe('serve --workers 2 whose worker keeps dying', () => {
+  let world: EmbeddedServe;
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  it('forks it again up to the restart intensity (3 a minute), then gives up: exit 1 with one line, nothing left running', async () => {
+    world = embeddedServe('workers-crash-loop', { workers: 2 });
+    const serve = await world.start();
+    const started: Line[] = [];
+    createInterface({ input: serve.child.stdout! }).on('line', (text) => {
+      if (text.includes('"node.started"')) started.push(JSON.parse(text) as Line);
+    });
+    const dynalite = dynalitePids(serve.child.pid!);
+    let victim = (serve.ready.workers as number[])[0]!;
+    for (let kill = 1; kill <= 4; kill += 1) {
+      process.kill(victim, 'SIGKILL');
+      if (kill === 4) break;
+      expect(await eventually(() => started.filter((line) => line.worker === 1).length === kill, 60_000)).toBe(true);
+      victim = started.filter((line) => line.worker === 1).at(-1)!.pid as number;
+    }
+    expect((await serve.exited).code).toBe(1);
+    expect(serve.stderr().trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^aybiza serve: the supervision tree gave up: more than 3 restarts within 60000 ms \(last: child "worker-1": worker 1 \(pid \d+\) exited \(SIGKILL\)\)$/),
+    ]);
+    const pids = [...dynalite, ...(serve.ready.workers as number[]), ...started.map((line) => line.pid as number)];
+    expect(await eventually(() => pids.every((pid) => !isProcessAlive(pid)), 10_000)).toBe(true);
+  }, 120_000);
+});
