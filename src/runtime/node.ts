@@ -33,7 +33,7 @@ import { toolBackends } from './tool-backends.js';
 import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
 import { startHoldingDataDir } from './data-dir-lock.js';
 import { bedrockEmulatorChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from './embedded-services.js';
-import { provided } from './provided.js';
+import { noting, provided } from './provided.js';
 import { supervisor, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
 
 export interface NodeOptions {
@@ -302,13 +302,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       catalogue,
       emulator: options.emulator,
       log,
-      cell: {
-        ...emulator,
-        provide: (started, close, failed) => {
-          bedrockEndpoint = started.url;
-          return emulator.provide(started, close, failed);
-        },
-      },
+      cell: noting(emulator, (started) => (bedrockEndpoint = started.url)),
     })] : []),
     ...(embedded.speech ? [speechEmulatorsChild(config, log, speechEmulators)] : []),
     ...backends.children,

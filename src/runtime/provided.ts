@@ -46,3 +46,14 @@ export function provided<T>(name: string): Provided<T> {
     current: () => value,
   };
 }
+
+/** The same cell, calling `note` with each value it provides: for what must outlive a restart's gap (an endpoint). */
+export function noting<T>(cell: Provided<T>, note: (value: T) => void): Provided<T> {
+  return {
+    ...cell,
+    provide: (value, close, failed) => {
+      note(value);
+      return cell.provide(value, close, failed);
+    },
+  };
+}

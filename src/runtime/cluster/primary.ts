@@ -10,7 +10,7 @@ import type { ChildHandle, ChildSpec, ExitReason } from '../child.js';
 import { startHoldingDataDir } from '../data-dir-lock.js';
 import { metricsServerChild } from '../metrics-child.js';
 import { bedrockEmulatorChild, embeddedDynamoChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from '../embedded-services.js';
-import { provided } from '../provided.js';
+import { noting, provided } from '../provided.js';
 import type { SpeechEmulators } from '../speech-emulators.js';
 import { supervisor } from '../supervisor.js';
 import { isClusterMessage, numberedRequests, WORKER_ENV, type ClusterMessage, type WorkerSetup } from './messages.js';
@@ -59,11 +59,9 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
   /** Set once shutdown began: a worker exiting from then on was asked to. */
   let draining = false;
 
-  const services = (): SharedServices => ({
-    ...(dynamo.current() ? { dynamoEndpoint: dynamo.current()?.endpoint } : {}),
-    ...(emulator.current() ? { bedrockEndpoint: emulator.current()?.url } : {}),
-    ...(speech.current() ? { transcribeEndpoint: speech.current()?.transcribeUrl, pollyEndpoint: speech.current()?.pollyUrl } : {}),
-  });
+  // Kept through a service's restart (it listens on the same port again), so a worker forked in that
+  // gap still uses the primary's service and never starts one of its own on the same data dir.
+  const services: SharedServices = {};
 
   /** A worker asks to resume a call: every other worker lets go of it unless its caller is connected there. */
   const release = async (from: Worker, id: number, callId: string): Promise<void> => {
@@ -81,7 +79,7 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
   });
 
   const fork = (index: number): Promise<ChildHandle> =>
-    forkWorker({ index, services: services(), metricsUrl: metricsServer.get().url }, () => draining, (worker) => {
+    forkWorker({ index, services, metricsUrl: metricsServer.get().url }, () => draining, (worker) => {
       workers.set(index, worker);
       void worker.process.once('exit', () => workers.get(index) === worker && workers.delete(index));
     }).then(({ handle, url }) => {
@@ -124,9 +122,9 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
   });
 
   const children: ChildSpec[] = [
-    ...(embedded.dynamo ? [embeddedDynamoChild(config.memory.dataDir, log, dynamo)] : []),
-    ...(embedded.bedrock ? [bedrockEmulatorChild({ catalogue: createCatalogue(config.models), log, cell: emulator })] : []),
-    ...(embedded.speech ? [speechEmulatorsChild(config, log, speech)] : []),
+    ...(embedded.dynamo ? [embeddedDynamoChild(config.memory.dataDir, log, noting(dynamo, (started) => (services.dynamoEndpoint = started.endpoint)))] : []),
+    ...(embedded.bedrock ? [bedrockEmulatorChild({ catalogue: createCatalogue(config.models), log, cell: noting(emulator, (started) => (services.bedrockEndpoint = started.url)) })] : []),
+    ...(embedded.speech ? [speechEmulatorsChild(config, log, noting(speech, (started) => Object.assign(services, { transcribeEndpoint: started.transcribeUrl, pollyEndpoint: started.pollyUrl })))] : []),
     metricsChild,
     ...Array.from({ length: count }, (_, i) => workerChild(i + 1)),
   ];
@@ -146,7 +144,7 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
   return {
     telephonyUrl: telephonyUrl!,
     metricsUrl: metricsServer.get().url,
-    bedrockEndpoint: config.bedrock.endpoint ?? emulator.current()?.url,
+    bedrockEndpoint: config.bedrock.endpoint ?? services.bedrockEndpoint,
     workerPids: () => [...workers.entries()].sort(([a], [b]) => a - b).map(([, worker]) => worker.process.pid!),
     exited: root.exited,
     shutdown: () => {
