@@ -2,6 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
+import { choiceFlag } from '../src/cli/flags.js';
+import { ARRIVALS, type Arrivals } from '../src/load/arrivals.js';
+import { PACES, type Pace } from '../src/load/pacing.js';
 import type { LoadReport } from '../src/load/report.js';
 import { runLoad } from '../src/load/runner.js';
 import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
@@ -10,17 +13,22 @@ import { scenarioFiles } from '../src/load/scenario-files.js';
 import { cpuMs, launch, stop } from './child-processes.js';
 
 /**
- * How many calls `serve` holds at once on this machine with 0 failures at the scenario library's
- * own pacing. Serve, the Bedrock emulator (each scenario's TTFT and tokens per second) and the load
- * runner (clients on worker threads) are three processes. Every call opens, waits while the other
- * calls of the run open (so all N are held at once), then plays its scenario: turns start at the
- * rate calls were opened and go on at the scenario's think times and playback.
+ * How many calls `serve` holds at once on this machine with 0 failures, the callers at phone pace
+ * (src/load/pacing.ts: words at ~150 a minute, answers heard at ~165, a turn every 8–12 s). Serve,
+ * the Bedrock emulator (each scenario's TTFT and tokens per second) and the load runner (clients on
+ * worker threads) are three processes. Every call opens, waits while the other calls of the run
+ * open (so all N are held at once), then plays its scenario: turns start at the rate calls were
+ * opened and go on at the scenario's pauses and the pace's speaking and playback.
  *
  *   npx tsx bench/capacity.ts [N...]          (default 1000 5000 10000)
  *   CAPACITY_SCENARIOS=a.json,b.json          scenario files (default: every file in scenarios/)
+ *   CAPACITY_PACE=phone                       phone, or fast (words at once, answers heard at 60 ms a word: stress)
  *   CAPACITY_OPEN_RATE=250                    calls opened per second
  *   CAPACITY_HOLD=0                           arrivals instead: each call plays its scenario as soon as it is
- *                                             open, as calls reach a line (shows refusals under overload)
+ *                                             open, as calls reach a line (shows refusals under overload); calls
+ *                                             last as long as their conversation, so held ≈ rate × call length
+ *   CAPACITY_ARRIVALS=poisson                 poisson (the default with CAPACITY_HOLD=0: exponential gaps, seeded)
+ *                                             or uniform (the default when holding: an even ramp of opens)
  *   CAPACITY_WORKERS=2                        client worker threads
  *   CAPACITY_CPU_PROF=DIR                     serve's CPU profile, written when it exits
  *   CAPACITY_SERVE_WORKERS=1,2                serve --workers counts, each N measured with each, side by side
@@ -34,6 +42,11 @@ const LAG_RESOLUTION_MS = 10;
 export interface CapacityRow {
   calls: number;
   heldPeak: number;
+  /** Mean of the calls' length, dialling to hangup (the hold included when holding). */
+  callLengthS: number;
+  arrivalRatePerS: number;
+  /** Little's law: the calls held at once in a steady state, arrival rate × mean call length; undefined when holding (all are, by construction). */
+  rateTimesLength: number | undefined;
   failed: number;
   /** Of the failed: calls serve refused with `overloaded` (maxCalls or a saturated event loop). */
   refused: number;
@@ -56,14 +69,16 @@ export interface CapacityRow {
 }
 
 export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
-  process.stdout.write('held = peak of serve\'s aybiza_calls_active; lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run, serve\'s with its child processes (dynalite, --workers); machine busy = both cores, all processes\n');
-  process.stdout.write('calls   held  failed (refused)   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
+  const settings = runSettings();
+  process.stdout.write(`pace ${settings.pace}, ${settings.arrivals} arrivals, ${settings.hold ? 'every call held until all are open' : 'each call plays as soon as it is open'}\n`);
+  process.stdout.write('held = peak of serve\'s aybiza_calls_active; rate = calls opened per second (CAPACITY_OPEN_RATE, over 5 s at least); rate×len = rate × mean call length (arrivals mode; when holding, every call is held); lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run, serve\'s with its child processes (dynalite, --workers); machine busy = both cores, all processes\n');
+  process.stdout.write('calls  rate/s   held  rate×len  call s  failed (refused)   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
   const serveWorkers = (process.env.CAPACITY_SERVE_WORKERS ?? '1').split(',').map(Number);
   for (const count of counts) for (const workers of serveWorkers) {
     if (serveWorkers.length > 1) process.stdout.write(`serve --workers ${workers}\n`);
     const row = await measure(count, workers);
     process.stdout.write(
-      `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
+      `${String(row.calls).padStart(5)}  ${row.arrivalRatePerS.toFixed(0).padStart(6)}  ${String(row.heldPeak).padStart(5)}  ${(row.rateTimesLength?.toFixed(0) ?? '—').padStart(8)}  ${row.callLengthS.toFixed(1).padStart(6)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
       + `${row.turnP50.toFixed(0).padStart(7)} / ${row.turnP99.toFixed(0).padStart(6)}   ${row.overheadP99.toFixed(0).padStart(8)} ms  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
       + `${String(row.serveRssMb).padStart(6)} MB  ${row.serveCpuPercent.toFixed(0).padStart(7)}%  ${row.dynamoCpuPercent.toFixed(0).padStart(10)}%  ${row.emulatorCpuPercent.toFixed(0).padStart(10)}%  ${row.clientCpuPercent.toFixed(0).padStart(9)}%  ${row.serveCpuMsPerTurn.toFixed(1).padStart(10)} ms  ${row.machineBusyPercent.toFixed(0).padStart(10)}%\n`,
     );
@@ -71,14 +86,24 @@ export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
   }
 }
 
+/** The run's settings from the environment; a value out of its set stops the bench, naming the variable. */
+function runSettings(): { pace: Pace; arrivals: Arrivals; hold: boolean; openRate: number; workers: number } {
+  const hold = process.env.CAPACITY_HOLD !== '0';
+  return {
+    pace: choiceFlag('CAPACITY_PACE', process.env.CAPACITY_PACE, PACES, 'phone'),
+    arrivals: choiceFlag('CAPACITY_ARRIVALS', process.env.CAPACITY_ARRIVALS, ARRIVALS, hold ? 'uniform' : 'poisson'),
+    hold,
+    openRate: Number(process.env.CAPACITY_OPEN_RATE ?? 250),
+    workers: Number(process.env.CAPACITY_WORKERS ?? 2),
+  };
+}
+
 /** One run at `count` calls: fresh emulator and serve, clients here on worker threads. */
 export async function measure(count: number, serveWorkers = 1): Promise<CapacityRow> {
-  const openRate = Number(process.env.CAPACITY_OPEN_RATE ?? 250);
-  const workers = Number(process.env.CAPACITY_WORKERS ?? 2);
+  const { pace, arrivals, hold, openRate, workers } = runSettings();
   const files = (process.env.CAPACITY_SCENARIOS?.split(',') ?? scenarioFiles(scenarioDir)).filter(Boolean);
   const scenarios = files.map(loadScenarioFile);
   const rampS = Math.max(5, count / openRate);
-  const hold = process.env.CAPACITY_HOLD !== '0';
   const dir = mkdtempSync(join(tmpdir(), 'aybiza-capacity-'));
   const heldDir = join(dir, 'scenarios');
   mkdirSync(heldDir);
@@ -112,11 +137,12 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
       files: heldFiles,
       calls: count,
       rampSeconds: rampS,
+      arrivals,
       url: server.ready.telephony as string,
       emulatorUrl: emulator.ready.url as string,
       seed: 1,
       workers,
-      playbackMsPerWord: 60,
+      pace,
       turnTimeoutMs: 30_000,
     });
   } finally {
@@ -135,6 +161,9 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
   return {
     calls: count,
     heldPeak: sampler.peakActive(),
+    callLengthS: report.callLengthS.mean,
+    arrivalRatePerS: count / rampS,
+    rateTimesLength: hold ? undefined : (count / rampS) * report.callLengthS.mean,
     failed: report.calls.failed,
     refused: sampler.refused(),
     turns: report.turns,

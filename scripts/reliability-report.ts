@@ -1,12 +1,15 @@
 /**
- * `npm run reliability:report`: runs the protocol fuzzer, the fault matrix and the overload runs of
- * test/reliability in one process and prints the figures as Markdown tables (for the README).
+ * `npm run reliability:report`: runs the protocol fuzzer, the fault matrix, the overload runs and the
+ * attack runs of test/reliability in one process (the connection floods against a `serve` process of
+ * their own) and prints the figures as Markdown tables (for the README).
  * AYBIZA_SOAK=1 raises the counts.
  */
+import { runConnectionFlood } from '../test/reliability/connection-flood.js';
 import { runBargeInLoop, runIdleCalls, runToolLoop, type BudgetRun } from '../test/reliability/budget-bypass.js';
 import { runFaultMatrix, type FaultOutcome } from '../test/reliability/fault-matrix.js';
 import { runIdleReaping } from '../test/reliability/idle-reaping.js';
 import { runTakeoverAttempts } from '../test/reliability/takeover-attempts.js';
+import { runToolPolicyAttempts } from '../test/reliability/tool-policy-attempts.js';
 import { runKillUnderFullQueue } from '../test/reliability/full-queue-kill.js';
 import { runPastMaxCalls, runSlowReader, runStartBurst } from '../test/reliability/overload.js';
 import { runProtocolFuzz, startFuzzNode } from '../test/reliability/protocol-fuzz.js';
@@ -44,6 +47,19 @@ async function main(): Promise<void> {
   const idleConnections = await runIdleReaping({ perKind: soak ? 200 : 50 });
   const idleOpened = idleConnections.reduce((sum, row) => sum + row.opened, 0);
   const idleReaped = idleConnections.reduce((sum, row) => sum + row.reaped, 0);
+  const toolPolicy = await runToolPolicyAttempts({ perKind: soak ? 20 : 5 });
+  const injected = toolPolicy.kinds.reduce((sum, row) => sum + row.attempted, 0);
+  const outsidePolicy = toolPolicy.kinds.reduce((sum, row) => sum + row.executed, 0);
+  const flood = await runConnectionFlood(soak
+    ? { connections: 3_000, maxConnectionsPerAddress: 2_000, fragmentSockets: 300, maxAssemblyBytes: 64 * MB }
+    : { connections: 300, maxConnectionsPerAddress: 200, fragmentSockets: 64, maxAssemblyBytes: 8 * MB });
+  const mb = (bytes: number) => `${(bytes / MB).toFixed(1)} MB`;
+  const answered = (during: { healthz: boolean; newCall: boolean }) => `/healthz ${during.healthz ? 'answered' : 'FAILED'}, new call ${during.newCall ? 'answered' : 'FAILED'}`;
+  // Held fragments plus per-socket overhead; past twice the budget the bound is not what holds memory.
+  const floodHeapGrowth = flood.fragments.during.heapAndBuffersBytes - flood.baseline.heapAndBuffersBytes;
+  const floodFailed = [flood.tcp.during, flood.fragments.during].some((during) => !during.healthz || !during.newCall)
+    || flood.tcp.accepted !== Math.min(flood.tcp.opened, flood.limits.maxConnectionsPerAddress)
+    || flood.fragments.closed === 0 || flood.fragments.heldBytes > flood.limits.maxAssemblyBytes || floodHeapGrowth > 2 * flood.limits.maxAssemblyBytes;
 
   const heapGrowth = (fuzz.heapAfterBytes - fuzz.heapBaselineBytes) / MB;
   const lines = [
@@ -79,6 +95,18 @@ async function main(): Promise<void> {
         `${takeover.refused} refused (unknown_call / call_exists); ${takeover.ownersResumed} owners resumed their dropped call after`],
       ['idle connections reaped', `${idleOpened} idle connections, ${idleConnections.length} kinds`, `${idleOpened - idleReaped} held past 10 s`, '-',
         idleConnections.map((row) => `${row.kind}: ${row.reaped}/${row.opened} closed, slowest ${row.slowestMs} ms (${row.deadline})`).join('; ')],
+      ['tool-policy refusals', `${injected} injected tool uses (${toolPolicy.kinds.map((row) => `${row.attempted} ${row.kind}`).join(', ')}); ${toolPolicy.badStarts.attempted} starts with free-text from/to`,
+        '-', `${outsidePolicy} carried out outside policy`,
+        `${toolPolicy.kinds.map((row) => `${row.tool}: ${row.refused}/${row.attempted} refused to the model, ${row.counted} counted`).join('; ')}; caller heard: ${[...new Set(toolPolicy.kinds.flatMap((row) => row.heard))].map((text) => `"${text}"`).join(' / ')}; `
+        + `${toolPolicy.badStarts.refused}/${toolPolicy.badStarts.attempted} starts refused (bad_message); the caller's own record and address ${toolPolicy.ownActions.succeeded}/${toolPolicy.ownActions.attempted} allowed`],
+      ['memory and descriptors under connection floods',
+        `${flood.tcp.opened} idle TCP connections from one address (maxConnectionsPerAddress ${flood.limits.maxConnectionsPerAddress}, maxConnections ${flood.limits.maxConnections}); `
+        + `${flood.fragments.sockets} sockets sending ${mb(flood.fragments.bytesSent)} of unfinished messages (maxAssemblyBytes ${mb(flood.limits.maxAssemblyBytes)})`,
+        `TCP flood: ${answered(flood.tcp.during)}; fragment flood: ${answered(flood.fragments.during)}`,
+        `serve descriptors ${flood.baseline.descriptors} before, ${flood.tcp.during.descriptors} during, ${flood.tcp.after.descriptors} after; heap + buffers after GC ${mb(flood.baseline.heapAndBuffersBytes)} before, `
+        + `${mb(flood.fragments.during.heapAndBuffersBytes)} during the fragment flood, ${mb(flood.fragments.after.heapAndBuffersBytes)} after (RSS ${mb(flood.baseline.rssBytes)}, ${mb(flood.fragments.during.rssBytes)}, ${mb(flood.fragments.after.rssBytes)})`,
+        `${flood.tcp.accepted} accepted, ${flood.tcp.refused} refused at accept; ${flood.fragments.closed} fragment senders closed past the budget, `
+        + `${mb(flood.fragments.heldBytes)} held by the ${flood.fragments.sockets - flood.fragments.closed} left open`],
     ]),
     '',
     table(['fault', 'caller experiences', 'injected', 'calls', 'silent', 'items lost', 'as documented', 'metric that shows it'],
@@ -91,7 +119,10 @@ async function main(): Promise<void> {
     || bargeIns.hangupReason !== 'budget' || bargeIns.ledger.inputTokens < bargeIns.inputTokensSent || spentBeforeLast(bargeIns) >= 0.05
     || toolCap.refusals.tool_rounds !== 1 || toolBudget.hangupReason !== 'budget' || spentBeforeLast(toolBudget) >= 0.01
     || idleCalls.reaped !== idleCalls.silentCalls || idleCalls.talkingReprompted
-    || takeover.refused < takeover.attempts || takeover.leaks > 0 || idleReaped < idleOpened;
+    || takeover.refused < takeover.attempts || takeover.leaks > 0 || idleReaped < idleOpened
+    || outsidePolicy > 0 || toolPolicy.kinds.some((row) => row.refused < row.attempted || row.counted !== row.attempted)
+    || toolPolicy.badStarts.refused < toolPolicy.badStarts.attempted || toolPolicy.ownActions.succeeded < toolPolicy.ownActions.attempted
+    || floodFailed;
   process.exitCode = failed ? 1 : 0;
 }
 

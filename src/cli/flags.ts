@@ -15,3 +15,10 @@ export function integerFlag(flag: string, value: string | undefined, min: number
   }
   return parsed;
 }
+
+/** One of a fixed set of words, or `fallback` when the flag is absent. */
+export function choiceFlag<T extends string>(flag: string, value: string | undefined, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${flag}: got ${JSON.stringify(value)} — expected ${choices.join(' or ')}`);
+  return value as T;
+}

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { integerFlag, numberFlag, UsageError } from './flags.js';
+import { choiceFlag, integerFlag, numberFlag, UsageError } from './flags.js';
 import { loadConfig } from '../config/load.js';
+import { ARRIVALS } from '../load/arrivals.js';
+import { FAST_PLAYBACK_MS_PER_WORD, PACES } from '../load/pacing.js';
 import { formatSummary } from '../load/report.js';
 import { scenarioAgents, scenarioTools } from '../load/scenario-agents.js';
 import { scenarioFiles } from '../load/scenario-files.js';
@@ -14,6 +16,9 @@ export const LOAD_USAGE = [
   '       aybiza load --print-config FILE|DIR...   the agents of the scenarios, as a config file for `aybiza serve --config`',
   '  --calls N                  calls in all, shared by the scenarios\' load.calls weights (default: the sum of those, 1 each)',
   '  --ramp S                   seconds over which the calls start (default: the scenarios\' largest load.rampSeconds, else 0)',
+  '  --arrivals uniform|poisson evenly over the ramp (default), or at random with exponential gaps at the same mean rate (seeded)',
+  '  --pace phone|fast          phone (default): callers speak and listen in real time at the scenarios\' pacing, a turn',
+  `                             every 8-12 s; fast: words at once, answers heard at ${FAST_PLAYBACK_MS_PER_WORD} ms a word, for stress (twilio: always real time)`,
   '  --url ws://...             a running server (default: an embedded node on the scenarios\' own agents)',
   '  --transport aybiza|twilio  aybiza.v1 frames (default), or audio through an emulated Twilio (Media Streams, embedded node only)',
   '  --token KEY                API key for --url (AYBIZA_LOAD_TOKEN)',
@@ -23,7 +28,7 @@ export const LOAD_USAGE = [
   '  --report out.json          the full report as JSON',
   '  --seed N                   seed of call ids and random choices (1)',
   '  --workers N                worker threads driving the calls (0: this thread; default: by the number of calls)',
-  '  --playback-ms-per-word MS  how long the simulated caller takes to hear each word (60)',
+  '  --playback-ms-per-word MS  how long the caller takes to hear each word of an answer, replacing the pace\'s (phone: from pacing.agentWordsPerMinute, 165 a minute ≈ 364 ms; fast: 60)',
   '  --turn-timeout-ms MS       a turn without an answer by then fails the call (30000)',
 ].join('\n');
 
@@ -43,6 +48,8 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
       agent: { type: 'string' },
       calls: { type: 'string' },
       ramp: { type: 'string' },
+      arrivals: { type: 'string' },
+      pace: { type: 'string' },
       url: { type: 'string' },
       transport: { type: 'string' },
       token: { type: 'string' },
@@ -68,21 +75,22 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify({ agents, ...(Object.keys(tools).length ? { tools } : {}) }, null, 2)}\n`);
     return;
   }
-  const transport = values.transport ?? 'aybiza';
-  if (transport !== 'aybiza' && transport !== 'twilio') throw new UsageError(`--transport: got ${JSON.stringify(transport)} — expected aybiza or twilio\n${LOAD_USAGE}`);
+  const transport = choiceFlag('--transport', values.transport, ['aybiza', 'twilio'], 'aybiza');
   if (transport === 'twilio' && values.url) throw new UsageError('--transport twilio runs its own node behind the emulated Twilio; it does not take --url');
   const report = await runLoad({
     transport,
     files,
     calls: integerFlag('--calls', values.calls, 1),
     rampSeconds: numberFlag('--ramp', values.ramp),
+    arrivals: choiceFlag('--arrivals', values.arrivals, ARRIVALS, 'uniform'),
+    pace: choiceFlag('--pace', values.pace, PACES, 'phone'),
     url: values.url,
     token: values.token ?? process.env.AYBIZA_LOAD_TOKEN,
     emulatorUrl: values.emulator,
     agent: values.agent,
     seed: integerFlag('--seed', values.seed, 0) ?? 1,
     workers: integerFlag('--workers', values.workers, 0),
-    playbackMsPerWord: numberFlag('--playback-ms-per-word', values['playback-ms-per-word']) ?? 60,
+    playbackMsPerWord: numberFlag('--playback-ms-per-word', values['playback-ms-per-word']),
     turnTimeoutMs: integerFlag('--turn-timeout-ms', values['turn-timeout-ms'], 100) ?? 30_000,
     progressOut: process.stderr,
     showOut: values.show ? process.stdout : undefined,

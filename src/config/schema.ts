@@ -119,6 +119,12 @@ const speechSchema = z.strictObject({
 
 /** One agent's voice and ears on an audio transport. */
 const agentSpeechSchema = z.strictObject({
+  /** Omitted: speech.region. An agent whose language Transcribe or its voice Polly offers only elsewhere. */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1').optional(),
+  /** Omitted: speech.transcribeEndpoint (or the region's). A VPC endpoint, or an emulator of this agent's own. */
+  transcribeEndpoint: url.optional(),
+  /** Omitted: speech.pollyEndpoint (or the region's). */
+  pollyEndpoint: url.optional(),
   stt: z.strictObject({
     languageCode: z.string().regex(/^[a-z]{2}-[A-Z]{2}$/, 'a Transcribe language code such as en-US').default('en-US'),
     vocabularyName: z.string().min(1).max(200).optional(),

@@ -1,6 +1,7 @@
 import type { EmulatorRequestRecord } from '../emulator/server.js';
 import { seededRandom } from '../emulator/seeded-random.js';
 import { LatencyHistogram } from './latency.js';
+import { callPacing, type Pace } from './pacing.js';
 import type { Scenario } from './scenario.js';
 import { runSimulatedCall, type CallHooks, type CallResult, type TurnTimings } from './simulated-caller.js';
 
@@ -20,7 +21,9 @@ export interface GroupSettings {
   agent?: string;
   /** Where to read the emulator's request log, when there is one. */
   emulatorUrl?: string;
-  playbackMsPerWord: number;
+  pace: Pace;
+  /** Replaces the pace's playback time per word. */
+  playbackMsPerWord?: number;
   turnTimeoutMs: number;
 }
 
@@ -66,7 +69,7 @@ export async function runClientGroup(
     callId: call.callId,
     from: call.from,
     to: call.to,
-    playbackMsPerWord: settings.playbackMsPerWord,
+    pacing: callPacing(scenarios[call.scenario]!.pacing, settings.pace, settings.playbackMsPerWord),
     turnTimeoutMs: settings.turnTimeoutMs,
     random: seededRandom(call.seed),
   }, { timings, conversation, turn: turnRecorder(progress, histograms) }));

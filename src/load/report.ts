@@ -3,11 +3,16 @@ import type { CallResult } from './simulated-caller.js';
 /** The JSON report of `aybiza load --report` (docs/scenarios.md, "Runs"). */
 export interface LoadReport {
   scenario: string;
+  /** How the callers were paced: `phone`, `fast`, or `real time` (audio over `--transport twilio`). */
+  pace: 'phone' | 'fast' | 'real time';
+  arrivals: 'uniform' | 'poisson';
   calls: { started: number; completed: number; failed: number };
   turns: number;
   toolCalls: number;
   /** Answers cut short by a caller barging in (`clear` frames). */
   bargeIns: number;
+  /** How long calls held a line, dialling to hangup: with the arrival rate, what sets the calls held at once (rate × length). */
+  callLengthS: { mean: number; max: number };
   failures: Array<{ callId: string; scenario: string; step: number; reason: string }>;
   latencyMs: {
     turn: Percentiles;
@@ -38,6 +43,7 @@ export function formatSummary(report: LoadReport): string {
     `  ${name.padEnd(9)} p50 ${fmt(p.p50)}  p90 ${fmt(p.p90)}  p95 ${fmt(p.p95)}  p99 ${fmt(p.p99)}  max ${fmt(p.max)}`;
   const lines = [
     `scenario ${report.scenario}: ${calls.completed}/${calls.started} calls completed, ${calls.failed} failed, ${report.turns} turns, ${report.toolCalls} tool calls, ${report.bargeIns} barge-ins in ${report.durationS.toFixed(1)} s`,
+    `pace ${report.pace}, ${report.arrivals} arrivals, call length mean ${report.callLengthS.mean.toFixed(1)} s, max ${report.callLengthS.max.toFixed(1)} s`,
     'latency (ms)',
     row('turn', latencyMs.turn),
     row('firstSay', latencyMs.firstSay),

@@ -11,9 +11,11 @@ import {
   HISTOGRAMS, newHistograms, runClientGroup, turnTimings, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
 } from './client-group.js';
 import type { ClientWorkerData, ClientWorkerMessage } from './client-worker.js';
+import { arrivalTimesMs, type Arrivals } from './arrivals.js';
 import { startLiveView } from './live-view.js';
 import { runTwilioCalls, startTwilioLine } from './twilio-line.js';
 import { failuresOf, type LoadReport } from './report.js';
+import type { Pace } from './pacing.js';
 import { loadScenarioFile, type Scenario } from './scenario.js';
 import { scenarioAgents, scenarioScripts, scenarioTools } from './scenario-agents.js';
 import type { CallResult } from './simulated-caller.js';
@@ -22,6 +24,8 @@ export interface LoadOptions {
   files: string[];
   calls?: number;
   rampSeconds?: number;
+  /** How the calls' start times spread over the ramp (default `uniform`). */
+  arrivals?: Arrivals;
   /** A running server; without it the runner starts its own, with the emulator, in this process. */
   url?: string;
   token?: string;
@@ -31,7 +35,10 @@ export interface LoadOptions {
   seed: number;
   /** Client worker threads; undefined chooses from the number of calls. */
   workers?: number;
-  playbackMsPerWord: number;
+  /** How fast the simulated callers speak and hear (src/load/pacing.ts); `--transport twilio` is always real time. */
+  pace: Pace;
+  /** Replaces the pace's playback time per word of the answers. */
+  playbackMsPerWord?: number;
   turnTimeoutMs: number;
   progressOut?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Prints each call's conversation here as it happens; the calls then run on this thread. */
@@ -55,6 +62,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     token: options.token,
     agent: options.agent,
     emulatorUrl: options.emulatorUrl ?? target?.node.bedrockEndpoint,
+    pace: options.pace,
     playbackMsPerWord: options.playbackMsPerWord,
     turnTimeoutMs: options.turnTimeoutMs,
   };
@@ -91,28 +99,36 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   await target?.close();
   await twilio?.emulator.close();
   const failed = results.filter((result) => !result.ok).length;
+  const callSeconds = results.map((result) => result.durationMs / 1000);
   return {
     scenario: scenarios.map((scenario) => scenario.name).join('+'),
+    pace: options.transport === 'twilio' ? 'real time' : options.pace,
+    arrivals: options.arrivals ?? 'uniform',
     calls: { started: results.length, completed: results.length - failed, failed },
     turns: results.reduce((sum, result) => sum + result.turns, 0),
     toolCalls: results.reduce((sum, result) => sum + result.toolCalls, 0),
     bargeIns: results.reduce((sum, result) => sum + result.clears, 0),
+    callLengthS: {
+      mean: round1(callSeconds.reduce((sum, seconds) => sum + seconds, 0) / Math.max(1, callSeconds.length)),
+      max: round1(Math.max(0, ...callSeconds)),
+    },
     failures: failuresOf(results),
     latencyMs: { turn: histograms.turn.summary(), firstSay: histograms.firstSay.summary(), ttft: histograms.ttft.summary() },
     overheadMs: pick(histograms.overhead.summary()),
     eventLoopLagMs: target ? { p50: ns(lag.percentile(50)), p99: ns(lag.percentile(99)), max: ns(lag.max) } : null,
     serverRssMb: target ? Math.round(peakRssBytes / 1_048_576) : null,
-    durationS: Math.round(durationS * 10) / 10,
+    durationS: round1(durationS),
   };
 }
 
-/** Shares calls among the files by their `load.calls`, interleaved, started evenly over the ramp. */
-export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'calls' | 'rampSeconds' | 'seed'>, runId = Date.now().toString(36)): ScheduledCall[] {
+/** Shares calls among the files by their `load.calls`, interleaved, started over the ramp as `arrivals` says. */
+export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'calls' | 'rampSeconds' | 'arrivals' | 'seed'>, runId = Date.now().toString(36)): ScheduledCall[] {
   const weights = scenarios.map((scenario) => scenario.load?.calls ?? 1);
   const total = options.calls ?? weights.reduce((sum, weight) => sum + weight, 0);
   const rampMs = 1000 * (options.rampSeconds ?? Math.max(0, ...scenarios.map((scenario) => scenario.load?.rampSeconds ?? 0)));
   const weightSum = weights.reduce((sum, weight) => sum + weight, 0);
   const given = weights.map(() => 0);
+  const startTimesMs = arrivalTimesMs(total, rampMs, options.arrivals ?? 'uniform', options.seed);
   return Array.from({ length: total }, (_, index) => {
     // The scenario furthest behind its share gets the next call, so mixes stay even along the ramp.
     let scenario = 0;
@@ -131,7 +147,7 @@ export function planCalls(scenarios: Scenario[], options: Pick<LoadOptions, 'cal
       callId: `load-${options.seed}-${runId}-${index}`,
       from: `+1555${String(1_000_000 + index).slice(-7)}`,
       to: '+15550000000',
-      startAfterMs: total > 1 ? (index * rampMs) / total : 0,
+      startAfterMs: startTimesMs[index]!,
       seed: options.seed * 100_003 + index,
     };
   });
@@ -211,5 +227,6 @@ async function startInProcessTarget(scenarios: Scenario[], callCount: number, ex
   };
 }
 
+const round1 = (value: number) => Math.round(value * 10) / 10;
 const ns = (value: number) => Math.round((Number.isFinite(value) ? value : 0) / 10_000) / 100;
 const pick = ({ p50, p95, p99 }: { p50: number; p95: number; p99: number }) => ({ p50, p95, p99 });

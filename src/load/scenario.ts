@@ -66,6 +66,22 @@ const toolsSchema = z.strictObject({
   connectors: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 
+/**
+ * How the caller speaks and hears at `aybiza load --pace phone` (src/load/pacing.ts): rates of
+ * conversational telephone speech, so a call takes a turn every 8–12 s as on a phone line.
+ * `--pace fast` ignores it.
+ */
+const pacingSchema = z.strictObject({
+  /** Conversational English runs at 140–160 words a minute. */
+  callerWordsPerMinute: z.number().min(30).max(600).default(150),
+  /** Streaming speech-to-text sends a partial transcript this often while the caller speaks. */
+  partialEveryMs: z.number().int().min(20).max(5_000).default(250),
+  /** Silence after the caller's last word before the final transcript: the recognizer's endpointing. */
+  endpointingMs: z.number().int().min(0).max(10_000).default(300),
+  /** Text-to-speech voices read at 150–180 words a minute. */
+  agentWordsPerMinute: z.number().min(30).max(600).default(165),
+});
+
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'),
@@ -78,10 +94,12 @@ export const scenarioSchema = z.strictObject({
     calls: z.number().int().min(1).default(1),
     rampSeconds: z.number().min(0).default(0),
   }).optional(),
+  pacing: pacingSchema.prefault({}),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type CallerStep = Scenario['caller'][number];
+export type ScenarioPacing = Scenario['pacing'];
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {

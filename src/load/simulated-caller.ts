@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { OutboundFrame } from '../protocol/frames.js';
+import { playBack, realClock, sendOnTime, utteranceFrames, type CallPacing } from './pacing.js';
 import type { CallerStep, Scenario } from './scenario.js';
 
 export interface CallPlan {
@@ -10,8 +11,8 @@ export interface CallPlan {
   callId: string;
   from: string;
   to: string;
-  /** Simulated text-to-speech playback time before a chunk is acknowledged as `played`. */
-  playbackMsPerWord: number;
+  /** How fast the caller speaks and hears (src/load/pacing.ts). */
+  pacing: CallPacing;
   /** A turn with no answer for this long counts as silence: the call fails. */
   turnTimeoutMs: number;
   random: () => number;
@@ -49,6 +50,8 @@ export interface CallResult {
   toolCalls: number;
   /** `clear` frames received: answers the runtime cut short because the caller barged in. */
   clears: number;
+  /** From dialling to hanging up (or failing): how long the call held a line. */
+  durationMs: number;
   failure?: { step: number; reason: string };
 }
 
@@ -57,11 +60,13 @@ type SayFrame = Extract<OutboundFrame, { type: 'say' }>;
 export class CallFailure extends Error {}
 
 /**
- * One caller following a scenario's steps: partial transcripts before each final one, simulated
- * playback with `played` acknowledgements, barge-ins and DTMF, checking each step's expectations.
+ * One caller following a scenario's steps at the plan's pace: partial transcripts before each
+ * final one, simulated playback with `played` acknowledgements, barge-ins and DTMF, checking each
+ * step's expectations.
  */
 export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promise<CallResult> {
-  const result: CallResult = { callId: plan.callId, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0 };
+  const dialledAt = performance.now();
+  const result: CallResult = { callId: plan.callId, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0, durationMs: 0 };
   let stepIndex = -1;
   let socket: CallSocket | undefined;
   try {
@@ -75,7 +80,7 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
     for (stepIndex = 0; stepIndex < steps.length && !ended; stepIndex += 1) {
       const step = steps[stepIndex]!;
       const next = steps[stepIndex + 1];
-      if (step.pauseMs !== undefined) await delay(step.pauseMs);
+      if (step.pauseMs !== undefined) await realClock.sleep(step.pauseMs);
       else if (step.hangup) {
         socket.send({ type: 'hangup' });
         ended = true;
@@ -101,6 +106,7 @@ export async function runSimulatedCall(plan: CallPlan, hooks: CallHooks): Promis
   } finally {
     result.clears = socket?.count('clear') ?? 0;
     socket?.close();
+    result.durationMs = performance.now() - dialledAt;
   }
   return result;
 }
@@ -118,15 +124,16 @@ async function speak(
 ): Promise<SpokenTurn> {
   let mark = socket.mark();
   if (step.say !== undefined) {
-    socket.send({ type: 'speech_started' });
+    const [speechStarted, ...words] = utteranceFrames(step.say, plan.pacing, plan.random);
+    const startedAt = realClock.now();
+    socket.send(speechStarted!.frame);
     if (interrupting) {
       // Chunks of the interrupted answer may still be on the wire; the answer to these words comes after `clear`.
       const start = mark;
       await socket.next((frame) => frame.type === 'clear' && socket.since(start, frame), plan.turnTimeoutMs);
       mark = socket.mark();
     }
-    for (const partial of partialsOf(step.say, plan.random)) socket.send({ type: 'transcript', text: partial, final: false });
-    socket.send({ type: 'transcript', text: step.say, final: true });
+    await sendOnTime(words, startedAt, realClock, (frame) => socket.send(frame));
   } else if (step.dtmf !== undefined) {
     socket.send({ type: 'dtmf', digit: step.dtmf });
   }
@@ -138,14 +145,14 @@ async function speak(
 
   if (bargeInAfterMs !== undefined) {
     // The next step interrupts this answer: speak again without waiting for the rest of it.
-    await delay(bargeInAfterMs);
+    await realClock.sleep(bargeInAfterMs);
     return { turn, latencyMs, text: socket.textSince(mark), transferred: false, ended: false };
   }
   const closing = first.type === 'say' && !first.last
     ? await socket.next((frame) => isClosing(frame) && socket.since(mark, frame), plan.turnTimeoutMs)
     : first;
   const says = socket.saysSince(mark);
-  await playBack(socket, says, plan.playbackMsPerWord);
+  await playBack(says, plan.pacing, realClock, (frame) => socket.send(frame));
   return {
     turn,
     latencyMs,
@@ -153,15 +160,6 @@ async function speak(
     transferred: closing.type === 'transfer' || socket.saw(mark, 'transfer'),
     ended: closing.type === 'transfer' || closing.type === 'hangup' || socket.saw(mark, 'hangup'),
   };
-}
-
-/** Plays the turn's chunks one after another, acknowledging each when its simulated audio ends. */
-async function playBack(socket: CallSocket, says: SayFrame[], msPerWord: number): Promise<void> {
-  for (const say of says) {
-    const words = say.text.split(/\s+/).filter(Boolean).length;
-    if (words > 0 && msPerWord > 0) await delay(words * msPerWord);
-    socket.send({ type: 'played', id: say.id });
-  }
 }
 
 export function checkExpectations(step: CallerStep, turn: SpokenTurn, timings: TurnTimings | undefined): void {
@@ -181,14 +179,6 @@ export function checkExpectations(step: CallerStep, turn: SpokenTurn, timings: T
   }
 }
 
-/** One or two growing prefixes of the utterance, as a speech-to-text engine sends while the caller speaks. */
-function partialsOf(text: string, random: () => number): string[] {
-  const words = text.split(/\s+/).filter(Boolean);
-  if (words.length < 2) return [];
-  const count = words.length > 3 && random() < 0.5 ? 2 : 1;
-  return Array.from({ length: count }, (_, index) => words.slice(0, Math.ceil(((index + 1) * words.length) / (count + 1))).join(' '));
-}
-
 const isAnswer = (frame: OutboundFrame) =>
   frame.type === 'say' || frame.type === 'transfer' || frame.type === 'hangup' || (frame.type === 'error' && frame.fatal);
 const isClosing = (frame: OutboundFrame) =>
@@ -204,8 +194,6 @@ function unknownAgentHint(frame: OutboundFrame): string {
 function describe(frame: OutboundFrame): string {
   return frame.type === 'error' ? `${frame.code}: ${frame.message}` : JSON.stringify(frame);
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The client end of one call: frames received so far, and waiting for one by predicate. */
 class CallSocket {

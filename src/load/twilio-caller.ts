@@ -25,8 +25,9 @@ const ANSWER_SETTLED_MS = 800;
  * to the first audio of the answer.
  */
 export async function runTwilioCall(plan: TwilioCallPlan, hooks: CallHooks): Promise<CallResult> {
+  const dialledAt = performance.now();
   const call = plan.twilio.placeCall({ webhookUrl: plan.webhookUrl, from: plan.from, to: plan.to });
-  const result: CallResult = { callId: call.callSid, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0 };
+  const result: CallResult = { callId: call.callSid, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0, durationMs: 0 };
   let stepIndex = -1;
   try {
     const line = await call.nextLine(1, plan.turnTimeoutMs).catch(() => {
@@ -55,6 +56,7 @@ export async function runTwilioCall(plan: TwilioCallPlan, hooks: CallHooks): Pro
   } finally {
     result.clears = call.lines.reduce((sum, line) => sum + line.events.filter((event) => event.type === 'clear').length, 0);
     call.hangup();
+    result.durationMs = performance.now() - dialledAt;
   }
   return result;
 }

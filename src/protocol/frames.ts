@@ -4,7 +4,9 @@ import type { CallFrame } from '../call/ports.js';
 /** The `aybiza.v1` protocol: frames the caller side sends, validated before they reach a call. */
 export const PROTOCOL = 'aybiza.v1';
 
-const callId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+/** A call id as frames carry it; the call-records API holds its path to the same rule. */
+export const callIdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+const callId = callIdSchema;
 const metadata = z.record(z.string(), z.unknown()).refine(
   (value) => jsonBytesAtMost(value, 4096),
   'metadata must be at most 4 KiB of JSON',

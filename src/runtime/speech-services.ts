@@ -6,6 +6,8 @@ import { EspeakTextToSpeech } from '../speech/espeak-text-to-speech.js';
 import { TextToSpeech, type SpeechSynthesizer } from '../speech/text-to-speech.js';
 import type { SpeechForCall } from '../telephony/twilio/speech-for-call.js';
 
+type AgentSpeech = AybizaConfig['agents'][string]['speech'];
+
 /** Static keys for the emulators, so that emulator mode never reads the default credential chain. */
 const EMULATOR_CREDENTIALS = { accessKeyId: 'emulator-access-key', secretAccessKey: 'emulator-secret-key' };
 
@@ -17,13 +19,36 @@ export interface SpeechServices {
   destroy(): void;
 }
 
-/** The Transcribe and Polly clients of a node, shared by every audio call, and what each agent configures. */
+/**
+ * The Transcribe and Polly clients of a node, shared by every audio call of the agents that use
+ * the same region and endpoint (most use speech.region and speech.*Endpoint), and what each agent
+ * configures.
+ */
 export function createSpeechServices(config: AybizaConfig, endpoints: { transcribe?: string; polly?: string }): SpeechServices {
-  const { region, mode } = config.speech;
-  const credentials = mode === 'emulator' ? EMULATOR_CREDENTIALS : undefined;
-  const transcribe = new TranscribeStreamingClient({ region, endpoint: endpoints.transcribe, ...(credentials ? { credentials } : {}) });
-  // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
-  const polly = new PollyClient({ region, endpoint: endpoints.polly, maxAttempts: 1, ...(credentials ? { credentials } : {}) });
+  const credentials = config.speech.mode === 'emulator' ? EMULATOR_CREDENTIALS : undefined;
+  const transcribeClients = new Map<string, TranscribeStreamingClient>();
+  const pollyClients = new Map<string, PollyClient>();
+  const clientFor = <T>(clients: Map<string, T>, region: string | undefined, endpoint: string | undefined, create: () => T): T => {
+    const key = `${region ?? ''} ${endpoint ?? ''}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = create();
+      clients.set(key, client);
+    }
+    return client;
+  };
+  const clientsOf = (settings: AgentSpeech) => {
+    const region = settings.region ?? config.speech.region;
+    const transcribeEndpoint = settings.transcribeEndpoint ?? endpoints.transcribe;
+    const pollyEndpoint = settings.pollyEndpoint ?? endpoints.polly;
+    return {
+      transcribe: clientFor(transcribeClients, region, transcribeEndpoint, () =>
+        new TranscribeStreamingClient({ region, endpoint: transcribeEndpoint, ...(credentials ? { credentials } : {}) })),
+      // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
+      polly: clientFor(pollyClients, region, pollyEndpoint, () =>
+        new PollyClient({ region, endpoint: pollyEndpoint, maxAttempts: 1, ...(credentials ? { credentials } : {}) })),
+    };
+  };
   const perAgent = new Map<string, SpeechForCall>();
   const browserVoices = new Map<string, SpeechSynthesizer>();
   const browserFormat = { encoding: 'pcm16', sampleRateHz: 16_000 } as const;
@@ -32,6 +57,7 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
       let speech = perAgent.get(agent);
       if (!speech) {
         const settings = (config.agents[agent] ?? config.agents.default!).speech;
+        const { transcribe, polly } = clientsOf(settings);
         speech = {
           transcribe,
           textToSpeech: new TextToSpeech({ client: polly, voiceId: settings.tts.voiceId, engine: settings.tts.engine, format: { encoding: 'mulaw', sampleRateHz: 8_000 } }),
@@ -51,14 +77,14 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
       if (!voice) {
         voice = config.speech.browserAudio.synthesizer === 'espeak'
           ? new EspeakTextToSpeech({ format: browserFormat })
-          : new TextToSpeech({ client: polly, voiceId: settings.tts.voiceId, engine: settings.tts.engine, format: browserFormat });
+          : new TextToSpeech({ client: clientsOf(settings).polly, voiceId: settings.tts.voiceId, engine: settings.tts.engine, format: browserFormat });
         browserVoices.set(agent, voice);
       }
       return voice;
     },
     destroy() {
-      transcribe.destroy();
-      polly.destroy();
+      for (const client of transcribeClients.values()) client.destroy();
+      for (const client of pollyClients.values()) client.destroy();
     },
   };
 }

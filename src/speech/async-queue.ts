@@ -1,8 +1,19 @@
-/** A push-to-pull bridge: producers `push`, one consumer iterates; `end` finishes the iteration. */
+/**
+ * A push-to-pull bridge: producers `push`, one consumer iterates; `end` finishes the iteration.
+ * With `maxItems`, a queue nobody reads keeps only the newest items (`dropped` counts the others).
+ */
 export class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];
   private waiting: ((result: IteratorResult<T>) => void) | undefined;
   private ended = false;
+  private droppedItems = 0;
+
+  constructor(private readonly maxItems = Number.POSITIVE_INFINITY) {}
+
+  /** Items pushed and dropped unread because the queue held `maxItems`. */
+  get dropped(): number {
+    return this.droppedItems;
+  }
 
   push(item: T): void {
     if (this.ended) return;
@@ -12,7 +23,17 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       waiting({ value: item, done: false });
     } else {
       this.items.push(item);
+      if (this.items.length > this.maxItems) {
+        this.items.shift();
+        this.droppedItems += 1;
+      }
     }
+  }
+
+  /** Ends the iteration and hands back what was pushed and never read. */
+  takeUnread(): T[] {
+    this.end();
+    return this.items.splice(0);
   }
 
   end(): void {

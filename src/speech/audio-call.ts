@@ -99,10 +99,10 @@ export class AudioCall implements CallPeer {
       stability: 'high',
       ...(options.vocabularyName ? { vocabularyName: options.vocabularyName } : {}),
       onTranscript: (transcript) => this.onTranscript(transcript),
-      onStreamError: (error, lostWords) => {
+      onStreamError: (error, lostWords, retryInMs) => {
         this.counters.sttStreamErrors += 1;
         this.metrics.sttStreamError(lostWords);
-        options.log.warn({ callId: this.callId, err: error, lostWords }, 'speech-to-text stream failed; a new one is open');
+        options.log.warn({ callId: this.callId, err: error, lostWords, retryInMs }, 'speech-to-text stream failed; a new one opens after retryInMs');
         if (lostWords) this.askToRepeat();
       },
     });

@@ -31,13 +31,24 @@ export interface SpeechToTextOptions {
    * stays under Transcribe's ~15 s no-audio timeout across a long agent turn. Default 5,000.
    */
   keepAliveMs?: number;
+  /**
+   * Delays before reopening after consecutive refused opens (the service answered with an error
+   * before the stream started, e.g. `LimitExceededException`): `initialMs`, doubling up to `maxMs`.
+   * A stream that was running and failed is reopened at once. Default 250 ms to 8,000 ms.
+   */
+  reopenBackoff?: { initialMs: number; maxMs: number };
+  /** Caller audio kept for the next stream while it is not open yet; older audio is dropped. Default 5,000 ms. */
+  maxBufferedMs?: number;
   onTranscript(transcript: Transcript): void;
   /**
-   * A stream failed and a new one was opened at once (audio pushed meanwhile goes to it).
-   * `lostWords` is true when a partial had no final yet: the caller should be asked to repeat.
+   * A stream failed; a new one opens after `retryInMs` (0: at once), and audio pushed meanwhile
+   * goes to it. `lostWords` is true when a partial had no final yet or buffered audio was dropped:
+   * the caller should be asked to repeat.
    */
-  onStreamError?(error: unknown, lostWords: boolean): void;
+  onStreamError?(error: unknown, lostWords: boolean, retryInMs: number): void;
 }
+
+const DEFAULT_REOPEN_BACKOFF = { initialMs: 250, maxMs: 8_000 };
 
 /**
  * Caller audio (PCM16 frames) → Amazon Transcribe streaming → partial and final transcripts.
@@ -45,24 +56,31 @@ export interface SpeechToTextOptions {
  * Keep-alive by silence rather than reopening: a telephone line delivers frames all the time, so
  * the stream only starves when the transport stops (a muted browser, a held call); then a second
  * of silence every `keepAliveMs` costs less than a new stream's set-up, and nothing the caller
- * says can fall between two streams. Reopening is kept for failures.
+ * says can fall between two streams. Reopening is kept for failures: at once after a running
+ * stream fails (the caller may be mid-sentence), with doubling back-off while the service refuses
+ * new streams, so a node past its concurrent-stream limit is not asked again in a tight loop.
  */
 export class SpeechToTextSession {
   private readonly chunkSamples: number;
+  private readonly maxBufferedChunks: number;
   private pending: Int16Array[] = [];
   private pendingSamples = 0;
-  private audio = new AsyncQueue<AudioStream>();
+  private audio: AsyncQueue<AudioStream>;
   private sentMs = 0;
-  private streamStartMs = 0;
   private partialOpen = false;
   private closed = false;
   private keepAlive: NodeJS.Timeout | undefined;
-  private current: Promise<void> = Promise.resolve();
+  private readonly current: Promise<void>;
   private opened = 0;
+  private refusedInARow = 0;
+  private wakeFromBackoff: (() => void) | undefined;
 
   constructor(private readonly options: SpeechToTextOptions) {
-    this.chunkSamples = (options.sampleRateHz * (options.chunkMs ?? 100)) / 1000;
-    this.open();
+    const chunkMs = options.chunkMs ?? 100;
+    this.chunkSamples = (options.sampleRateHz * chunkMs) / 1000;
+    this.maxBufferedChunks = Math.max(1, Math.ceil((options.maxBufferedMs ?? 5_000) / chunkMs));
+    this.audio = new AsyncQueue<AudioStream>(this.maxBufferedChunks);
+    this.current = this.run();
   }
 
   /** Streams opened so far: 1, plus one per failure. */
@@ -86,6 +104,7 @@ export class SpeechToTextSession {
     this.closed = true;
     clearTimeout(this.keepAlive);
     this.audio.end();
+    this.wakeFromBackoff?.();
     return this.current;
   }
 
@@ -114,11 +133,27 @@ export class SpeechToTextSession {
     this.keepAlive.unref();
   }
 
-  private open(): void {
+  /** One stream after another until the session closes: a failed stream is followed by a new one. */
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      const audio = this.audio;
+      const failure = await this.stream(audio);
+      if (!failure || this.closed) return;
+      const lostWords = this.partialOpen || audio.dropped > 0;
+      this.partialOpen = false;
+      // Audio the failed stream never read goes to the next one: a refused open loses no words.
+      this.audio = new AsyncQueue<AudioStream>(this.maxBufferedChunks);
+      for (const chunk of audio.takeUnread()) this.audio.push(chunk);
+      const retryInMs = failure.started ? 0 : this.backoffMs();
+      this.options.onStreamError?.(failure.error, lostWords, retryInMs);
+      if (retryInMs > 0) await this.sleep(retryInMs);
+    }
+  }
+
+  /** One StartStreamTranscription; resolves with the failure, if any, and whether the stream had started. */
+  private async stream(audio: AsyncQueue<AudioStream>): Promise<{ error: unknown; started: boolean } | undefined> {
     this.opened += 1;
-    const audio = this.audio;
-    this.streamStartMs = this.sentMs;
-    const streamStartMs = this.streamStartMs;
+    const streamStartMs = this.sentMs;
     const { client, languageCode, sampleRateHz, vocabularyName, stability } = this.options;
     const command = new StartStreamTranscriptionCommand({
       LanguageCode: languageCode as never,
@@ -128,23 +163,36 @@ export class SpeechToTextSession {
       ...(vocabularyName ? { VocabularyName: vocabularyName } : {}),
       ...(stability ? { EnablePartialResultsStabilization: true, PartialResultsStability: stability } : {}),
     });
-    this.current = (async () => {
-      try {
-        const output = await client.send(command);
-        for await (const event of output.TranscriptResultStream ?? []) {
-          for (const result of event.TranscriptEvent?.Transcript?.Results ?? []) this.deliver(result, streamStartMs);
-        }
-      } catch (error) {
-        if (this.closed) return;
-        const lostWords = this.partialOpen;
-        this.partialOpen = false;
-        audio.end();
-        this.audio = new AsyncQueue<AudioStream>();
-        this.options.onStreamError?.(error, lostWords);
-        this.open();
-        await this.current;
+    let started = false;
+    try {
+      const output = await client.send(command);
+      started = true;
+      this.refusedInARow = 0;
+      for await (const event of output.TranscriptResultStream ?? []) {
+        for (const result of event.TranscriptEvent?.Transcript?.Results ?? []) this.deliver(result, streamStartMs);
       }
-    })();
+      return undefined;
+    } catch (error) {
+      return { error, started };
+    }
+  }
+
+  private backoffMs(): number {
+    const { initialMs, maxMs } = this.options.reopenBackoff ?? DEFAULT_REOPEN_BACKOFF;
+    this.refusedInARow += 1;
+    return Math.min(maxMs, initialMs * 2 ** (this.refusedInARow - 1));
+  }
+
+  /** Waits out a back-off; `close` cuts it short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wakeFromBackoff?.(), ms);
+      this.wakeFromBackoff = () => {
+        clearTimeout(timer);
+        this.wakeFromBackoff = undefined;
+        resolve();
+      };
+    });
   }
 
   private deliver(result: Result, streamStartMs: number): void {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { MachineDiagram } from '../call/machine-edges.js';
 import { listing, type CallRecord } from '../records/call-record.js';
 import { maskNumbers, type CallRecords } from '../records/call-records.js';
+import { callIdSchema } from '../protocol/frames.js';
 import { isAuthorized } from './auth.js';
 
 export interface CallRecordsHttpOptions {
@@ -43,11 +44,30 @@ export function serveCallRecords(request: IncomingMessage, response: ServerRespo
     && isAuthorized(request.headers.authorization, token, options.unmaskedNumberKeys);
   const view = <T>(value: T, record: CallRecord): T => (unmasked ? value : maskNumbers(value, record));
 
-  if (url.pathname === MACHINE_PATH) json(response, 200, options.diagram);
-  else if (!call) listCalls(url, response, options.records, view);
-  else if (call[2]) streamCall(decodeURIComponent(call[1]!), request, response, options, view);
-  else void showCall(decodeURIComponent(call[1]!), response, options.records, view);
+  if (url.pathname === MACHINE_PATH) {
+    json(response, 200, options.diagram);
+    return true;
+  }
+  if (!call) {
+    listCalls(url, response, options.records, view);
+    return true;
+  }
+  const callId = callIdOf(call[1]!);
+  if (callId === undefined) json(response, 400, { error: 'call id: 1 to 128 letters, digits or . _ : - (as in the ready frame)' });
+  else if (call[2]) streamCall(callId, request, response, options, view);
+  else void showCall(callId, response, options.records, view);
   return true;
+}
+
+/** The path segment as a call id, or undefined when it is not one (malformed %-escapes included). */
+function callIdOf(segment: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+  return callIdSchema.safeParse(decoded).success ? decoded : undefined;
 }
 
 type View = <T>(value: T, record: CallRecord) => T;

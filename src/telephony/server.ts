@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -90,12 +90,27 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     allowedOrigins: options.allowedOrigins ?? [],
     onError: (error) => log.warn({ event: 'telephony.speech_failed', error: error.message }, 'text-to-speech for the browser failed'),
   };
-  const http: Server = createServer((request, response) => {
+  const route = (request: IncomingMessage, response: ServerResponse): void => {
     if (options.twilio?.request(request, response)) return;
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
     if (serveSpeech(request, response, speech)) return;
     if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys, streaming: (socket) => guard.streaming(socket) })) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+  };
+  const http: Server = createServer((request, response) => {
+    // `GET //` or an absolute-form target with a bad host is not a URL: it once took the process down.
+    if (!hasValidTarget(request)) {
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad request target: not a URL path' }));
+      return;
+    }
+    try {
+      route(request, response);
+    } catch (error) {
+      // One request's bug answers that request with a 500; the calls on this node go on.
+      log.error({ event: 'telephony.request_failed', path: request.url?.slice(0, 200), error: (error as Error).message });
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'internal error' }));
+      else response.destroy();
+    }
   });
 
   // Caps and the handshake deadline apply from accept, before a byte is read.
@@ -116,6 +131,10 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
   // Twilio authenticates with its signature and stream token, not with our API keys or an Origin.
   const twilioWss = twilio ? new WebSocketServer({ noServer: true, maxPayload: options.limits.maxFrameBytes, perMessageDeflate: false }) : undefined;
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hasValidTarget(request)) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (twilio && twilioWss && new URL(request.url ?? '/', 'http://localhost').pathname === twilio.upgradePath) {
       const refusal = accepting ? twilio.refuseUpgrade(request) : '503 Service Unavailable';
       if (refusal) {
@@ -170,6 +189,16 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** Whether the request target parses as a URL the handlers can route (they all parse it the same way). */
+function hasValidTarget(request: IncomingMessage): boolean {
+  try {
+    new URL(request.url ?? '/', 'http://localhost');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The HTTP status line for a refused upgrade, or undefined to accept it. */

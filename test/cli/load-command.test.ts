@@ -26,13 +26,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('aybiza load', () => {
   it('exits non-zero when an expectation fails, naming the call, the step and the reason', () => {
-    const { status, stdout } = aybiza('load', join(dir, 'unmet.json'), '--calls', '1', '--seed', '3');
+    const { status, stdout } = aybiza('load', join(dir, 'unmet.json'), '--calls', '1', '--seed', '3', '--pace', 'fast');
     expect(status).toBe(1);
     expect(stdout).toMatch(/load-3-\w+-0 \[unmet\] step 0: expected the answer to match \/closed on sunday\/i/);
   });
 
   it('prints each call\'s conversation with --show', () => {
-    const { status, stdout } = aybiza('load', join(dir, 'unmet.json'), '--calls', '1', '--seed', '4', '--show');
+    const { status, stdout } = aybiza('load', join(dir, 'unmet.json'), '--calls', '1', '--seed', '4', '--show', '--pace', 'fast');
     expect(status).toBe(1);
     expect(stdout).toMatch(/^load-4-\w+-0 caller: Are you open on Sunday\?$/m);
     expect(stdout).toMatch(/^load-4-\w+-0 agent: We are open from nine to five\.$/m);
@@ -43,6 +43,12 @@ describe('aybiza load', () => {
     expect(status).toBe(2);
     expect(stderr).toContain(`${join(dir, 'broken.json')}: invalid scenario`);
     expect(stderr).toContain('caller[0]: a step needs exactly one of say, pauseMs, dtmf, hangup; found say, pauseMs');
+  });
+
+  it('refuses an unknown pace with exit 2, naming the paces there are', () => {
+    const { status, stderr } = aybiza('load', join(dir, 'unmet.json'), '--pace', 'slow');
+    expect(status).toBe(2);
+    expect(stderr).toContain('--pace: got "slow" — expected phone or fast');
   });
 
   it('validates the whole scenario library with --check', () => {

@@ -25,7 +25,7 @@ describe('aybiza usage', () => {
     ['serve', ['--host', '--port', '--metrics-port', '--config', 'AYBIZA_PORT']],
     ['call', ['--url', '--token', '--agent', '--playback-ms-per-word', '/dtmf', '/interrupt', '/hangup']],
     ['emulator', ['--host', '--port', '--transcribe-port', '--polly-port', '--script', '--scenarios', '--seed', '--request-log-size']],
-    ['load', ['--check', '--print-config', '--calls', '--ramp', '--url', '--token', '--agent', '--emulator', '--report', '--seed', '--workers', '--playback-ms-per-word', '--turn-timeout-ms', '--show']],
+    ['load', ['--check', '--print-config', '--calls', '--ramp', '--url', '--token', '--agent', '--emulator', '--report', '--seed', '--workers', '--playback-ms-per-word', '--turn-timeout-ms', '--show', '--pace', '--arrivals']],
   ])('answers `%s --help` with every flag of the command', (command, flags) => {
     const { status, stdout } = aybiza(command, '--help');
     expect(status).toBe(0);

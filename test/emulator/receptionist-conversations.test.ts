@@ -153,6 +153,18 @@ const CALLS: Array<{ name: string; lines: string[]; expected: Expected; from?: s
     ],
   },
   {
+    name: 'thanks a caller by name when they only say who they are',
+    lines: ['Can I book a cleaning on December 14th at 11?', 'My name is Alex Kim.'],
+    from: null,
+    expected: [
+      {
+        tools: [['book_appointment', { date: '2026-12-14', time: '11:00', reason: 'cleaning' }, 'success']],
+        agent: `You're booked for a cleaning on Monday, December 14 at 11 a.m. ${ANYTHING_ELSE}`,
+      },
+      { agent: `Thank you, Alex Kim. ${ANYTHING_ELSE}` },
+    ],
+  },
+  {
     name: 'says plainly what it cannot do when the agent declares no tools',
     lines: ['Hello?', 'Can I book a cleaning tomorrow at 9?', 'When are you open?', 'Thanks!'],
     expected: [

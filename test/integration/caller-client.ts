@@ -26,9 +26,11 @@ export class CallerClient {
     });
   }
 
-  static connect(url: string, options: { token?: string; headers?: Record<string, string> } = {}): Promise<CallerClient> {
+  /** `localAddress`: the address to connect from (another 127.x.y.z is another caller to the node's per-address cap). */
+  static connect(url: string, options: { token?: string; headers?: Record<string, string>; localAddress?: string } = {}): Promise<CallerClient> {
     const ws = new WebSocket(url, ['aybiza.v1'], {
       headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers },
+      localAddress: options.localAddress,
     });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new CallerClient(ws)));

@@ -41,6 +41,17 @@ const scenarios = {
       { hangup: true },
     ],
   },
+  'paced.json': {
+    name: 'paced',
+    // Phone pacing four times faster than a phone, so the test stays short: 100 ms a word each way.
+    pacing: { callerWordsPerMinute: 600, partialEveryMs: 50, endpointingMs: 50, agentWordsPerMinute: 600 },
+    model: { ttftMs: 5, tokensPerSecond: 400, rules: [{ when: 'bye', reply: 'Goodbye!' }, { reply: 'We are open from nine to five.' }] },
+    caller: [
+      { say: 'When are you open on weekdays?', expect: { sayMatches: 'nine to five' } },
+      { say: 'Thanks, bye.', expect: { sayMatches: 'Goodbye' } },
+      { hangup: true },
+    ],
+  },
   'wrong-expectation.json': {
     name: 'wrong-expectation',
     model: { ttftMs: 5, tokensPerSecond: 400, rules: [{ reply: 'We are open from nine to five.' }] },
@@ -55,7 +66,7 @@ const scenarios = {
 let dir: string;
 const file = (name: keyof typeof scenarios) => join(dir, name);
 const run = (options: Partial<LoadOptions> & Pick<LoadOptions, 'files'>) =>
-  runLoad({ seed: 7, playbackMsPerWord: 2, turnTimeoutMs: 10_000, ...options });
+  runLoad({ seed: 7, pace: 'fast', playbackMsPerWord: 2, turnTimeoutMs: 10_000, ...options });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'aybiza-scenarios-'));
@@ -83,6 +94,12 @@ describe('load runner against an in-process server', () => {
     expect(report.failures).toEqual([]);
     expect(report.scenario).toBe('lookup+interrupts');
     expect(report.bargeIns).toBe(2);
+  });
+
+  it('plays a call at phone pace, partial transcripts as the words come, with Poisson arrivals', async () => {
+    const report = await run({ files: [file('paced.json')], calls: 2, rampSeconds: 0.2, pace: 'phone', arrivals: 'poisson', playbackMsPerWord: undefined });
+    expect(report.failures).toEqual([]);
+    expect(report).toMatchObject({ pace: 'phone', arrivals: 'poisson', calls: { completed: 2 }, turns: 4 });
   });
 
   it('fails a call whose expectation is not met, naming the call, the step and why', async () => {

@@ -47,9 +47,16 @@ describe('scenario schema', () => {
     ['a negative pause', { ...valid, caller: [{ pauseMs: -1 }] }, 'caller[0].pauseMs: Too small'],
     ['a wrong type in the model script', { ...valid, model: { rules: 'reply' } }, 'model.rules:'],
     ['zero calls', { ...valid, load: { calls: 0 } }, 'load.calls: Too small'],
+    ['a caller who cannot speak', { ...valid, pacing: { callerWordsPerMinute: 0 } }, 'pacing.callerWordsPerMinute: Too small'],
+    ['an unknown pacing field', { ...valid, pacing: { wordsPerMinute: 150 } }, 'pacing: Unrecognized key: "wordsPerMinute"'],
   ])('refuses %s with the path of the problem', (_, value, expected) => {
     const problems = problemsOf(value);
     expect(problems.some((problem) => problem.startsWith(expected)), `${problems.join('\n')}\nexpected: ${expected}`).toBe(true);
+  });
+
+  it('fills in phone pacing for a file that gives none, and keeps what a file gives', () => {
+    expect(parseScenario(valid, 'ok.json').pacing).toEqual({ callerWordsPerMinute: 150, partialEveryMs: 250, endpointingMs: 300, agentWordsPerMinute: 165 });
+    expect(parseScenario({ ...valid, pacing: { endpointingMs: 800 } }, 'ok.json').pacing).toMatchObject({ callerWordsPerMinute: 150, endpointingMs: 800 });
   });
 
   it('names the file in the error', () => {

@@ -11,11 +11,12 @@ describe('aybiza load --transport twilio', () => {
       transport: 'twilio',
       calls: 2,
       seed: 1,
-      playbackMsPerWord: 0,
+      pace: 'fast',
       turnTimeoutMs: 20_000,
     });
     expect(report.failures).toEqual([]);
     expect(report.calls).toEqual({ started: 2, completed: 2, failed: 0 });
+    expect(report.pace).toBe('real time');
     // dtmf-menu: four answered steps; transfer-to-human: two, the second ending in the transfer.
     expect(report.turns).toBe(6);
     expect(report.toolCalls).toBe(1);

@@ -16,10 +16,10 @@ export interface ChildService {
 
 const REPO = new URL('../..', import.meta.url).pathname;
 
-/** Runs `tsx src/cli.ts ...args` and resolves with the child once it printed its ready line. */
-export async function startCli(args: string[], env: Record<string, string> = {}, readyEvent?: string): Promise<ChildService> {
+/** Runs `tsx src/cli.ts ...args` (after `nodeFlags`, e.g. `--inspect`) and resolves with the child once it printed its ready line. */
+export async function startCli(args: string[], env: Record<string, string> = {}, readyEvent?: string, nodeFlags: string[] = []): Promise<ChildService> {
   // tsx as a loader, not as a launcher: signals must reach the server itself, not a wrapper process.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli.ts'), ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(REPO, 'src/cli.ts'), ...args], {
     cwd: REPO,
     // These tests count on every call being taken; refusals under load have their own test.
     env: { ...process.env, AYBIZA_LOG_LEVEL: 'warn', AYBIZA_MAX_EVENT_LOOP_LAG_MS: '0', ...env },

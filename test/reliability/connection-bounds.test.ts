@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PROTOCOL } from '../../src/protocol/frames.js';
+import { runConnectionFlood } from './connection-flood.js';
 import { runIdleReaping } from './idle-reaping.js';
 import { startReliabilityNode, type ReliabilityNode } from './reliability-node.js';
 
@@ -119,6 +120,20 @@ describe('connection caps', () => {
     for (const socket of held) socket.destroy();
   });
 
+});
+
+describe('a serve process under connection floods (npm run reliability:report runs more)', () => {
+  it('caps one address\'s idle connections, closes fragment senders past the byte budget, and answers /healthz and a new call meanwhile', async () => {
+    const maxAssemblyBytes = 1_000_000;
+    const { tcp, fragments } = await runConnectionFlood({ connections: 8, maxConnectionsPerAddress: 5, fragmentSockets: 4, maxAssemblyBytes });
+    expect([tcp.opened, tcp.accepted, tcp.refused, tcp.during.callsPortConnections, tcp.after.callsPortConnections]).toEqual([8, 5, 3, 5, 0]);
+    expect([tcp.during.healthz, tcp.during.newCall, fragments.during.healthz, fragments.during.newCall]).toEqual([true, true, true, true]);
+    // 4 sockets × 960 KB against 1 MB: the sockets that took the node past it are closed, what stays open is within it.
+    expect(fragments.closed).toBeGreaterThan(0);
+    expect(fragments.heldBytes).toBeLessThanOrEqual(maxAssemblyBytes);
+    expect(fragments.during.callsPortConnections).toBe(fragments.sockets - fragments.closed);
+    expect(fragments.after.callsPortConnections).toBe(0);
+  }, 60_000);
 });
 
 describe('the node-wide message assembly budget', () => {

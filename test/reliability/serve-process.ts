@@ -9,7 +9,7 @@ import { tempDir } from './reliability-node.js';
 export interface EmbeddedServe {
   configFile: string;
   dataDir: string;
-  start(env?: Record<string, string>): Promise<ChildService & { url: string; metricsUrl: string }>;
+  start(env?: Record<string, string>, nodeFlags?: string[]): Promise<ChildService & { url: string; metricsUrl: string }>;
   close(): Promise<void>;
 }
 
@@ -29,8 +29,8 @@ export function embeddedServe(name: string, server: Record<string, unknown> = {}
   return {
     configFile,
     dataDir: isolated.dataDir,
-    start: async (env = {}) => {
-      const serve = await startCli(['serve', '--config', configFile], { AYBIZA_LOG_LEVEL: 'info', ...env }, 'serve.ready');
+    start: async (env = {}, nodeFlags = []) => {
+      const serve = await startCli(['serve', '--config', configFile], { AYBIZA_LOG_LEVEL: 'info', ...env }, 'serve.ready', nodeFlags);
       started.push(serve);
       return { ...serve, url: String(serve.ready.telephony), metricsUrl: String(serve.ready.metrics) };
     },

@@ -86,4 +86,34 @@ describe('speech-to-text over the real TranscribeStreamingClient', () => {
     expect(finals(transcripts)).toEqual(['Alex Kim']);
     expect(session.streamsOpened).toBe(2);
   });
+
+  it('backs off while the service refuses new streams, keeps the audio pushed meanwhile, and starts again at once after a running stream fails', async () => {
+    emulator = await startTranscribeEmulator({ endOfSpeechMs: 400, maxStreams: 1 });
+    client = new TranscribeStreamingClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
+    const other = new SpeechToTextSession({ client, languageCode: 'en-US', sampleRateHz: 8_000, onTranscript: () => undefined });
+    other.push(new Int16Array(800));
+    await until(() => emulator!.streams().length === 1);
+    const transcripts: Transcript[] = [];
+    const failures: Array<{ type: string; lostWords: boolean; retryInMs: number }> = [];
+    session = new SpeechToTextSession({
+      client,
+      languageCode: 'en-US',
+      sampleRateHz: 8_000,
+      reopenBackoff: { initialMs: 10, maxMs: 40 },
+      onTranscript: (transcript) => transcripts.push(transcript),
+      onStreamError: (error, lostWords, retryInMs) => failures.push({ type: (error as Error).name, lostWords, retryInMs }),
+    });
+    await until(() => failures.length === 5);
+    // Spoken while the service still refuses: it reaches the stream that opens once the other one ends.
+    await say(session, 'still waiting');
+    await other.close();
+    await until(() => finals(transcripts).length === 1);
+    expect(finals(transcripts)).toEqual(['still waiting']);
+    expect(failures.slice(0, 5)).toEqual([10, 20, 40, 40, 40].map((retryInMs) => ({ type: 'LimitExceededException', lostWords: false, retryInMs })));
+    const refused = failures.length;
+    emulator.failOpenStreams('InternalFailureException');
+    await until(() => failures.length === refused + 1);
+    expect(failures.at(-1)).toEqual({ type: 'InternalFailureException', lostWords: false, retryInMs: 0 });
+    expect(session.streamsOpened).toBe(refused + 2);
+  });
 });

@@ -153,6 +153,13 @@ describe('GET /v1/calls', () => {
     for (const caller of callers) caller.close();
   });
 
+  it('refuses a path that is no call id (malformed escapes, over 128 characters, other characters) with 400', async () => {
+    for (const path of ['/v1/calls/%E0%A4%A', '/v1/calls/%E0%A4%A/events', `/v1/calls/${'a'.repeat(129)}`, '/v1/calls/a%20b']) {
+      const response = await get(path);
+      expect({ path, status: response.status, body: await response.json() }).toEqual({ path, status: 400, body: { error: 'call id: 1 to 128 letters, digits or . _ : - (as in the ready frame)' } });
+    }
+  });
+
   it('refuses a limit out of range and a cursor it did not give out', async () => {
     expect((await get('/v1/calls?limit=0')).status).toBe(400);
     expect((await get('/v1/calls?cursor=bogus')).status).toBe(400);

@@ -34,8 +34,8 @@ export interface BookingTask {
 export interface CallMemory {
   today: string;
   booking?: BookingTask;
-  /** The task the caller's latest words are about. */
-  focus?: Intent;
+  /** The task the caller's latest words are about; `introduction`: they only said who they are. */
+  focus?: Intent | 'introduction';
   phone?: string;
   email?: string;
   customerId?: string;
@@ -116,7 +116,7 @@ function hearCaller(memory: CallMemory, text: string): void {
   }
   if (slots.name) memory.callerName = slots.name;
   const givesIdentifier = slots.phone !== undefined || slots.email !== undefined || slots.customerId !== undefined;
-  memory.focus = intent ?? (memory.focus === 'account' && givesIdentifier ? 'account' : undefined);
+  memory.focus = intent ?? (memory.focus === 'account' && givesIdentifier ? 'account' : slots.name ? 'introduction' : undefined);
 }
 
 function hearTools(memory: CallMemory, exchanges: ToolExchange[]): void {

@@ -105,6 +105,8 @@ function answerCaller(text: string, context: Context): ReceptionistAnswer {
       return say(`Hello, you've reached ${context.practice ?? 'us'}. How can I help?`, 'The caller said hello.');
     case 'thanks':
       return say(`You're welcome. ${ANYTHING_ELSE}`, 'The caller thanked me.');
+    case 'introduction':
+      return say(`Thank you, ${memory.callerName}. ${ANYTHING_ELSE}`, 'The caller told me their name.');
     default:
       return notUnderstood(context);
   }
