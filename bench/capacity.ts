@@ -31,6 +31,7 @@ import { cpuMs, launch, stop } from './child-processes.js';
  *                                             or uniform (the default when holding: an even ramp of opens)
  *   CAPACITY_WORKERS=2                        client worker threads
  *   CAPACITY_CPU_PROF=DIR                     serve's CPU profile, written when it exits
+ *   CAPACITY_SERVE_WORKERS=1,2                serve --workers counts, each N measured with each, side by side
  *   AYBIZA_CONFIG=FILE                        extra serve configuration merged under the generated one
  */
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -61,7 +62,7 @@ export interface CapacityRow {
   /** Both cores, every process on the machine (other work included): how contended the run was. */
   machineBusyPercent: number;
   emulatorCpuPercent: number;
-  /** Serve's child processes (the embedded dynalite). */
+  /** The embedded dynalite, a child of serve (counted in serve's CPU too). */
   dynamoCpuPercent: number;
   clientCpuPercent: number;
   firstFailures: string[];
@@ -70,10 +71,12 @@ export interface CapacityRow {
 export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
   const settings = runSettings();
   process.stdout.write(`pace ${settings.pace}, ${settings.arrivals} arrivals, ${settings.hold ? 'every call held until all are open' : 'each call plays as soon as it is open'}\n`);
-  process.stdout.write('held = peak of serve\'s aybiza_calls_active; rate = calls opened per second (CAPACITY_OPEN_RATE, over 5 s at least); rate×len = rate × mean call length (arrivals mode; when holding, every call is held); lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run; machine busy = both cores, all processes\n');
+  process.stdout.write('held = peak of serve\'s aybiza_calls_active; rate = calls opened per second (CAPACITY_OPEN_RATE, over 5 s at least); rate×len = rate × mean call length (arrivals mode; when holding, every call is held); lag = serve event-loop lag p99 (worst 1 s window, timer period removed); CPU in % of one core over the run, serve\'s with its child processes (dynalite, --workers); machine busy = both cores, all processes\n');
   process.stdout.write('calls  rate/s   held  rate×len  call s  failed (refused)   turns/s  turn p50/p99 ms      overhead p99  lag p99   serve RSS  serve CPU  dynalite CPU  emulator CPU  clients CPU  serve ms/turn  machine busy\n');
-  for (const count of counts) {
-    const row = await measure(count);
+  const serveWorkers = (process.env.CAPACITY_SERVE_WORKERS ?? '1').split(',').map(Number);
+  for (const count of counts) for (const workers of serveWorkers) {
+    if (serveWorkers.length > 1) process.stdout.write(`serve --workers ${workers}\n`);
+    const row = await measure(count, workers);
     process.stdout.write(
       `${String(row.calls).padStart(5)}  ${row.arrivalRatePerS.toFixed(0).padStart(6)}  ${String(row.heldPeak).padStart(5)}  ${(row.rateTimesLength?.toFixed(0) ?? '—').padStart(8)}  ${row.callLengthS.toFixed(1).padStart(6)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
       + `${row.turnP50.toFixed(0).padStart(7)} / ${row.turnP99.toFixed(0).padStart(6)}   ${row.overheadP99.toFixed(0).padStart(8)} ms  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
@@ -96,7 +99,7 @@ function runSettings(): { pace: Pace; arrivals: Arrivals; hold: boolean; openRat
 }
 
 /** One run at `count` calls: fresh emulator and serve, clients here on worker threads. */
-export async function measure(count: number): Promise<CapacityRow> {
+export async function measure(count: number, serveWorkers = 1): Promise<CapacityRow> {
   const { pace, arrivals, hold, openRate, workers } = runSettings();
   const files = (process.env.CAPACITY_SCENARIOS?.split(',') ?? scenarioFiles(scenarioDir)).filter(Boolean);
   const scenarios = files.map(loadScenarioFile);
@@ -116,12 +119,15 @@ export async function measure(count: number): Promise<CapacityRow> {
   // A request log big enough for every request of the run: the runner reads each call's timings from it.
   const emulator = await launch([cli, 'emulator', '--port', '0', '--scenarios', heldDir, '--request-log-size', '60000'], {});
   const profile = process.env.CAPACITY_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_CPU_PROF] : [];
-  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
+  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--workers', String(serveWorkers), '--config', join(dir, 'serve.json')], {
     AYBIZA_BEDROCK_MODE: 'emulator',
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
   });
-  // Serve's children: the embedded DynamoDB (dynalite) runs as one when memory.durable is `embedded`.
-  const sampler = startSampler(server.ready.metrics as string, [server.process.pid!, emulator.process.pid!, ...childrenOf(server.process.pid!)]);
+  // Serve's children: the embedded DynamoDB (dynalite) when memory.durable is `embedded`, and the
+  // workers of `--workers`. Serve's CPU is the sum over all of them: work moved to a child is no saving.
+  const servePids = [server.process.pid!, ...childrenOf(server.process.pid!)];
+  const dynalite = servePids.map((pid) => safe(() => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dynalite-process'), false));
+  const sampler = startSampler(server.ready.metrics as string, [...servePids, emulator.process.pid!]);
   const clientCpuBefore = process.cpuUsage();
   const machineBefore = machineCpuMs();
   const startedAt = performance.now();
@@ -148,7 +154,10 @@ export async function measure(count: number): Promise<CapacityRow> {
   const seconds = (performance.now() - startedAt) / 1000;
   const machine = machineCpuMs();
   const clientCpu = process.cpuUsage(clientCpuBefore);
-  const [serveCpuMs, emulatorCpuMs, ...childCpuMs] = sampler.cpuMs();
+  const cpu = sampler.cpuMs();
+  const serveCpuMs = cpu.slice(0, servePids.length).reduce((sum, ms) => sum + ms, 0);
+  const emulatorCpuMs = cpu.at(-1);
+  const dynamoCpuMs = cpu.filter((_, index) => dynalite[index]).reduce((sum, ms) => sum + ms, 0);
   return {
     calls: count,
     heldPeak: sampler.peakActive(),
@@ -165,11 +174,11 @@ export async function measure(count: number): Promise<CapacityRow> {
     overheadP99: report.overheadMs.p99,
     lagP99Ms: Math.max(0, sampler.worstLagP99Ms() - LAG_RESOLUTION_MS),
     serveRssMb: Math.round(sampler.peakRssBytes() / 1_048_576),
-    serveCpuPercent: (100 * serveCpuMs!) / (seconds * 1000),
-    serveCpuMsPerTurn: serveCpuMs! / Math.max(1, report.turns),
+    serveCpuPercent: (100 * serveCpuMs) / (seconds * 1000),
+    serveCpuMsPerTurn: serveCpuMs / Math.max(1, report.turns),
     machineBusyPercent: (100 * (machine.busy - machineBefore.busy)) / Math.max(1, machine.total - machineBefore.total),
     emulatorCpuPercent: (100 * emulatorCpuMs!) / (seconds * 1000),
-    dynamoCpuPercent: (100 * childCpuMs.reduce((sum, ms) => sum + ms, 0)) / (seconds * 1000),
+    dynamoCpuPercent: (100 * dynamoCpuMs) / (seconds * 1000),
     clientCpuPercent: (100 * (clientCpu.user + clientCpu.system)) / 1000 / (seconds * 1000),
     firstFailures: report.failures.slice(0, 3).map((failure) => `${failure.callId} step ${failure.step}: ${failure.reason}`),
   };

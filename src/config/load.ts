@@ -12,7 +12,7 @@ export class ConfigError extends Error {
 
 type Path = PropertyKey[];
 type Json = Record<string, unknown>;
-type Kind = 'string' | 'int' | 'list' | 'boolean';
+type Kind = 'string' | 'int' | 'list' | 'boolean' | 'intOrAuto';
 
 interface EnvVar { name: string; path: Path; kind: Kind }
 
@@ -27,6 +27,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_API_KEYS', path: ['server', 'apiKeys'], kind: 'list' },
   { name: 'AYBIZA_UNMASKED_NUMBER_KEYS', path: ['server', 'unmaskedNumberKeys'], kind: 'list' },
   { name: 'AYBIZA_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], kind: 'list' },
+  { name: 'AYBIZA_WORKERS', path: ['server', 'workers'], kind: 'intOrAuto' },
   { name: 'AYBIZA_MAX_CALLS', path: ['server', 'maxCalls'], kind: 'int' },
   { name: 'AYBIZA_MAX_CALLS_PER_KEY', path: ['server', 'maxCallsPerKey'], kind: 'int' },
   { name: 'AYBIZA_HANDSHAKE_TIMEOUT_MS', path: ['server', 'handshakeTimeoutMs'], kind: 'int' },
@@ -99,7 +100,7 @@ export function loadConfig(input: LoadConfigInput = {}): AybizaConfig {
     const raw = nonEmpty(env[variable.name]);
     if (raw === undefined) continue;
     const parsed = parseValue(raw, variable.kind);
-    if (parsed === undefined) problems.push(`${variable.name}: got ${show(variable.path, raw)} — expected ${variable.kind === 'boolean' ? '1, true, 0 or false' : 'an integer'}`);
+    if (parsed === undefined) problems.push(`${variable.name}: got ${show(variable.path, raw)} — expected ${EXPECTED_OF_KIND[variable.kind]}`);
     else setPath(envLayer, variable.path, parsed);
     envSource.set(key(variable.path), { name: variable.name, value: raw });
   }
@@ -222,11 +223,16 @@ function readJsonFile(file: string): Json {
   return value;
 }
 
+const EXPECTED_OF_KIND: Record<Kind, string> = {
+  string: 'a string', list: 'a list', int: 'an integer', boolean: '1, true, 0 or false', intOrAuto: "an integer or 'auto'",
+};
+
 const BOOLEANS = new Map([['1', true], ['true', true], ['0', false], ['false', false]]);
 
 function parseValue(raw: string, kind: Kind): unknown {
   if (kind === 'int') return /^-?\d+$/.test(raw.trim()) ? Number(raw.trim()) : undefined;
   if (kind === 'boolean') return BOOLEANS.get(raw.trim().toLowerCase());
+  if (kind === 'intOrAuto') return raw.trim() === 'auto' ? 'auto' : parseValue(raw, 'int');
   if (kind === 'list') return raw.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
   return raw.trim();
 }

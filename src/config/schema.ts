@@ -39,6 +39,12 @@ const serverSchema = z.strictObject({
   unmaskedNumberKeys: z.array(z.string().min(8, 'an API key of at least 8 characters')).default([]),
   /** Browser origins (`https://host:port`, or `*`) besides the server's own that may open WebSocket calls. */
   allowedOrigins: z.array(z.string().min(1)).default([]),
+  /**
+   * Processes answering calls on the one `port` (node:cluster); `auto` = the cores available. Above
+   * 1 the hot memory must be Redis, so a call dropped on one worker resumes on another.
+   */
+  workers: z.union([positiveInt, z.literal('auto')], { error: "expected an integer of at least 1 or 'auto'" })
+    .default(1).transform((workers) => (workers === 'auto' ? availableParallelism() : workers)),
   maxCalls: positiveInt.default(5000),
   /**
    * Calls one API key may hold at once (suspended ones included; without keys all of loopback is

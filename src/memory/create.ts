@@ -42,12 +42,19 @@ export interface OpenedMemory {
   close(): Promise<void>;
 }
 
+export interface OpenMemoryOptions extends MemoryConfig {
+  region: string;
+  windowMessages: number;
+  /** The embedded DynamoDB another process runs for this one (a `serve --workers` primary): used instead of starting one. */
+  embeddedDynamoEndpoint?: string;
+}
+
 /**
  * Opens conversation memory as configured: the hot store (Redis, or an in-process LRU), durable
  * history (embedded dynalite, AWS DynamoDB, or none), the crash-safe write-behind queue between them
  * (recovering what an earlier process left in its journal) and the response cache.
  */
-export async function openMemory(options: MemoryConfig & { region: string; windowMessages: number }, log: Logger): Promise<OpenedMemory> {
+export async function openMemory(options: OpenMemoryOptions, log: Logger): Promise<OpenedMemory> {
   const hotOptions = { windowMessages: options.windowMessages, ttlSeconds: options.hotTtlSeconds };
   const redis = await openRedis(options, log);
   const hot: HotStore = redis
@@ -58,14 +65,15 @@ export async function openMemory(options: MemoryConfig & { region: string; windo
   let durable: DurableHistory | undefined;
   let writer: WriteBehindQueue | undefined;
   try {
-    if (options.durable === 'embedded') embedded = await startEmbeddedDynamo(options.dataDir);
+    const shared = options.durable === 'embedded' ? options.embeddedDynamoEndpoint : undefined;
+    if (options.durable === 'embedded' && !shared) embedded = await startEmbeddedDynamo(options.dataDir);
     if (options.durable !== 'none') {
-      const endpoint = embedded?.endpoint ?? options.dynamoEndpoint;
+      const endpoint = embedded?.endpoint ?? shared ?? options.dynamoEndpoint;
       durable = await openDurableHistory({
         region: options.region,
         ...(endpoint ? { endpoint } : {}),
         tableName: options.tableName,
-        localCredentials: embedded !== undefined || isLoopbackEndpoint(endpoint),
+        localCredentials: embedded !== undefined || shared !== undefined || isLoopbackEndpoint(endpoint),
         log,
       });
       const { journal, recovered } = PendingJournal.open(join(options.dataDir, 'pending'), log);

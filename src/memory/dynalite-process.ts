@@ -7,6 +7,7 @@ import dynalite from 'dynalite';
  * its port over IPC, closes on `close`, and exits when its parent goes away.
  */
 const path = process.argv[2];
+const port = Number(process.argv[3] ?? 0);
 if (!path || !process.send) throw new Error('dynalite-process: expected a data path argument and an IPC channel');
 
 const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -15,7 +16,7 @@ server.once('error', (error) => {
   process.send!({ type: 'error', message: error.message });
   process.exit(1);
 });
-server.listen(0, '127.0.0.1', () => process.send!({ type: 'listening', port: (server.address() as AddressInfo).port }));
+server.listen(port, '127.0.0.1', () => process.send!({ type: 'listening', port: (server.address() as AddressInfo).port }));
 process.on('message', (message: { type?: string }) => {
   if (message?.type === 'close') close();
 });

@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createExposition, formatFor } from './exposition.js';
-import type { RuntimeMetrics } from './metrics.js';
+import { formatFor, type Exposition, type ExpositionFormat } from './exposition.js';
 
 export interface MetricsServerOptions {
   host: string;
   port: number;
-  metrics: RuntimeMetrics;
+  /** Renders `/metrics`: one node's registry (`createExposition`), or a cluster's aggregate. */
+  expose: (format: ExpositionFormat) => Promise<Exposition>;
   /** Whether the node can take calls; a rejection counts as not ready. */
   ready: () => Promise<boolean>;
   /**
@@ -28,7 +28,7 @@ export interface MetricsServer {
  * answers) and `/readyz` (the node can take calls), for Prometheus and an orchestrator's probes.
  */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
-  const expose = createExposition(options.metrics.registry);
+  const { expose } = options;
 
   const respond = (res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void => {
     res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });

@@ -5,10 +5,9 @@ import { createCallPolicy } from '../call/policy.js';
 import type { CallEffects } from '../call/machine.js';
 import { createCatalogue } from '../config/catalogue.js';
 import { ConfigError } from '../config/load.js';
-import { configuredModelRefs, isLoopbackHost, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
-import { emulatedModelsOf } from '../emulator/model-facts.js';
-import { startEmulator, type RunningEmulator } from '../emulator/server.js';
-import { startSpeechEmulators, type SpeechEmulators } from './speech-emulators.js';
+import { configuredModelRefs, modelLifecycleWarnings, type AybizaConfig } from '../config/schema.js';
+import type { RunningEmulator } from '../emulator/server.js';
+import type { SpeechEmulators } from './speech-emulators.js';
 import { createSpeechServices, type SpeechServices } from './speech-services.js';
 import { createTwilioEndpoint } from '../telephony/twilio/twilio-endpoint.js';
 import type { ModelScript } from '../emulator/script.js';
@@ -21,18 +20,21 @@ import { callSummary } from '../metrics/call-summary.js';
 import { createCallRecords } from '../records/call-records.js';
 import { observers } from '../records/observations.js';
 import { startTracing } from '../tracing/sdk.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { isAuthorized } from '../telephony/auth.js';
+import { createExposition } from '../metrics/exposition.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { startTelephonyServer, type TelephonyServer } from '../telephony/server.js';
 import { createWebhookTool } from '../tools/backends/webhook.js';
 import { createBuiltinTools } from '../tools/builtin/index.js';
 import { createToolRegistry, type ToolRegistry } from '../tools/registry.js';
 import type { ToolDefinition } from '../tools/types.js';
+import { metricsServerChild } from './metrics-child.js';
 import { eventLoopGuard } from './overload-guard.js';
 import { toolBackends } from './tool-backends.js';
 import { createCallSupervisor, type CallSupervisor } from './calls/call-supervisor.js';
-import { lockDataDir } from './data-dir-lock.js';
-import { supervisor, type ChildHandle, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
+import { startHoldingDataDir } from './data-dir-lock.js';
+import { bedrockEmulatorChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from './embedded-services.js';
+import { noting, provided } from './provided.js';
+import { supervisor, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
 
 export interface NodeOptions {
   config: AybizaConfig;
@@ -43,12 +45,21 @@ export interface NodeOptions {
   extraTools?: ToolDefinition[];
   /** Replaces some call effects (fault-injection tests). */
   effectOverrides?: (effects: CallEffects) => Partial<CallEffects>;
+  /**
+   * Set in a worker of `serve --workers`: the primary holds the data dir, runs the embedded services
+   * (their endpoints here) and answers `/metrics`, so this node starts none of them; `releaseElsewhere`
+   * asks the other workers to let go of a suspended call this node is resuming.
+   */
+  worker?: { services: SharedServices; metricsUrl: string; releaseElsewhere: (callId: string) => Promise<boolean> };
 }
 
 export interface RunningNode {
   telephonyUrl: string;
+  /** The primary's in a worker of `serve --workers`. */
   metricsUrl: string;
   bedrockEndpoint: string | undefined;
+  /** Whether the node can take calls (`/readyz`): the call path is up and memory answers. */
+  ready(): Promise<boolean>;
   /** The running incarnations: each getter answers with the one started last (a restart replaces it). */
   readonly emulator: RunningEmulator | undefined;
   readonly calls: CallSupervisor;
@@ -80,6 +91,9 @@ const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
  *     │   └── telephony               holds calls (and the Twilio routes, /v1/speech, the speech clients)
  *     └── metrics                     reads the call path's current incarnations
  *
+ * A worker of `serve --workers` has no bedrock-emulator, speech-emulators or metrics child and takes
+ * no data-dir lock: its primary runs those once for every worker (src/runtime/cluster/primary.ts).
+ *
  * A child hands what it started to later ones through a {@link Provided} cell that it empties when
  * it stops or fails; `rest_for_one` restarts every later child after it, so no child keeps a
  * closed earlier one. Servers started on port 0 keep the port their first incarnation got.
@@ -98,8 +112,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     for (const warning of warnings) log.warn({ event: 'model.legacy' }, warning);
   }
   const clients = new Map<string, BedrockRuntimeClient>();
-  const embeddedEmulator = config.bedrock.mode === 'emulator' && !config.bedrock.endpoint;
-  let bedrockEndpoint = config.bedrock.endpoint;
+  const shared = options.worker?.services ?? {};
+  const embedded = options.worker ? { bedrock: false, speech: false } : embeddedServicesOf(config);
+  let bedrockEndpoint = config.bedrock.endpoint ?? shared.bedrockEndpoint;
   const emulator = provided<RunningEmulator>('bedrock-emulator');
   const accounting = provided<Accounting>('accounting');
   const memory = provided<OpenedMemory>('memory');
@@ -109,10 +124,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const speechEmulators = provided<SpeechEmulators>('speech-emulators');
   // Speech serves audio transports: Twilio, and the softphone's server voice; emulator mode embeds Transcribe and Polly.
   const { browserAudio } = config.speech;
-  const embeddedSpeech = (config.twilio.enabled || (browserAudio.enabled && browserAudio.synthesizer === 'polly')) && config.speech.mode === 'emulator' && !(config.speech.transcribeEndpoint && config.speech.pollyEndpoint);
-  const speechPorts = { transcribe: 0, polly: 0 };
   let speech: SpeechServices | undefined;
-  const ports = { emulator: 0, telephony: config.server.port, metrics: config.server.metricsPort };
+  const ports = { telephony: config.server.port, metrics: config.server.metricsPort };
   const backends = toolBackends(config, log);
   // Outlives restarts of the call path: an ended call's record stays readable while memory restarts.
   // Off (nothing registered, nothing exported) unless an OTEL_EXPORTER_OTLP_*ENDPOINT is set.
@@ -140,6 +153,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     }
     return client;
   };
+
+  // Not ready while the call path restarts: its cells are empty until it is back.
+  const ready = async () => telephony.current() !== undefined && (await memory.current()?.store.healthy()) === true;
 
   const countRestarts = (tree: Supervisor): Supervisor => {
     tree.on('restart', (id, attempt, error) => {
@@ -172,6 +188,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           ...config.memory,
           region: config.bedrock.region,
           windowMessages: Math.max(...Object.values(config.agents).map((agent) => agent.windowMessages)),
+          ...(shared.dynamoEndpoint ? { embeddedDynamoEndpoint: shared.dynamoEndpoint } : {}),
         }, log);
         metrics.setWriteQueueSource(() => opened.writeQueueDepth());
         metrics.setHotStoreErrorsSource(() => opened.stats().hotErrors);
@@ -202,6 +219,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           maxCallsPerKey: config.server.maxCallsPerKey,
           overload,
           resumeGraceMs: config.server.resumeGraceMs,
+          ...(options.worker ? { releaseElsewhere: options.worker.releaseElsewhere } : {}),
           restartIntensity: 3,
           restartPeriodMs: 60_000,
           onRestart: () => metrics.actorRestarts.inc({ kind: 'call' }),
@@ -220,6 +238,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
             });
             ledgers.forget(summary.callId);
           },
+          onCallReleased: (callId) => ledgers.forget(callId),
         });
         metrics.setActiveCallsSource(() => supervisorOfCalls.active());
         return calls.provide(supervisorOfCalls, async () => {
@@ -239,8 +258,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         speech?.destroy();
         const emulators = speechEmulators.current();
         const services = twilioReady || browserAudio.enabled ? createSpeechServices(config, {
-          transcribe: config.speech.transcribeEndpoint ?? emulators?.transcribeUrl,
-          polly: config.speech.pollyEndpoint ?? emulators?.pollyUrl,
+          transcribe: config.speech.transcribeEndpoint ?? shared.transcribeEndpoint ?? emulators?.transcribeUrl,
+          polly: config.speech.pollyEndpoint ?? shared.pollyEndpoint ?? emulators?.pollyUrl,
         }) : undefined;
         speech = services;
         const twilioEndpoint = services && twilioReady && twilio.accountSid && twilio.authToken && twilio.publicUrl ? (() => {
@@ -279,33 +298,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   ];
 
   const children: ChildSpec[] = [
-    ...(embeddedEmulator ? [{
-      // one_for_one: clients reach it by URL on every request and the restarted one keeps the port,
-      // so nothing holds the old one; calls in the gap get the fallback answer.
-      id: 'bedrock-emulator',
-      restart: 'permanent' as const,
-      shutdownMs: 2_000,
-      backoffMs: SERVICE_BACKOFF_MS,
-      start: async () => {
-        const started = await startEmulator({ models: emulatedModelsOf(catalogue.entries()), ...options.emulator, port: ports.emulator });
-        ports.emulator = started.port;
-        bedrockEndpoint = started.url;
-        log.info({ event: 'node.bedrock_emulator', url: started.url }, 'no AWS Bedrock configured: answering with the embedded emulator');
-        return emulator.provide(started, () => started.close(), started.failed);
-      },
-    }] : []),
-    ...(embeddedSpeech ? [{
-      id: 'speech-emulators',
-      restart: 'permanent' as const,
-      shutdownMs: 2_000,
-      backoffMs: SERVICE_BACKOFF_MS,
-      start: async () => {
-        const started = await startSpeechEmulators({ ports: speechPorts, endOfSpeechMs: config.speech.emulatorEndOfSpeechMs });
-        Object.assign(speechPorts, started.ports);
-        log.info({ event: 'node.speech_emulators', transcribe: started.transcribeUrl, polly: started.pollyUrl }, 'speech in emulator mode: answering with the embedded Transcribe and Polly emulators');
-        return speechEmulators.provide(started, () => started.close());
-      },
-    }] : []),
+    ...(embedded.bedrock ? [bedrockEmulatorChild({
+      catalogue,
+      emulator: options.emulator,
+      log,
+      cell: noting(emulator, (started) => (bedrockEndpoint = started.url)),
+    })] : []),
+    ...(embedded.speech ? [speechEmulatorsChild(config, log, speechEmulators)] : []),
     ...backends.children,
     {
       id: 'call-path',
@@ -317,42 +316,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         return tree;
       },
     },
-    {
-      id: 'metrics',
-      restart: 'permanent',
-      shutdownMs: 2_000,
-      backoffMs: SERVICE_BACKOFF_MS,
-      start: async () => {
-        const { metricsHost, metricsToken } = config.server;
-        // Beyond loopback without a token the schema refused to start unless this was asked for.
-        if (!metricsToken && !isLoopbackHost(metricsHost)) {
-          log.warn({ event: 'metrics.unauthenticated', host: metricsHost }, `/metrics on ${metricsHost} answers anyone who can reach it (server.metricsUnauthenticated)`);
-        }
-        const server = await startMetricsServer({
-          host: metricsHost,
-          port: ports.metrics,
-          metrics,
-          authorize: metricsToken ? (authorization) => isAuthorized(authorization, null, [metricsToken]) : undefined,
-          // Not ready while the call path restarts: its cells are empty until it is back.
-          ready: async () => telephony.current() !== undefined && (await memory.current()?.store.healthy()) === true,
-        });
-        ports.metrics = Number(new URL(server.url).port);
-        return metricsServer.provide(server, () => server.close(), server.failed);
-      },
-    },
+    ...(options.worker ? [] : [metricsServerChild(config, log, metricsServer, { expose: createExposition(metrics.registry), ready })]),
   ];
 
-  const lock = lockDataDir(config.memory.dataDir);
   const root = countRestarts(supervisor({ strategy: 'one_for_one', ...RESTART_LIMITS }, children));
-  void root.exited.then(() => lock.release());
-  try {
-    await root.start();
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  // A worker's data dir is its primary's: the primary holds the lock.
+  if (options.worker) await root.start();
+  else await startHoldingDataDir(config.memory.dataDir, root);
   const telephonyUrl = telephony.get().url;
-  const metricsUrl = metricsServer.get().url;
+  const metricsUrl = options.worker?.metricsUrl ?? metricsServer.get().url;
   log.info({ event: 'node.started', telephony: telephonyUrl, metrics: metricsUrl });
 
   let stopping: Promise<void> | undefined;
@@ -360,6 +332,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     telephonyUrl,
     metricsUrl,
     bedrockEndpoint,
+    ready,
     get emulator() { return emulator.current(); },
     get calls() { return calls.get(); },
     get memory() { return memory.get(); },
@@ -393,51 +366,4 @@ function refuseUnknownTools(config: AybizaConfig, tools: ToolRegistry): void {
     return unknown.length === 0 ? [] : [`agents.${name}.tools: got ${JSON.stringify(unknown)} — expected tools that exist: ${tools.names().join(', ')}`];
   });
   if (problems.length > 0) throw new ConfigError(problems);
-}
-
-/**
- * What a child hands to the children after it: set when the child started, emptied as soon as it
- * stops or fails, so a later child started afterwards never gets a closed one.
- */
-interface Provided<T> {
-  /** Publishes `value` and returns the child's handle; `exited` is a crash when `failed` settles first. */
-  provide(value: T, close: () => Promise<void>, failed?: Promise<Error>): ChildHandle;
-  /** The running value; throws when the child providing it is not running. */
-  get(): T;
-  current(): T | undefined;
-}
-
-function provided<T>(name: string): Provided<T> {
-  let value: T | undefined;
-  return {
-    provide(started, close, failed) {
-      value = started;
-      let settle!: (reason: ExitReason) => void;
-      const exited = new Promise<ExitReason>((resolve) => (settle = resolve));
-      let stopping = false;
-      void failed?.then(async (error) => {
-        if (stopping) return;
-        stopping = true;
-        if (value === started) value = undefined;
-        // Release what still works (sockets, connections, the journal) before the restart opens it again.
-        await close().catch(() => undefined);
-        settle({ kind: 'crash', error });
-      });
-      return {
-        exited,
-        stop: async () => {
-          if (stopping) return;
-          stopping = true;
-          if (value === started) value = undefined;
-          await close();
-          settle({ kind: 'shutdown' });
-        },
-      };
-    },
-    get() {
-      if (value === undefined) throw new Error(`${name} is not running`);
-      return value;
-    },
-    current: () => value,
-  };
 }

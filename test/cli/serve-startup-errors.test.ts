@@ -101,6 +101,21 @@ describe('aybiza serve start-up failures', () => {
     expectOneLine(result, 'Redis is required (AYBIZA_HOT_MEMORY=redis) but did not answer at redis://:***@127.0.0.1:1/0: start redis-server, set AYBIZA_REDIS_URL to where it runs, or use AYBIZA_HOT_MEMORY=auto (Redis when it answers, else in-process memory)');
   }, 60_000);
 
+  it('refuses --workers above 1 with the hot memory in process, naming the fix', async () => {
+    const result = await serve({ AYBIZA_WORKERS: '2', AYBIZA_HOT_MEMORY: 'memory' });
+    expectOneLine(result, "--workers 2 needs the hot memory in Redis, shared by the workers, not in each process (memory.hot is 'memory'): set AYBIZA_HOT_MEMORY=redis with Redis at AYBIZA_REDIS_URL, or run one worker (--workers 1)");
+  }, 60_000);
+
+  it('prints a worker\'s start-up failure as the one line, once, with --workers 2', async () => {
+    const file = join(dir, 'unreachable-connector-workers.json');
+    writeFileSync(file, JSON.stringify({
+      agents: { default: { systemPrompt: 'x', tools: ['calendar_lookup'] } },
+      tools: { mcp: [{ name: 'calendar', command: join(dir, 'no-such-mcp-server') }] },
+    }));
+    const result = await serve({ AYBIZA_CONFIG: file, AYBIZA_WORKERS: '2', AYBIZA_HOT_MEMORY: 'redis', AYBIZA_DURABLE_MEMORY: 'none' });
+    expectOneLine(result, /^MCP server "calendar" cannot be reached at start: .*ENOENT.*; fix its command or url, or mark it "optional": true to start without it$/);
+  }, 60_000);
+
   it('names a configuration file nested 100,000 levels deep instead of overflowing the stack', async () => {
     const file = join(dir, 'deep.json');
     writeFileSync(file, `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`);

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, MAX_CONFIG_NESTING, type LoadConfigInput } from '../../src/config/load.js';
@@ -33,6 +33,13 @@ describe('configuration refusals', () => {
 
   it('refuses a bad --port flag by its name', () => {
     expect(refusal({ env: {}, flags: { port: 'eighty' } }).message).toContain('--port: got "eighty" — expected an integer');
+  });
+
+  it('refuses AYBIZA_WORKERS that is neither a count nor auto, and takes auto as the cores', () => {
+    expect(refusal({ env: { AYBIZA_WORKERS: 'many' } }).message).toContain(`AYBIZA_WORKERS: got "many" — expected an integer or 'auto'`);
+    expect(refusal({ env: { AYBIZA_WORKERS: '0' } }).message).toContain(`AYBIZA_WORKERS: got "0" — expected a number ≥ 1`);
+    expect(loadConfig({ env: { AYBIZA_WORKERS: 'auto' } }).server.workers).toBe(availableParallelism());
+    expect(loadConfig({ env: {} }).server.workers).toBe(1);
   });
 
   it('lists every problem, one per line', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { recordId } from '../../src/metrics/record-id.js';
+import { createExposition } from '../../src/metrics/exposition.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server.js';
 import { exerciseEveryMetric } from './exercise-every-metric.js';
 
@@ -13,7 +14,7 @@ describe('metrics HTTP endpoints', () => {
 
   beforeAll(async () => {
     exerciseEveryMetric(metrics);
-    server = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics, ready: () => ready() });
+    server = await startMetricsServer({ host: '127.0.0.1', port: 0, expose: createExposition(metrics.registry), ready: () => ready() });
   });
   afterAll(() => server.close());
 

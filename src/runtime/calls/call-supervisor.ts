@@ -25,11 +25,19 @@ export interface CallSupervisorOptions extends AdmissionRules {
   store: ConversationStore;
   log: Logger;
   resumeGraceMs: number;
+  /**
+   * Before a resume of a call not live here starts it from memory: asks the other processes that
+   * may hold it suspended (the other workers of `serve --workers`) to let go of it. False when one
+   * still has its caller connected; the resume is then refused as `call_busy`.
+   */
+  releaseElsewhere?: (callId: string) => Promise<boolean>;
   /** Restarts allowed per call within `restartPeriodMs` before the call is ended with an apology. */
   restartIntensity: number;
   restartPeriodMs: number;
   onCallEnded?: (summary: CallSummary, context: CallContext | undefined) => void;
   onRestart?: () => void;
+  /** A call let go of for another process to resume (`release`): it did not end, but is no longer this node's. */
+  onCallReleased?: (callId: string) => void;
   /** Told when calls start and end, what they say and what the caller heard (call records, traces). */
   observe?: CallObserver;
 }
@@ -41,6 +49,12 @@ export interface CallSupervisor extends CallsPort {
   /** Resolves when no call is active, or after `timeoutMs`. */
   idle(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
+  /**
+   * Lets go of a suspended call another process is resuming: stopped as for a service restart (its
+   * grant stays open, so the resume continues from its last turn boundary). `busy` while its caller
+   * is connected or a resume of it is under way here; `absent` when it is not live here.
+   */
+  release(callId: string): 'released' | 'busy' | 'absent';
   /** The states and transitions of the machine every call runs. */
   diagram(): MachineDiagram;
 }
@@ -164,6 +178,9 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
       if (nowLive) return reattach(nowLive, request, peer, principal);
       const full = atCapacity(occupancy(principal), options);
       if (full) return full;
+      if (options.releaseElsewhere && !(await options.releaseElsewhere(callId))) {
+        return { ok: false, code: 'call_busy', message: `call "${callId}" is still connected elsewhere`, fatal: false };
+      }
       const point = await storedResume(callId, request, store);
       const identity = point.kind === 'snapshot' ? point.snapshot.identity : point.identity;
       const snapshot = point.kind === 'snapshot' ? point.snapshot : undefined;
@@ -230,6 +247,19 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     deliver,
     detach,
     active: () => calls.size(),
+    release: (callId) => {
+      const call = calls.get(callId);
+      if (!call) return 'absent';
+      if (call.peer || opening.has(callId)) return 'busy';
+      // Not finish(): the call goes on elsewhere, so its snapshot, grant and summary stay the resumer's.
+      call.finished = true;
+      clearTimeout(call.suspendTimer);
+      calls.remove(callId);
+      void children.terminateChild(callId);
+      options.onCallReleased?.(callId);
+      log.info({ event: 'call.released', callId });
+      return 'released';
+    },
     diagram: () => machineDiagram(machine),
     idle: calls.idle,
     endAll: async (timeoutMs) => {
