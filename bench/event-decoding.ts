@@ -8,8 +8,9 @@ import { BEDROCK_DECODER_KINDS, type BedrockDecoderKind } from '../src/llm/event
 /**
  * CPU per ConverseStream event for each decoder, on the same bytes: the response body of a spoken
  * turn as Claude on Bedrock streams it (a delta per token-sized piece, each padded with `p`), one
- * chunk per event, through the client protocol's deserializeEventStream, which is what the SDK runs
- * on a response's body after HTTP. Request, signing and HTTP are the same on both paths and left out.
+ * chunk per event, each a Buffer as the SDK's Node HTTP handlers yield them, through the client
+ * protocol's deserializeEventStream, which is what the SDK runs on a response's body after HTTP.
+ * Request, signing and HTTP are the same on both paths and left out.
  *
  *   npx tsx bench/event-decoding.ts [streams per round]                    (default 2000)
  *   npx tsc -p tsconfig.json --noEmit false --outDir dist && node dist/bench/event-decoding.js   (compiled)
@@ -24,13 +25,13 @@ function pieces(text: string): string[] {
   return text.match(/.{1,4}/gs) ?? [];
 }
 
-function streamBytes(): Uint8Array[] {
+function streamBytes(): Buffer[] {
   const codec = new EventStreamCodec(toUtf8, fromUtf8);
   const header = (value: string) => ({ type: 'string' as const, value });
-  const event = (eventType: string, payload: Record<string, unknown>, padding: number): Uint8Array => codec.encode({
+  const event = (eventType: string, payload: Record<string, unknown>, padding: number): Buffer => Buffer.from(codec.encode({
     headers: { ':event-type': header(eventType), ':content-type': header('application/json'), ':message-type': header('event') },
     body: fromUtf8(JSON.stringify({ ...payload, p: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456'.slice(0, padding) })),
-  });
+  }));
   return [
     event('messageStart', { role: 'assistant' }, 40),
     ...pieces(REPLY).map((piece, i) => event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: piece } }, (i * 7) % 50)),
@@ -45,7 +46,7 @@ interface EventStreamProtocol {
   deserializeEventStream(input: { response: { body: unknown }; responseSchema: NormalizedSchema; initialResponseContainer: object }): Promise<AsyncIterable<unknown>>;
 }
 
-async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<number> {
+async function decodeStreams(client: BedrockRuntimeClient, chunks: Buffer[], streams: number): Promise<number> {
   const protocol = client.config.protocol as unknown as EventStreamProtocol;
   const responseSchema = NormalizedSchema.of(ConverseStreamResponse$);
   let events = 0;
@@ -59,7 +60,7 @@ async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[],
 
 interface Round { cpuUsPerEvent: number; events: number }
 
-async function round(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<Round> {
+async function round(client: BedrockRuntimeClient, chunks: Buffer[], streams: number): Promise<Round> {
   const before = process.cpuUsage();
   const events = await decodeStreams(client, chunks, streams);
   const cpu = process.cpuUsage(before);
