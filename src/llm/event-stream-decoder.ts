@@ -1,5 +1,6 @@
 import type { BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime';
 import { eventStreamSerdeProvider } from '@smithy/core/event-streams';
+import { CONVERSE_EVENT_TYPES, converseEvent, type ConverseEvent } from './converse-event-body.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -12,7 +13,7 @@ export const BEDROCK_DECODER_KINDS: readonly BedrockDecoderKind[] = ['lean', 'sd
 
 type SerdeProvider = NonNullable<BedrockRuntimeClientConfig['eventStreamSerdeProvider']>;
 type Marshaller = ReturnType<SerdeProvider>;
-type Event = Record<string, unknown>;
+type Event = ConverseEvent;
 /** The SDK's own marshaller over some bytes: its events, and its errors, for what the lean path does not take. */
 type SdkDecode = (bytes: AsyncIterable<Uint8Array>) => AsyncIterable<Event>;
 
@@ -91,8 +92,7 @@ async function* remainder(first: Uint8Array, chunks: AsyncIterator<Uint8Array>):
 }
 
 /** ConverseStream event types, as the bytes of an `:event-type` header value and the string the event is keyed by. */
-const EVENT_TYPES = ['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']
-  .map((name) => ({ name, bytes: Buffer.from(name) }));
+const EVENT_TYPES = Object.keys(CONVERSE_EVENT_TYPES).map((name) => ({ name, bytes: Buffer.from(name) }));
 const EVENT_TYPE_HEADER = Buffer.from(':event-type');
 const MESSAGE_TYPE_HEADER = Buffer.from(':message-type');
 const EVENT_MESSAGE_TYPE = Buffer.from('event');
@@ -104,6 +104,11 @@ function bytesEqual(buffer: Buffer, start: number, length: number, expected: Buf
   return true;
 }
 
+function eventTypeAt(buffer: Buffer, start: number, length: number): string | undefined {
+  for (const known of EVENT_TYPES) if (bytesEqual(buffer, start, length, known.bytes)) return known.name;
+  return undefined;
+}
+
 /**
  * The event of the message at buffer[start, end) in the SDK's output shape, or undefined when the
  * message is anything the lean path does not take. Reads the prelude and headers in place: the
@@ -113,9 +118,10 @@ function bytesEqual(buffer: Buffer, start: number, length: number, expected: Buf
 function leanEvent(buffer: Buffer, start: number, end: number): Event | undefined {
   const headersStart = start + PRELUDE_BYTES;
   const headersEnd = headersStart + buffer.readUInt32BE(start + 4);
+  const bodyEnd = end - 4;
   const preludeCrc = crc32(buffer, start, start + 8);
-  if (headersEnd > end - 4 || preludeCrc !== buffer.readUInt32BE(start + 8)) return undefined;
-  if (crc32(buffer, start + 8, end - 4, preludeCrc) !== buffer.readUInt32BE(end - 4)) return undefined;
+  if (headersEnd > bodyEnd || preludeCrc !== buffer.readUInt32BE(start + 8)) return undefined;
+  if (crc32(buffer, start + 8, bodyEnd, preludeCrc) !== buffer.readUInt32BE(bodyEnd)) return undefined;
   let eventType: string | undefined;
   let isEvent = false;
   // The SDK keeps the last of a repeated header; so does this scan.
@@ -129,102 +135,8 @@ function leanEvent(buffer: Buffer, start: number, end: number): Event | undefine
     const valueLength = (buffer[tag + 1]! << 8) | buffer[tag + 2]!;
     at = valueStart + valueLength;
     if (at > headersEnd) return undefined;
-    if (bytesEqual(buffer, nameStart, nameLength, EVENT_TYPE_HEADER)) {
-      eventType = EVENT_TYPES.find((known) => bytesEqual(buffer, valueStart, valueLength, known.bytes))?.name;
-    } else if (bytesEqual(buffer, nameStart, nameLength, MESSAGE_TYPE_HEADER)) {
-      isEvent = bytesEqual(buffer, valueStart, valueLength, EVENT_MESSAGE_TYPE);
-    }
+    if (bytesEqual(buffer, nameStart, nameLength, EVENT_TYPE_HEADER)) eventType = eventTypeAt(buffer, valueStart, valueLength);
+    else if (bytesEqual(buffer, nameStart, nameLength, MESSAGE_TYPE_HEADER)) isEvent = bytesEqual(buffer, valueStart, valueLength, EVENT_MESSAGE_TYPE);
   }
-  if (!isEvent || eventType === undefined || headersEnd === end - 4) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(buffer.toString('utf8', headersEnd, end - 4));
-  } catch {
-    return undefined;
-  }
-  if (!isRecord(json) || !fitsShape(json, EVENT_SHAPES[eventType]!, PADDING_MEMBER)) return undefined;
-  // The padding is the last member Bedrock writes, and deleting an object's last-added property is V8's cheap case.
-  if (PADDING_MEMBER in json) delete json[PADDING_MEMBER];
-  return { [eventType]: json };
-}
-
-/**
- * The members the lean path takes, per ConverseStream event, as the SDK's schema types them
- * (dist-cjs ConverseStreamOutput$ and the structures it names). A union takes exactly one member.
- * Members are null-prototype objects so that a JSON key such as `constructor` is not found in them.
- */
-type Field = 'string' | 'number' | 'blob' | Shape;
-interface Shape { union?: true; members: Record<string, Field> }
-
-const shape = (members: Record<string, Field>, union?: true): Shape => ({ members: Object.assign(Object.create(null), members), ...(union ? { union } : {}) });
-
-const EVENT_SHAPES: Record<string, Shape> = {
-  messageStart: shape({ role: 'string' }),
-  contentBlockStart: shape({ start: shape({ toolUse: shape({ toolUseId: 'string', name: 'string', type: 'string' }) }, true), contentBlockIndex: 'number' }),
-  contentBlockDelta: shape({
-    delta: shape({
-      text: 'string',
-      toolUse: shape({ input: 'string' }),
-      reasoningContent: shape({ text: 'string', redactedContent: 'blob', signature: 'string' }, true),
-    }, true),
-    contentBlockIndex: 'number',
-  }),
-  contentBlockStop: shape({ contentBlockIndex: 'number' }),
-  messageStop: shape({ stopReason: 'string' }),
-  metadata: shape({
-    usage: shape({ inputTokens: 'number', outputTokens: 'number', totalTokens: 'number', cacheReadInputTokens: 'number', cacheWriteInputTokens: 'number' }),
-    metrics: shape({ latencyMs: 'number' }),
-  }),
-};
-
-/** Bedrock pads each event with a `p` member of random length (so sizes do not reveal tokens); the SDK's schema has no such member. */
-const PADDING_MEMBER = 'p';
-
-/**
- * Whether what JSON.parse made is already the SDK's output for the shape, but for blobs, which it
- * turns into bytes where they are; `skip` is allowed besides (the padding, at the top). Checking in
- * place instead of copying saves an object per level per event; a `false` leaves the object to be
- * dropped, since the SDK then decodes the message from its bytes.
- */
-function fitsShape(json: Record<string, unknown>, shape: Shape, skip?: string): boolean {
-  let count = 0;
-  for (const key in json) {
-    const field = shape.members[key];
-    if (field === undefined) {
-      if (key === skip) continue;
-      return false;
-    }
-    if (!fitsField(json, key, field)) return false;
-    count += 1;
-  }
-  return !shape.union || count === 1;
-}
-
-function fitsField(json: Record<string, unknown>, key: string, field: Field): boolean {
-  const value = json[key];
-  switch (field) {
-    case 'string':
-      return typeof value === 'string';
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'blob':
-      if (typeof value !== 'string' || !BASE64.test(value)) return false;
-      json[key] = base64Bytes(value);
-      return true;
-    default:
-      return isRecord(value) && fitsShape(value, field);
-  }
-}
-
-/** What @smithy/util-base64 accepts; anything else is left to the SDK, which rejects it with its own error. */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** A plain Uint8Array, as the SDK's fromBase64 returns, not a Buffer. */
-function base64Bytes(value: string): Uint8Array {
-  const buffer = Buffer.from(value, 'base64');
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isEvent && eventType !== undefined ? converseEvent(eventType, buffer, headersEnd, bodyEnd) : undefined;
 }
