@@ -1,4 +1,4 @@
-import { ConverseStreamResponse$, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseStreamResponse$, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime';
 import { NormalizedSchema } from '@smithy/core/schema';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
@@ -12,8 +12,9 @@ import { BEDROCK_DECODER_KINDS, type BedrockDecoderKind } from '../src/llm/event
  * protocol's deserializeEventStream, which is what the SDK runs on a response's body after HTTP.
  * Request, signing and HTTP are the same on both paths and left out.
  *
- *   npx tsx bench/event-decoding.ts [streams per round]                    (default 2000)
+ *   npx tsx bench/event-decoding.ts [streams per round] [row]              (default 2000, every row)
  *   npx tsc -p tsconfig.json --noEmit false --outDir dist && node dist/bench/event-decoding.js   (compiled)
+ *   node --cpu-prof dist/bench/event-decoding.js 20000 lean                 (one row alone, to profile it)
  */
 const ROUNDS = 5;
 const BASELINE: BedrockDecoderKind = 'sdk';
@@ -67,26 +68,50 @@ async function round(client: BedrockRuntimeClient, chunks: Buffer[], streams: nu
   return { cpuUsPerEvent: (cpu.user + cpu.system) / events, events };
 }
 
-export async function run(streams = 2_000, only?: BedrockDecoderKind): Promise<void> {
+/**
+ * A marshaller that decodes nothing: one prebuilt event per chunk. What it costs is what every
+ * decoder pays besides its own work (the body's iterator, the SDK's EventStreamSerde with its
+ * async generator and per-stream setup, the caller's loop), so no decoder can go below it.
+ */
+const FLOOR_EVENT = { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Than' } } };
+const floorSerdeProvider: NonNullable<BedrockRuntimeClientConfig['eventStreamSerdeProvider']> = () => ({
+  async *deserialize(body: AsyncIterable<Uint8Array>) {
+    for await (const _chunk of body) yield FLOOR_EVENT;
+  },
+  serialize: () => { throw new Error('the floor marshaller only deserializes'); },
+}) as never;
+
+const ROWS = [...BEDROCK_DECODER_KINDS, 'floor'] as const;
+type Row = (typeof ROWS)[number];
+
+function clientFor(row: Row): BedrockRuntimeClient {
+  return row === 'floor'
+    ? new BedrockRuntimeClient({
+      region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, eventStreamSerdeProvider: floorSerdeProvider,
+    })
+    : createBedrockClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: 'emulator', handler: 'http1', maxSockets: 1, maxAttempts: 1, decoder: row });
+}
+
+/** Every row against the SDK's, or `only` one row alone (no ratio then). */
+export async function run(streams = 2_000, only?: Row): Promise<void> {
   const chunks = streamBytes();
-  const clients = new Map(BEDROCK_DECODER_KINDS.filter((d) => !only || d === only || d === BASELINE).map((decoder) => [decoder, createBedrockClient({
-    region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: 'emulator', handler: 'http1', maxSockets: 1, maxAttempts: 1, decoder,
-  })]));
+  const clients = new Map<Row, BedrockRuntimeClient>(ROWS.filter((row) => !only || row === only).map((row) => [row, clientFor(row)]));
   try {
-    const rounds = new Map<BedrockDecoderKind, Round[]>();
+    const rounds = new Map<Row, Round[]>();
     for (const client of clients.values()) await decodeStreams(client, chunks, streams / 4);
     // Rounds alternate the decoders so drift of the machine (JIT, other load) hits both alike.
     for (let r = 0; r < ROUNDS; r += 1) {
       for (const [decoder, client] of clients) rounds.set(decoder, [...(rounds.get(decoder) ?? []), await round(client, chunks, streams)]);
     }
     const median = (runs: Round[]) => [...runs].sort((a, b) => a.cpuUsPerEvent - b.cpuUsPerEvent)[Math.floor(runs.length / 2)]!;
-    const base = median(rounds.get(BASELINE)!).cpuUsPerEvent;
+    const baseline = rounds.get(BASELINE);
+    const base = baseline ? median(baseline).cpuUsPerEvent : undefined;
     process.stdout.write(`${chunks.length} events per stream, ${streams} streams per round, median of ${ROUNDS} rounds\n`);
     process.stdout.write(`${'decoder'.padEnd(8)}${'cpu µs/event'.padStart(14)}${'events/s of one core'.padStart(22)}${'vs sdk'.padStart(9)}\n`);
     for (const [decoder, runs] of rounds) {
       const { cpuUsPerEvent } = median(runs);
       process.stdout.write(`${decoder.padEnd(8)}${cpuUsPerEvent.toFixed(2).padStart(14)}${(1e6 / cpuUsPerEvent).toFixed(0).padStart(22)}`
-        + `${`${(base / cpuUsPerEvent).toFixed(1)}x`.padStart(9)}\n`);
+        + `${(base === undefined ? '-' : `${(base / cpuUsPerEvent).toFixed(1)}x`).padStart(9)}\n`);
     }
   } finally {
     for (const client of clients.values()) client.destroy();
@@ -95,5 +120,10 @@ export async function run(streams = 2_000, only?: BedrockDecoderKind): Promise<v
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const streams = Number(process.argv[2]);
-  await run(streams > 0 ? streams : undefined);
+  const row = process.argv[3];
+  if (row !== undefined && !ROWS.includes(row as Row)) {
+    process.stderr.write(`bench/event-decoding: row is ${JSON.stringify(row)}; expected one of ${ROWS.join(', ')}\n`);
+    process.exit(2);
+  }
+  await run(streams > 0 ? streams : undefined, row as Row | undefined);
 }
