@@ -124,7 +124,8 @@ function textDelta(bytes: Buffer, start: number, close: number): ConverseEvent |
   return { contentBlockIndex: index, delta: { text: bytes.toString('latin1', textStart, at) } };
 }
 
-function bytesAt(bytes: Buffer, at: number, expected: Buffer): boolean {
+/** Whether `expected` is at bytes[at…]. */
+export function bytesAt(bytes: Buffer, at: number, expected: Buffer): boolean {
   if (at + expected.length > bytes.length) return false;
   for (let i = 0; i < expected.length; i += 1) if (bytes[at + i] !== expected[i]) return false;
   return true;

@@ -1,6 +1,6 @@
 import type { BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime';
 import { eventStreamSerdeProvider } from '@smithy/core/event-streams';
-import { CONVERSE_EVENT_TYPES, converseEvent, type ConverseEvent } from './converse-event-body.js';
+import { bytesAt, CONVERSE_EVENT_TYPES, converseEvent, type ConverseEvent } from './converse-event-body.js';
 import { crc32 } from './crc32.js';
 
 /**
@@ -13,9 +13,8 @@ export const BEDROCK_DECODER_KINDS: readonly BedrockDecoderKind[] = ['lean', 'sd
 
 type SerdeProvider = NonNullable<BedrockRuntimeClientConfig['eventStreamSerdeProvider']>;
 type Marshaller = ReturnType<SerdeProvider>;
-type Event = ConverseEvent;
 /** The SDK's own marshaller over some bytes: its events, and its errors, for what the lean path does not take. */
-type SdkDecode = (bytes: AsyncIterable<Uint8Array>) => AsyncIterable<Event>;
+type SdkDecode = (bytes: AsyncIterable<Uint8Array>) => AsyncIterable<ConverseEvent>;
 
 /**
  * Why this hook: the client's `eventStreamSerdeProvider` is its documented configuration for the
@@ -24,7 +23,8 @@ type SdkDecode = (bytes: AsyncIterable<Uint8Array>) => AsyncIterable<Event>;
  * The marshaller receives the raw response body and, per message, the SDK's deserializer; so
  * requests, signing, endpoints, retries and HTTP errors stay the SDK's, and only the per-event
  * work changes. The SDK's per-event path walks the event's schema (`read`, `_readStruct`,
- * `structIterator`) with several awaits per event; this one is a checksum, a header scan and one JSON.parse.
+ * `structIterator`) with several awaits per event; this one is a checksum, a header scan and one
+ * JSON.parse (none for a text delta of plain ASCII, converse-event-body.ts).
  *
  * The lean path takes only messages it knows exactly: well-formed, both checksums right, string
  * headers, an `event` of a ConverseStream type whose JSON has only the members the SDK's schema
@@ -36,7 +36,7 @@ export const leanEventStreamSerdeProvider: SerdeProvider = (options) => {
   const sdk = eventStreamSerdeProvider(options) as Marshaller;
   return {
     deserialize: (body: unknown, deserializer: unknown) =>
-      decodeEvents(body as AsyncIterable<Uint8Array>, (bytes) => sdk.deserialize(bytes, deserializer as never) as AsyncIterable<Event>),
+      decodeEvents(body as AsyncIterable<Uint8Array>, (bytes) => sdk.deserialize(bytes, deserializer as never) as AsyncIterable<ConverseEvent>),
     // Only the request side of bidirectional operations serializes; the runtime has none, and the SDK's is kept.
     serialize: sdk.serialize.bind(sdk),
   } as Marshaller;
@@ -52,7 +52,7 @@ const MINIMUM_MESSAGE_BYTES = PRELUDE_BYTES + 4;
  * each) and decodes them, in one generator: each async generator between the body and the caller
  * is a promise and a microtask per event (the SDK's path has three of its own).
  */
-async function* decodeEvents(body: AsyncIterable<Uint8Array>, sdkDecode: SdkDecode): AsyncGenerator<Event> {
+async function* decodeEvents(body: AsyncIterable<Uint8Array>, sdkDecode: SdkDecode): AsyncGenerator<ConverseEvent> {
   const chunks = body[Symbol.asyncIterator]();
   let pending: Buffer | undefined;
   for await (const chunk of { [Symbol.asyncIterator]: () => chunks }) {
@@ -98,10 +98,9 @@ const MESSAGE_TYPE_HEADER = Buffer.from(':message-type');
 const EVENT_MESSAGE_TYPE = Buffer.from('event');
 const STRING_HEADER_TAG = 7;
 
+/** Whether buffer[start, start + length) is `expected`. */
 function bytesEqual(buffer: Buffer, start: number, length: number, expected: Buffer): boolean {
-  if (length !== expected.length) return false;
-  for (let i = 0; i < length; i += 1) if (buffer[start + i] !== expected[i]) return false;
-  return true;
+  return length === expected.length && bytesAt(buffer, start, expected);
 }
 
 function eventTypeAt(buffer: Buffer, start: number, length: number): string | undefined {
@@ -115,7 +114,7 @@ function eventTypeAt(buffer: Buffer, start: number, length: number): string | un
  * codec's decode built an object per header and a string per name and value, and checked the CRCs
  * with two native calls on two new views (22 % of the previous lean path's CPU).
  */
-function leanEvent(buffer: Buffer, start: number, end: number): Event | undefined {
+function leanEvent(buffer: Buffer, start: number, end: number): ConverseEvent | undefined {
   const headersStart = start + PRELUDE_BYTES;
   const headersEnd = headersStart + buffer.readUInt32BE(start + 4);
   const bodyEnd = end - 4;
