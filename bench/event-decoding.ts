@@ -1,4 +1,4 @@
-import { ConverseStreamResponse$, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseStreamResponse$, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime';
 import { NormalizedSchema } from '@smithy/core/schema';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
@@ -8,11 +8,13 @@ import { BEDROCK_DECODER_KINDS, type BedrockDecoderKind } from '../src/llm/event
 /**
  * CPU per ConverseStream event for each decoder, on the same bytes: the response body of a spoken
  * turn as Claude on Bedrock streams it (a delta per token-sized piece, each padded with `p`), one
- * chunk per event, through the client protocol's deserializeEventStream, which is what the SDK runs
- * on a response's body after HTTP. Request, signing and HTTP are the same on both paths and left out.
+ * chunk per event, each a Buffer as the SDK's Node HTTP handlers yield them, through the client
+ * protocol's deserializeEventStream, which is what the SDK runs on a response's body after HTTP.
+ * Request, signing and HTTP are the same on both paths and left out.
  *
- *   npx tsx bench/event-decoding.ts [streams per round]                    (default 2000)
+ *   npx tsx bench/event-decoding.ts [streams per round] [row]              (default 2000, every row)
  *   npx tsc -p tsconfig.json --noEmit false --outDir dist && node dist/bench/event-decoding.js   (compiled)
+ *   node --cpu-prof dist/bench/event-decoding.js 20000 lean                 (one row alone, to profile it)
  */
 const ROUNDS = 5;
 const BASELINE: BedrockDecoderKind = 'sdk';
@@ -24,13 +26,13 @@ function pieces(text: string): string[] {
   return text.match(/.{1,4}/gs) ?? [];
 }
 
-function streamBytes(): Uint8Array[] {
+function streamBytes(): Buffer[] {
   const codec = new EventStreamCodec(toUtf8, fromUtf8);
   const header = (value: string) => ({ type: 'string' as const, value });
-  const event = (eventType: string, payload: Record<string, unknown>, padding: number): Uint8Array => codec.encode({
+  const event = (eventType: string, payload: Record<string, unknown>, padding: number): Buffer => Buffer.from(codec.encode({
     headers: { ':event-type': header(eventType), ':content-type': header('application/json'), ':message-type': header('event') },
     body: fromUtf8(JSON.stringify({ ...payload, p: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456'.slice(0, padding) })),
-  });
+  }));
   return [
     event('messageStart', { role: 'assistant' }, 40),
     ...pieces(REPLY).map((piece, i) => event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: piece } }, (i * 7) % 50)),
@@ -45,7 +47,7 @@ interface EventStreamProtocol {
   deserializeEventStream(input: { response: { body: unknown }; responseSchema: NormalizedSchema; initialResponseContainer: object }): Promise<AsyncIterable<unknown>>;
 }
 
-async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<number> {
+async function decodeStreams(client: BedrockRuntimeClient, chunks: Buffer[], streams: number): Promise<number> {
   const protocol = client.config.protocol as unknown as EventStreamProtocol;
   const responseSchema = NormalizedSchema.of(ConverseStreamResponse$);
   let events = 0;
@@ -59,33 +61,57 @@ async function decodeStreams(client: BedrockRuntimeClient, chunks: Uint8Array[],
 
 interface Round { cpuUsPerEvent: number; events: number }
 
-async function round(client: BedrockRuntimeClient, chunks: Uint8Array[], streams: number): Promise<Round> {
+async function round(client: BedrockRuntimeClient, chunks: Buffer[], streams: number): Promise<Round> {
   const before = process.cpuUsage();
   const events = await decodeStreams(client, chunks, streams);
   const cpu = process.cpuUsage(before);
   return { cpuUsPerEvent: (cpu.user + cpu.system) / events, events };
 }
 
-export async function run(streams = 2_000, only?: BedrockDecoderKind): Promise<void> {
+/**
+ * A marshaller that decodes nothing: one prebuilt event per chunk. What it costs is what every
+ * decoder pays besides its own work (the body's iterator, the SDK's EventStreamSerde with its
+ * async generator and per-stream setup, the caller's loop), so no decoder can go below it.
+ */
+const FLOOR_EVENT = { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Than' } } };
+const floorSerdeProvider: NonNullable<BedrockRuntimeClientConfig['eventStreamSerdeProvider']> = () => ({
+  async *deserialize(body: AsyncIterable<Uint8Array>) {
+    for await (const _chunk of body) yield FLOOR_EVENT;
+  },
+  serialize: () => { throw new Error('the floor marshaller only deserializes'); },
+}) as never;
+
+const ROWS = [...BEDROCK_DECODER_KINDS, 'floor'] as const;
+type Row = (typeof ROWS)[number];
+
+function clientFor(row: Row): BedrockRuntimeClient {
+  return row === 'floor'
+    ? new BedrockRuntimeClient({
+      region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, eventStreamSerdeProvider: floorSerdeProvider,
+    })
+    : createBedrockClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: 'emulator', handler: 'http1', maxSockets: 1, maxAttempts: 1, decoder: row });
+}
+
+/** Every row against the SDK's, or `only` one row alone (no ratio then). */
+export async function run(streams = 2_000, only?: Row): Promise<void> {
   const chunks = streamBytes();
-  const clients = new Map(BEDROCK_DECODER_KINDS.filter((d) => !only || d === only || d === BASELINE).map((decoder) => [decoder, createBedrockClient({
-    region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: 'emulator', handler: 'http1', maxSockets: 1, maxAttempts: 1, decoder,
-  })]));
+  const clients = new Map<Row, BedrockRuntimeClient>(ROWS.filter((row) => !only || row === only).map((row) => [row, clientFor(row)]));
   try {
-    const rounds = new Map<BedrockDecoderKind, Round[]>();
+    const rounds = new Map<Row, Round[]>();
     for (const client of clients.values()) await decodeStreams(client, chunks, streams / 4);
     // Rounds alternate the decoders so drift of the machine (JIT, other load) hits both alike.
     for (let r = 0; r < ROUNDS; r += 1) {
       for (const [decoder, client] of clients) rounds.set(decoder, [...(rounds.get(decoder) ?? []), await round(client, chunks, streams)]);
     }
     const median = (runs: Round[]) => [...runs].sort((a, b) => a.cpuUsPerEvent - b.cpuUsPerEvent)[Math.floor(runs.length / 2)]!;
-    const base = median(rounds.get(BASELINE)!).cpuUsPerEvent;
+    const baseline = rounds.get(BASELINE);
+    const base = baseline ? median(baseline).cpuUsPerEvent : undefined;
     process.stdout.write(`${chunks.length} events per stream, ${streams} streams per round, median of ${ROUNDS} rounds\n`);
     process.stdout.write(`${'decoder'.padEnd(8)}${'cpu µs/event'.padStart(14)}${'events/s of one core'.padStart(22)}${'vs sdk'.padStart(9)}\n`);
     for (const [decoder, runs] of rounds) {
       const { cpuUsPerEvent } = median(runs);
       process.stdout.write(`${decoder.padEnd(8)}${cpuUsPerEvent.toFixed(2).padStart(14)}${(1e6 / cpuUsPerEvent).toFixed(0).padStart(22)}`
-        + `${`${(base / cpuUsPerEvent).toFixed(1)}x`.padStart(9)}\n`);
+        + `${(base === undefined ? '-' : `${(base / cpuUsPerEvent).toFixed(1)}x`).padStart(9)}\n`);
     }
   } finally {
     for (const client of clients.values()) client.destroy();
@@ -94,5 +120,10 @@ export async function run(streams = 2_000, only?: BedrockDecoderKind): Promise<v
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const streams = Number(process.argv[2]);
-  await run(streams > 0 ? streams : undefined);
+  const row = process.argv[3];
+  if (row !== undefined && !ROWS.includes(row as Row)) {
+    process.stderr.write(`bench/event-decoding: row is ${JSON.stringify(row)}; expected one of ${ROWS.join(', ')}\n`);
+    process.exit(2);
+  }
+  await run(streams > 0 ? streams : undefined, row as Row | undefined);
 }

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { crc32 } from 'node:zlib';
+import { ConverseStreamCommand, ConverseStreamResponse$, type BedrockRuntimeClient, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import { NormalizedSchema } from '@smithy/core/schema';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import fc from 'fast-check';
@@ -15,6 +17,7 @@ const codec = new EventStreamCodec(toUtf8, fromUtf8);
 /** One wire message: an event, a modeled exception, or an unmodeled error. */
 type WireMessage =
   | { kind: 'event'; eventType: string; payload: Record<string, unknown> }
+  | { kind: 'raw'; eventType: string; body: string }
   | { kind: 'exception'; exceptionType: string; payload: Record<string, unknown> }
   | { kind: 'error'; code: string; message: string };
 
@@ -24,20 +27,22 @@ const EXCEPTION_TYPES = [
 
 function encode(message: WireMessage): Uint8Array {
   const string = (value: string) => ({ type: 'string' as const, value });
-  const headers: MessageHeaders = message.kind === 'event'
+  const headers: MessageHeaders = message.kind === 'event' || message.kind === 'raw'
     ? { ':event-type': string(message.eventType), ':content-type': string('application/json'), ':message-type': string('event') }
     : message.kind === 'exception'
       ? { ':exception-type': string(message.exceptionType), ':content-type': string('application/json'), ':message-type': string('exception') }
       : { ':error-code': string(message.code), ':error-message': string(message.message), ':message-type': string('error') };
-  const body = message.kind === 'error' ? new Uint8Array(0) : fromUtf8(JSON.stringify(message.payload));
+  const body = message.kind === 'error' ? new Uint8Array(0) : fromUtf8(message.kind === 'raw' ? message.body : JSON.stringify(message.payload));
   return codec.encode({ headers, body });
 }
 
 const index = fc.nat({ max: 6 });
 const text = fc.string({ unit: 'binary', maxLength: 40 });
-/** Bedrock pads events with a random-length `p` member that the SDK's schema does not have. */
+/** Printable ASCII, quotes and backslashes included: the text deltas the lean path reads without JSON.parse, and the escapes it leaves to it. */
+const asciiText = fc.string({ maxLength: 40 });
+/** Bedrock pads events with a random-length `p` member of letters and digits that the SDK's schema does not have. */
 const padded = (payload: fc.Arbitrary<Record<string, unknown>>) =>
-  fc.tuple(payload, fc.option(fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'd', 'e'), maxLength: 20 }), { nil: undefined }))
+  fc.tuple(payload, fc.option(fc.stringMatching(/^[A-Za-z0-9]{0,40}$/), { nil: undefined }))
     .map(([fields, p]) => (p === undefined ? fields : { ...fields, p }));
 const event = (eventType: string, payload: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<WireMessage> =>
   padded(payload).map((fields) => ({ kind: 'event' as const, eventType, payload: fields }));
@@ -48,6 +53,7 @@ const tokens = fc.nat({ max: 200_000 });
 const messageArbitrary: fc.Arbitrary<WireMessage> = fc.oneof(
   event('messageStart', fc.constant({ role: 'assistant' })),
   delta(fc.record({ text })),
+  delta(fc.record({ text: asciiText })),
   delta(fc.record({ reasoningContent: fc.oneof(
     fc.record({ text }),
     fc.record({ signature: fc.base64String({ maxLength: 40 }) }),
@@ -73,6 +79,34 @@ const messageArbitrary: fc.Arbitrary<WireMessage> = fc.oneof(
   event('metadata', fc.record({ usage: fc.record({ inputTokens: tokens, outputTokens: tokens, totalTokens: tokens }), trace: fc.constant({}) })),
   event('futureEvent', fc.record({ anything: text })),
 );
+
+// Bodies near the text delta the lean path reads byte by byte: other spacing, order, numbers,
+// escapes, padding in other places or of other characters, and JSON that is not.
+const EDGE_BODIES = [
+  '{ "contentBlockIndex": 0, "delta": { "text": "Hi" }, "p": "abc" }',
+  '{"delta":{"text":"Hi"},"contentBlockIndex":0,"p":"abc"}',
+  '{"contentBlockIndex":01,"delta":{"text":"Hi"}}',
+  '{"contentBlockIndex":1e0,"delta":{"text":"Hi"},"p":"a"}',
+  '{"contentBlockIndex":-1,"delta":{"text":"Hi"}}',
+  '{"contentBlockIndex":1234567890123,"delta":{"text":"Hi"}}',
+  '{"contentBlockIndex":0,"delta":{"text":"\\u0048i \\"q\\""},"p":"abc"}',
+  '{"contentBlockIndex":0,"delta":{"text":"caf\u00e9"},"p":"abc"}',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"}}x',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"}',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"}]',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"abc"x',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"ab-c"}',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"}},"p":"abc"}',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi","p":"abc"}}',
+  '{"p":"abc","contentBlockIndex":0,"delta":{"text":"Hi"}}',
+  '{"contentBlockIndex":0,"p":"x","delta":{"text":"Hi"},"p":"abc"}',
+  '{"contentBlockIndex":0,"delta":{"text":"Hi"},"p":""}',
+  '{,"p":"abc"}',
+  '{"p":"abc"}',
+  '{}',
+  '{"contentBlockIndex":0,"delta":{"text":"a,\\"p\\":\\"b"}}',
+  '{"contentBlockIndex":0,"constructor":{},"p":"abc"}',
+];
 
 const endArbitrary: fc.Arbitrary<WireMessage | undefined> = fc.option(fc.oneof(
   fc.record({
@@ -113,6 +147,25 @@ async function decode(client: BedrockRuntimeClient): Promise<Decoded> {
   } catch (error) {
     const { $response: _response, ...fields } = error as Error & Record<string, unknown>;
     return { events, error: { class: (error as Error).constructor.name, name: (error as Error).name, message: (error as Error).message, fields } };
+  }
+}
+
+/**
+ * The same, through the client protocol's deserializeEventStream on an in-memory body, so that the
+ * chunks arrive exactly as cut (HTTP may join writes).
+ */
+async function decodeChunks(client: BedrockRuntimeClient, chunks: Uint8Array[]): Promise<Decoded> {
+  const protocol = client.config.protocol as unknown as {
+    deserializeEventStream(input: { response: { body: unknown }; responseSchema: NormalizedSchema; initialResponseContainer: object }): Promise<AsyncIterable<ConverseStreamOutput>>;
+  };
+  const events: ConverseStreamOutput[] = [];
+  async function* body(): AsyncGenerator<Uint8Array> { yield* chunks; }
+  try {
+    const stream = await protocol.deserializeEventStream({ response: { body: body() }, responseSchema: NormalizedSchema.of(ConverseStreamResponse$), initialResponseContainer: {} });
+    for await (const event of stream) events.push(event);
+    return { events };
+  } catch (error) {
+    return { events, error: { class: (error as Error).constructor.name, name: (error as Error).name, message: (error as Error).message, fields: { ...(error as object) } } };
   }
 }
 
@@ -176,10 +229,66 @@ describe('the lean event-stream decoder', () => {
     }
   });
 
+  const turn: WireMessage[] = [
+    { kind: 'event', eventType: 'messageStart', payload: { role: 'assistant', p: 'abcdefgh' } },
+    { kind: 'event', eventType: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'Hello' }, p: 'abc' } },
+    { kind: 'event', eventType: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: ' there' } } },
+    { kind: 'event', eventType: 'metadata', payload: { usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 9 }, p: 'xy' } },
+  ];
+
+  it('yields the same events as the SDK for a stream cut at every byte offset, and for all of it in one chunk', async () => {
+    const bytes = Buffer.concat(turn.map(encode));
+    const whole = await decodeChunks(clients.lean, [bytes]);
+    expect(whole.events).toHaveLength(turn.length);
+    expect(whole).toEqual(await decodeChunks(clients.sdk, [bytes]));
+    for (let cut = 1; cut < bytes.length; cut += 1) {
+      const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
+      expect(await decodeChunks(clients.lean, chunks)).toEqual(whole);
+    }
+  });
+
+  it('yields the same event or error as the SDK for bodies near the text delta it reads byte by byte', async () => {
+    for (const body of EDGE_BODIES) {
+      for (const eventType of ['contentBlockDelta', 'contentBlockStop', 'messageStart']) {
+        const chunks = [Buffer.concat([turn[1]!, { kind: 'raw', eventType, body } as const, turn[2]!].map(encode))];
+        expect({ body, eventType, ...(await decodeChunks(clients.lean, chunks)) }).toEqual({ body, eventType, ...(await decodeChunks(clients.sdk, chunks)) });
+      }
+    }
+  });
+
+  it('ends a stream with a corrupted checksum, length or end with the SDK error, after the events before it', async () => {
+    const good = Buffer.from(encode(turn[1]!));
+    const corruptions: Record<string, (message: Buffer) => void> = {
+      'prelude CRC': (message) => { message[8]! ^= 1; },
+      'prelude CRC under a message CRC that matches': (message) => {
+        message[8]! ^= 1;
+        message.writeUInt32BE(crc32(message.subarray(0, message.length - 4)), message.length - 4);
+      },
+      'message CRC': (message) => { message[message.length - 1]! ^= 1; },
+      'body byte': (message) => { message[message.length - 6]! ^= 1; },
+      'headers length': (message) => { message[7]! ^= 0x40; },
+      'total length below a prelude': (message) => { message.writeUInt32BE(10, 0); },
+      'total length below 4': (message) => { message.writeUInt32BE(2, 0); },
+    };
+    for (const [name, corrupt] of Object.entries(corruptions)) {
+      const bad = Buffer.from(encode(turn[2]!));
+      corrupt(bad);
+      const chunks = [Buffer.concat([good, bad, good])];
+      const lean = await decodeChunks(clients.lean, chunks);
+      expect({ name, events: lean.events.length, error: lean.error !== undefined }).toEqual({ name, events: 1, error: true });
+      expect({ name, ...lean }).toEqual({ name, ...(await decodeChunks(clients.sdk, chunks)) });
+    }
+    const truncated = [Buffer.concat([good, good.subarray(0, good.length - 1)])];
+    const lean = await decodeChunks(clients.lean, truncated);
+    expect(lean.error?.message).toBe('Truncated event message received.');
+    expect(lean).toEqual(await decodeChunks(clients.sdk, truncated));
+  });
+
   it('decodes ConverseStream events without calling the SDK deserializer', async () => {
     const marshaller = leanEventStreamSerdeProvider({ utf8Encoder: toUtf8, utf8Decoder: fromUtf8 });
     const bytes = [
       encode({ kind: 'event', eventType: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'Hello' }, p: 'abcd' } }),
+      encode({ kind: 'event', eventType: 'contentBlockDelta', payload: { contentBlockIndex: 0, delta: { text: 'caf\u00e9 "q"' }, p: 'abcd' } }),
       encode({ kind: 'event', eventType: 'contentBlockDelta', payload: { contentBlockIndex: 1, delta: { reasoningContent: { redactedContent: 'AQID' } } } }),
       encode({ kind: 'event', eventType: 'metadata', payload: { usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 9 } } }),
     ];
@@ -189,6 +298,7 @@ describe('the lean event-stream decoder', () => {
     for await (const event of marshaller.deserialize(body(), refuse)) events.push(event);
     expect(events).toEqual([
       { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Hello' } } },
+      { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'caf\u00e9 "q"' } } },
       { contentBlockDelta: { contentBlockIndex: 1, delta: { reasoningContent: { redactedContent: new Uint8Array([1, 2, 3]) } } } },
       { metadata: { usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 9 } } },
     ]);
