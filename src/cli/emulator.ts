@@ -12,10 +12,11 @@ import { startLambdaEmulator, type RunningLambdaEmulator } from '../emulator/lam
 import { StartupError } from './startup-error.js';
 
 export const EMULATOR_USAGE = [
-  'usage: aybiza emulator [--host H] [--port P] [--transcribe-port P] [--polly-port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N] [--lambda-port P] [--lambda-handlers DIR]',
+  'usage: aybiza emulator [--host H] [--port P] [--transcribe-port P] [--transcribe-max-streams N] [--polly-port P] [--script FILE.json] [--scenarios FILE|DIR]... [--seed N] [--request-log-size N] [--lambda-port P] [--lambda-handlers DIR]',
   '  --host H                address to listen on (127.0.0.1)',
   '  --port P                Bedrock\'s port (0: any free one; the ready line names it)',
   '  --transcribe-port P     Amazon Transcribe streaming\'s own port (0: any free one; the ready line names it)',
+  '  --transcribe-max-streams N  concurrent Transcribe streams before LimitExceededException (25; a capacity run needs one per call)',
   '  --polly-port P          Amazon Polly\'s own port (0: any free one; the ready line names it)',
   '  --script FILE.json      the model script: rules, speeds, faults (default: the Harbor Dental receptionist)',
   '  --scenarios FILE|DIR    each scenario\'s model section answers the agent named after it (repeatable)',
@@ -36,6 +37,7 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '0' },
       'transcribe-port': { type: 'string', default: '0' },
+      'transcribe-max-streams': { type: 'string' },
       'polly-port': { type: 'string', default: '0' },
       script: { type: 'string' },
       // Each scenario's model section answers the calls of its agent (named after the scenario), as in `aybiza load`.
@@ -49,6 +51,7 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
   });
   const port = integerFlag('--port', values.port, 0, 65_535)!;
   const transcribePort = integerFlag('--transcribe-port', values['transcribe-port'], 0, 65_535)!;
+  const transcribeMaxStreams = integerFlag('--transcribe-max-streams', values['transcribe-max-streams'], 1);
   const pollyPort = integerFlag('--polly-port', values['polly-port'], 0, 65_535)!;
   const seed = integerFlag('--seed', values.seed, 0, 2 ** 32 - 1)!;
   const requestLogSize = integerFlag('--request-log-size', values['request-log-size'], 1);
@@ -72,7 +75,7 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
   let polly: RunningPollyEmulator;
   let lambda: RunningLambdaEmulator | undefined;
   try {
-    transcribe = await listening('--transcribe-port', startTranscribeEmulator({ host: values.host, port: transcribePort }));
+    transcribe = await listening('--transcribe-port', startTranscribeEmulator({ host: values.host, port: transcribePort, maxStreams: transcribeMaxStreams }));
     polly = await listening('--polly-port', startPollyEmulator({ host: values.host, port: pollyPort }));
     if (lambdaPort !== undefined) {
       lambda = await listening('--lambda-port', startLambdaEmulator({ host: values.host, port: lambdaPort, ...(values['lambda-handlers'] ? { handlersDir: values['lambda-handlers'] } : {}) }));

@@ -9,6 +9,8 @@ import { scenarioAgents, scenarioTools } from '../load/scenario-agents.js';
 import { scenarioFiles } from '../load/scenario-files.js';
 import { runLoad } from '../load/runner.js';
 import { loadScenarioFile, ScenarioError } from '../load/scenario.js';
+import { scenarioNumbers } from '../load/twilio-line.js';
+import { twilioRemoteFlags } from './twilio-load-flags.js';
 
 export const LOAD_USAGE = [
   'usage: aybiza load FILE|DIR... [options]        replay scenario files as calls',
@@ -20,7 +22,12 @@ export const LOAD_USAGE = [
   '  --pace phone|fast          phone (default): callers speak and listen in real time at the scenarios\' pacing, a turn',
   `                             every 8-12 s; fast: words at once, answers heard at ${FAST_PLAYBACK_MS_PER_WORD} ms a word, for stress (twilio: always real time)`,
   '  --url ws://...             a running server (default: an embedded node on the scenarios\' own agents)',
-  '  --transport aybiza|twilio  aybiza.v1 frames (default), or audio through an emulated Twilio (Media Streams, embedded node only)',
+  '  --transport aybiza|twilio  aybiza.v1 frames (default), or audio through an emulated Twilio (Media Streams)',
+  '  with --transport twilio --url (a separate serve with twilio.enabled and --print-config --transport twilio\'s numbers):',
+  '    --account-sid AC...      serve\'s twilio.accountSid (AYBIZA_TWILIO_ACCOUNT_SID)',
+  '    --auth-token T           serve\'s twilio.authToken, which signs the webhooks (AYBIZA_TWILIO_AUTH_TOKEN)',
+  '    --public-url URL         serve\'s twilio.publicUrl, requests to it go to --url (AYBIZA_TWILIO_PUBLIC_URL; default: --url)',
+  '    --twilio-port P          the emulated Twilio REST API\'s port, serve\'s twilio.apiBaseUrl http://127.0.0.1:P (0: any free one)',
   '  --token KEY                API key for --url (AYBIZA_LOAD_TOKEN)',
   '  --agent NAME               the server\'s agent to call instead of the one named after each scenario',
   '  --emulator URL             an external Bedrock emulator for the embedded node',
@@ -52,6 +59,10 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
       pace: { type: 'string' },
       url: { type: 'string' },
       transport: { type: 'string' },
+      'account-sid': { type: 'string' },
+      'auth-token': { type: 'string' },
+      'public-url': { type: 'string' },
+      'twilio-port': { type: 'string' },
       token: { type: 'string' },
       emulator: { type: 'string' },
       report: { type: 'string' },
@@ -72,13 +83,15 @@ export async function runLoadCommand(argv: string[]): Promise<void> {
     const scenarios = files.map(loadScenarioFile);
     const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
     const tools = scenarioTools(scenarios);
-    process.stdout.write(`${JSON.stringify({ agents, ...(Object.keys(tools).length ? { tools } : {}) }, null, 2)}\n`);
+    const twilio = values.transport === 'twilio' ? { twilio: scenarioNumbers(scenarios) } : {};
+    process.stdout.write(`${JSON.stringify({ agents, ...(Object.keys(tools).length ? { tools } : {}), ...twilio }, null, 2)}\n`);
     return;
   }
   const transport = choiceFlag('--transport', values.transport, ['aybiza', 'twilio'], 'aybiza');
-  if (transport === 'twilio' && values.url) throw new UsageError('--transport twilio runs its own node behind the emulated Twilio; it does not take --url');
+  const twilio = twilioRemoteFlags(transport, values, process.env);
   const report = await runLoad({
     transport,
+    twilio,
     files,
     calls: integerFlag('--calls', values.calls, 1),
     rampSeconds: numberFlag('--ramp', values.ramp),

@@ -142,7 +142,8 @@ function toolUsesOfTurn(body: unknown): string[] {
     }));
 }
 
-function httpRecords(emulatorUrl: string) {
+/** A call's records from the request log of an emulator in another process. */
+export function httpRecords(emulatorUrl: string) {
   return async (callId: string): Promise<EmulatorRequestRecord[]> => {
     const response = await fetch(`${emulatorUrl}/_emulator/requests?callId=${encodeURIComponent(callId)}`);
     if (!response.ok) return [];

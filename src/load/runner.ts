@@ -8,12 +8,12 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startNode, type RunningNode } from '../runtime/node.js';
 import {
-  HISTOGRAMS, newHistograms, runClientGroup, turnTimings, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
+  HISTOGRAMS, httpRecords, newHistograms, runClientGroup, turnTimings, type GroupProgress, type GroupSettings, type Histograms, type ScheduledCall,
 } from './client-group.js';
 import type { ClientWorkerData, ClientWorkerMessage } from './client-worker.js';
 import { arrivalTimesMs, type Arrivals } from './arrivals.js';
 import { startLiveView } from './live-view.js';
-import { runTwilioCalls, startTwilioLine } from './twilio-line.js';
+import { runTwilioCalls, startTwilioLine, type TwilioRemote } from './twilio-line.js';
 import { failuresOf, type LoadReport } from './report.js';
 import type { Pace } from './pacing.js';
 import { loadScenarioFile, type Scenario } from './scenario.js';
@@ -45,6 +45,8 @@ export interface LoadOptions {
   showOut?: NodeJS.WritableStream;
   /** `aybiza` (default): `aybiza.v1` frames; `twilio`: audio over the emulated Twilio and its Media Streams (in-process node only). */
   transport?: 'aybiza' | 'twilio';
+  /** With `url` and the `twilio` transport: the separate serve's Twilio account and public URL, and the emulated REST API's port. */
+  twilio?: TwilioRemote;
 }
 
 /** Calls one thread of simulated callers drives comfortably (see the README's capacity notes). */
@@ -54,7 +56,7 @@ export const CALLS_PER_CLIENT_THREAD = 2_000;
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const scenarios = options.files.map(loadScenarioFile);
   const calls = planCalls(scenarios, options);
-  const twilio = options.transport === 'twilio' ? await startTwilioLine() : undefined;
+  const twilio = options.transport === 'twilio' ? await startTwilioLine(options.twilio) : undefined;
   const target = options.url ? undefined : await startInProcessTarget(scenarios, calls.length, twilio?.configFor(scenarios));
   if (twilio && target) twilio.answerAt(Number(new URL(target.node.telephonyUrl).port));
   const settings: GroupSettings = {
@@ -80,8 +82,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let results: CallResult[];
   try {
     results = twilio
-      ? await runTwilioCalls({ scenarios, calls, turnTimeoutMs: options.turnTimeoutMs, progress, histograms, startedAt }, twilio.emulator, {
-          timings: target?.node.emulator ? async (callId, turn) => turnTimings(await target.node.emulator!.requests({ callId }), turn) : undefined,
+      ? await runTwilioCalls({ scenarios, calls, turnTimeoutMs: options.turnTimeoutMs, progress, histograms, startedAt }, twilio, {
+          timings: target?.node.emulator ? async (callId, turn) => turnTimings(await target.node.emulator!.requests({ callId }), turn)
+            : options.emulatorUrl ? async (callId, turn) => turnTimings(await httpRecords(options.emulatorUrl!)(callId), turn) : undefined,
           conversation: options.showOut ? (callId, line) => options.showOut!.write(`${callId} ${line}\n`) : undefined,
         })
       : workers > 0

@@ -1,7 +1,8 @@
+import { DEFAULT_END_OF_SPEECH_MS } from '../emulator/transcribe/server.js';
 import type { MediaLine } from '../emulator/twilio/media-line.js';
 import type { RunningTwilioEmulator } from '../emulator/twilio/server.js';
 import type { CallerStep, Scenario } from './scenario.js';
-import type { CallHooks, CallResult, TurnTimings } from './simulated-caller.js';
+import type { CallHooks, CallResult, TurnSample, TurnTimings } from './simulated-caller.js';
 import { checkExpectations, CallFailure } from './simulated-caller.js';
 
 export interface TwilioCallPlan {
@@ -14,6 +15,21 @@ export interface TwilioCallPlan {
   turnTimeoutMs: number;
 }
 
+/**
+ * A turn of an audio call, with the part of its mouth-to-ear time the emulated speech services
+ * spent by design: Transcribe's endpointing silence still to come after the caller's last frame
+ * (600 ms after the last voiced sample, less the closing silence already sent; nothing for a key
+ * press). The emulated Polly adds no first-byte delay (`firstByteMs` is unset in `aybiza emulator`
+ * and in serve's embedded one), so its share is its synthesis time only, left in the overhead.
+ */
+export interface AudioTurnSample extends TurnSample {
+  speechServicesMs: number;
+}
+
+export interface AudioCallHooks extends Omit<CallHooks, 'turn'> {
+  turn(sample: AudioTurnSample): void;
+}
+
 /** The agent's answer is over when its audio has stopped this long (the speech code's longest gap is 400 ms). */
 const ANSWER_SETTLED_MS = 800;
 
@@ -24,7 +40,7 @@ const ANSWER_SETTLED_MS = 800;
  * run unchanged on either transport. Latency is mouth to ear: from the end of the caller's speech
  * to the first audio of the answer.
  */
-export async function runTwilioCall(plan: TwilioCallPlan, hooks: CallHooks): Promise<CallResult> {
+export async function runTwilioCall(plan: TwilioCallPlan, hooks: AudioCallHooks): Promise<CallResult> {
   const dialledAt = performance.now();
   const call = plan.twilio.placeCall({ webhookUrl: plan.webhookUrl, from: plan.from, to: plan.to });
   const result: CallResult = { callId: call.callSid, scenario: plan.scenario.name, ok: false, turns: 0, toolCalls: 0, clears: 0, durationMs: 0 };
@@ -46,7 +62,7 @@ export async function runTwilioCall(plan: TwilioCallPlan, hooks: CallHooks): Pro
         hooks.conversation?.(call.callSid, `agent: ${turn.text}${turn.transferred ? ' [transferred]' : ''}`);
         const timings: TurnTimings | undefined = await hooks.timings?.(call.callSid, result.turns);
         result.toolCalls += timings?.tools.length ?? 0;
-        hooks.turn({ callId: call.callSid, turn: result.turns, latencyMs: turn.latencyMs, timings });
+        hooks.turn({ callId: call.callSid, turn: result.turns, latencyMs: turn.latencyMs, timings, speechServicesMs: turn.endpointingMs });
         checkExpectations(step, { turn: result.turns, latencyMs: turn.latencyMs, text: turn.text, transferred: turn.transferred, ended: turn.ended }, timings);
       }
     }
@@ -63,14 +79,15 @@ export async function runTwilioCall(plan: TwilioCallPlan, hooks: CallHooks): Pro
 
 async function speak(
   line: MediaLine, call: { outcome: unknown; ended: Promise<unknown> }, step: CallerStep, bargeInAfterMs: number | undefined, timeoutMs: number,
-): Promise<{ latencyMs: number; text: string; transferred: boolean; ended: boolean }> {
+): Promise<{ latencyMs: number; endpointingMs: number; text: string; transferred: boolean; ended: boolean }> {
   const heardBefore = line.heard.length;
   const answersBefore = line.answerStarts.length;
   let spokeUntil = performance.now();
+  let endpointingMs = 0;
   if (step.say !== undefined) {
-    line.speak(step.say);
+    endpointingMs = Math.max(0, DEFAULT_END_OF_SPEECH_MS - line.speak(step.say));
     await until(() => !line.speaking || call.outcome !== undefined, timeoutMs + 60_000);
-    spokeUntil = performance.now();
+    spokeUntil = line.speaking ? performance.now() : line.spokeAt;
   } else if (step.dtmf !== undefined) {
     line.dtmf(step.dtmf);
   }
@@ -85,6 +102,7 @@ async function speak(
   const outcome = call.outcome as { kind?: string } | undefined;
   return {
     latencyMs,
+    endpointingMs,
     text: line.heard.slice(heardBefore).join(' '),
     transferred: outcome?.kind === 'dialed',
     ended: outcome !== undefined,

@@ -122,4 +122,8 @@ describe('aybiza emulator', () => {
   it('refuses a port that is not a port number', async () => {
     await expect(runEmulatorCommand(['--port', 'eighty'])).rejects.toThrow('--port "eighty": expected a non-negative number');
   });
+
+  it('refuses a Transcribe stream limit under one', async () => {
+    await expect(runEmulatorCommand(['--transcribe-max-streams', '0'])).rejects.toThrow('--transcribe-max-streams "0": expected an integer of at least 1');
+  });
 });

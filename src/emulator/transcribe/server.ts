@@ -12,7 +12,7 @@ export interface TranscribeEmulatorOptions {
   host?: string;
   /** Its own port (0: any free one), apart from the Bedrock and Polly emulators. */
   port?: number;
-  /** Silence after the last word before its result is final (the service's endpointing). Default 600 ms. */
+  /** Silence after the last word before its result is final (the service's endpointing). Default {@link DEFAULT_END_OF_SPEECH_MS}. */
   endOfSpeechMs?: number;
   /** Extra delay before each partial result is sent, as a scenario's first-partial latency. Default 0. */
   partialDelayMs?: number;
@@ -46,6 +46,9 @@ export interface RunningTranscribeEmulator {
   close(): Promise<void>;
 }
 
+/** The emulator's endpointing silence unless told otherwise (`aybiza emulator` does not; serve's embedded one takes speech.emulatorEndOfSpeechMs, also 600). */
+export const DEFAULT_END_OF_SPEECH_MS = 600;
+
 const ENCODINGS = new Set(['pcm', 'g711-ulaw', 'g711-alaw']);
 const SERVICE_ENCODINGS = new Set(['flac', 'ogg-opus', 'g729']);
 
@@ -59,7 +62,7 @@ interface StreamConfig {
 
 /** Amazon Transcribe `StartStreamTranscription` over cleartext HTTP/2, hearing the emulated speech code. */
 export async function startTranscribeEmulator(options: TranscribeEmulatorOptions = {}): Promise<RunningTranscribeEmulator> {
-  const endOfSpeechMs = options.endOfSpeechMs ?? 600;
+  const endOfSpeechMs = options.endOfSpeechMs ?? DEFAULT_END_OF_SPEECH_MS;
   const silenceTimeoutMs = options.silenceTimeoutMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 25;
   const records: TranscriptionRecord[] = [];

@@ -53,6 +53,8 @@ export class MediaLine {
   readonly answerStarts: number[] = [];
   /** When the agent's last media arrived. */
   lastAudioAt = 0;
+  /** When the last frame of the caller's latest speech went out (`performance.now()`). */
+  spokeAt = 0;
   /** 20 ms slots in which the agent's audio had run dry less than 1.5 s after its last media: late audio, heard as gaps. */
   underrunFrames = 0;
   private sequence = 0;
@@ -101,9 +103,15 @@ export class MediaLine {
     });
   }
 
-  /** The caller says `text` (the emulated speech code), from the next frame on. */
-  speak(text: string): void {
-    const audio = alawmulaw.mulaw.encode(synthesizeSpeechCode(text, 8_000));
+  /**
+   * The caller says `text` (the emulated speech code), from the next frame on. Answers how long
+   * the queued audio goes on after the caller's last voiced sample (the code's closing word gap
+   * and the last frame's padding): the part of an endpointing silence already over when the last
+   * frame has gone out.
+   */
+  speak(text: string): number {
+    const pcm = synthesizeSpeechCode(text, 8_000);
+    const audio = alawmulaw.mulaw.encode(pcm);
     const frames: Uint8Array[] = [];
     for (let at = 0; at < audio.length; at += FRAME_BYTES) {
       const frame = new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
@@ -111,6 +119,9 @@ export class MediaLine {
       frames.push(frame);
     }
     this.inbound = frames;
+    let voicedEnd = pcm.length;
+    while (voicedEnd > 0 && pcm[voicedEnd - 1] === 0) voicedEnd -= 1;
+    return frames.length * FRAME_MS - voicedEnd / 8;
   }
 
   /** Whether the caller's queued speech is still going out. */
@@ -161,7 +172,9 @@ export class MediaLine {
     const due = Math.floor((performance.now() - this.startedAt) / FRAME_MS);
     for (let sent = 0; this.framesSent < due && sent < MAX_CATCH_UP_FRAMES; sent += 1) {
       this.framesSent += 1;
-      const frame = this.inbound.shift() ?? new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
+      const speech = this.inbound.shift();
+      if (speech && this.inbound.length === 0) this.spokeAt = performance.now();
+      const frame = speech ?? new Uint8Array(FRAME_BYTES).fill(MULAW_SILENCE);
       this.chunk += 1;
       this.send({
         event: 'media',
