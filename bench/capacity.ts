@@ -11,6 +11,7 @@ import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { cpuMs, launch, stop } from './child-processes.js';
+import { runTwilio } from './twilio-capacity.js';
 
 /**
  * How many calls `serve` holds at once on this machine with 0 failures, the callers at phone pace
@@ -200,6 +201,8 @@ function serveConfig(scenarios: Scenario[], count: number, dir: string): Record<
 interface Sampler {
   stop(): Promise<void>;
   peakActive(): number;
+  /** The active calls integrated over the scrapes: call-seconds, for CPU per call-second. */
+  callSeconds(): number;
   refused(): number;
   worstLagP99Ms(): number;
   peakRssBytes(): number;
@@ -212,6 +215,8 @@ function startSampler(metricsUrl: string, pids: number[]): Sampler {
   let refused = 0;
   let lag = 0;
   let rss = 0;
+  let callSeconds = 0;
+  let scrapedAt = performance.now();
   const cpuStart = pids.map(cpuMs);
   let cpuLast = cpuStart;
   let scraping: Promise<void> = Promise.resolve();
@@ -220,6 +225,9 @@ function startSampler(metricsUrl: string, pids: number[]): Sampler {
     scraping = scraping.then(async () => {
       try {
         const text = await (await fetch(`${metricsUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+        const now = performance.now();
+        callSeconds += (gauge(text, 'aybiza_calls_active') * (now - scrapedAt)) / 1000;
+        scrapedAt = now;
         active = Math.max(active, gauge(text, 'aybiza_calls_active'));
         refused = Math.max(refused, gauge(text, 'aybiza_protocol_errors_total{code="overloaded"}'));
         lag = Math.max(lag, 1000 * gauge(text, 'nodejs_eventloop_lag_p99_seconds'));
@@ -235,6 +243,7 @@ function startSampler(metricsUrl: string, pids: number[]): Sampler {
       await scraping;
     },
     peakActive: () => active,
+    callSeconds: () => callSeconds,
     refused: () => refused,
     worstLagP99Ms: () => lag,
     peakRssBytes: () => rss,
@@ -270,5 +279,6 @@ function childrenOf(pid: number): number[] {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
-  await run(counts.length ? counts : undefined);
+  if (process.env.CAPACITY_TRANSPORT === 'twilio') await runTwilio(counts.length ? counts : undefined, { startSampler, childrenOf });
+  else await run(counts.length ? counts : undefined);
 }
