@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 
 /** The processes the benches start (serve, the emulator, a baseline) and what /proc says of them. */
@@ -42,6 +43,15 @@ export function cpuMs(pid: number): number {
 export function rssKb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
   return Number(line?.match(/\d+/)?.[0] ?? 0);
+}
+
+/** A loopback port nothing listens on now, for a child whose port another child's config must name before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 function safeJson(line: string): Record<string, unknown> | undefined {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -9,7 +8,7 @@ import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { scenarioNumbers } from '../src/load/twilio-line.js';
-import { launch, rssKb, stop } from './child-processes.js';
+import { freePort, launch, rssKb, stop } from './child-processes.js';
 
 /**
  * `CAPACITY_TRANSPORT=twilio npx tsx bench/capacity.ts [N...]`: how many Twilio audio calls `serve`
@@ -22,6 +21,7 @@ import { launch, rssKb, stop } from './child-processes.js';
  *
  *   CAPACITY_SCENARIOS=a.json,b.json   scenario files (default: every file in scenarios/)
  *   CAPACITY_OPEN_RATE=50              calls dialled per second
+ *   CAPACITY_CPU_PROF=DIR              serve's CPU profile, written when it exits
  *   AYBIZA_CONFIG=FILE                 extra serve configuration merged under the generated one
  */
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -110,13 +110,15 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     return file;
   });
   const loadAverageBefore = loadAverage();
+  // serve's config names the load's emulated Twilio REST API before the load starts it.
   const twilioPort = await freePort();
   const emulator = await launch([
     cli, 'emulator', '--port', '0', '--transcribe-port', '0', '--polly-port', '0', '--transcribe-max-streams', String(count * 2 + 100),
     '--scenarios', heldDir, '--request-log-size', '60000',
   ], {});
   writeFileSync(join(dir, 'serve.json'), JSON.stringify(serveConfig(scenarios, count, dir, twilioPort, emulator.ready)));
-  const server = await launch([cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
+  const profile = process.env.CAPACITY_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_CPU_PROF] : [];
+  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
     AYBIZA_BEDROCK_MODE: 'emulator',
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
   });
@@ -191,15 +193,6 @@ function serveConfig(scenarios: Scenario[], count: number, dir: string, twilioPo
     },
     log: { level: 'warn' },
   };
-}
-
-/** A port nothing listens on now, for the load's emulated Twilio REST API: serve's config must name it before the load starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const loadAverage = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import type { LoadReport } from '../../src/load/report.js';
 import { loadScenarioFile } from '../../src/load/scenario.js';
 import { scenarioAgents, scenarioScripts, scenarioTools } from '../../src/load/scenario-agents.js';
 import { scenarioNumbers } from '../../src/load/twilio-line.js';
+import { freePort } from '../../bench/child-processes.js';
 import { startTestNode } from '../integration/test-node.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
@@ -17,15 +17,6 @@ const files = ['dtmf-menu', 'transfer-to-human'].map((name) => fileURLToPath(new
 const ACCOUNT_SID = `AC${'5'.repeat(32)}`;
 const AUTH_TOKEN = 'remote-serve-auth-token-0123456789';
 const PUBLIC_URL = 'https://voice.example.test/aybiza';
-
-/** A port nothing listens on now: serve's twilio.apiBaseUrl has to name the emulated REST API before the load starts it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function aybiza(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -39,6 +30,7 @@ function aybiza(args: string[]): Promise<{ status: number | null; stdout: string
 describe('aybiza load --transport twilio --url', () => {
   it('rings a separate serve through its public URL: signed webhooks, audio both ways, a transfer over the emulated REST API', async () => {
     const scenarios = files.map(loadScenarioFile);
+    // serve's twilio.apiBaseUrl names the emulated REST API before the load starts it.
     const twilioPort = await freePort();
     const node = await startTestNode({
       scripts: scenarioScripts(scenarios),
