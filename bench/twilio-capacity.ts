@@ -58,6 +58,8 @@ export interface TwilioCapacityRow {
   overheadP50: number;
   overheadP99: number;
   serveCpuMsPerCallSecond: number;
+  /** The load process (emulated Twilio and callers, one thread): what a run of N calls needs besides serve. */
+  loadCpuMsPerCallSecond: number;
   serveRssKbPerCall: number;
   servePeakRssMb: number;
   lagP99Ms: number;
@@ -80,13 +82,13 @@ export async function runTwilio(counts: number[] = [50, 100, 200], tools: Sample
     'RSS/call = (serve\'s peak RSS - its RSS before the first call) / held; lag* = serve event-loop lag p99, worst 1 s window, its 10 ms',
     'timer period included; load avg = /proc/loadavg 1-minute, before -> after (other helpers share the 2 cores)\n',
   ].join('\n'));
-  process.stdout.write('calls   held  failed   turns   m2e p50/p99 ms   overhead p50/p99 ms   serve ms CPU/call-s   RSS/call   serve RSS   lag p99*  serve CPU  emulator CPU  load CPU  dynalite CPU   load avg\n');
+  process.stdout.write('calls   held  failed   turns   m2e p50/p99 ms   overhead p50/p99 ms   serve ms CPU/call-s  load ms CPU/call-s   RSS/call   serve RSS   lag p99*  serve CPU  emulator CPU  load CPU  dynalite CPU   load avg\n');
   for (const count of counts) {
     const row = await measureTwilio(count, tools);
     process.stdout.write(
       `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)}  ${String(row.turns).padStart(6)}  `
       + `${row.mouthToEarP50.toFixed(0).padStart(7)} / ${row.mouthToEarP99.toFixed(0).padStart(5)}   ${row.overheadP50.toFixed(0).padStart(9)} / ${row.overheadP99.toFixed(0).padStart(5)}   `
-      + `${row.serveCpuMsPerCallSecond.toFixed(1).padStart(19)}   ${String(row.serveRssKbPerCall).padStart(5)} KB  ${String(row.servePeakRssMb).padStart(6)} MB  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
+      + `${row.serveCpuMsPerCallSecond.toFixed(1).padStart(19)}  ${row.loadCpuMsPerCallSecond.toFixed(1).padStart(18)}   ${String(row.serveRssKbPerCall).padStart(5)} KB  ${String(row.servePeakRssMb).padStart(6)} MB  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
       + `${row.serveCpuPercent.toFixed(0).padStart(8)}%  ${row.emulatorCpuPercent.toFixed(0).padStart(11)}%  ${row.loadCpuPercent.toFixed(0).padStart(7)}%  ${row.dynamoCpuPercent.toFixed(0).padStart(11)}%  `
       + `${row.loadAverageBefore.toFixed(2)} -> ${row.loadAverageAfter.toFixed(2)}\n`,
     );
@@ -158,6 +160,7 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     overheadP50: report.overheadMs.p50,
     overheadP99: report.overheadMs.p99,
     serveCpuMsPerCallSecond: serveCpuMs! / Math.max(1, sampler.callSeconds()),
+    loadCpuMsPerCallSecond: loadCpuMs! / Math.max(1, sampler.callSeconds()),
     serveRssKbPerCall: Math.round((sampler.peakRssBytes() / 1024 - serveRssBeforeKb) / Math.max(1, sampler.peakActive())),
     servePeakRssMb: Math.round(sampler.peakRssBytes() / 1_048_576),
     lagP99Ms: sampler.worstLagP99Ms(),
