@@ -43,7 +43,7 @@ export interface LoadOptions {
   progressOut?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Prints each call's conversation here as it happens; the calls then run on this thread. */
   showOut?: NodeJS.WritableStream;
-  /** `aybiza` (default): `aybiza.v1` frames; `twilio`: audio over the emulated Twilio and its Media Streams (in-process node only). */
+  /** `aybiza` (default): `aybiza.v1` frames; `twilio`: audio over the emulated Twilio and its Media Streams (to the in-process node, or with `twilio` to `url`). */
   transport?: 'aybiza' | 'twilio';
   /** With `url` and the `twilio` transport: the separate serve's Twilio account and public URL, and the emulated REST API's port. */
   twilio?: TwilioRemote;
