@@ -37,8 +37,8 @@ const ANSWER_SETTLED_MS = 800;
  * One caller following a scenario over the emulated Twilio: the caller's words as emulated speech
  * in real-time µ-law frames, the agent's answer decoded from the audio it played, DTMF as Twilio's
  * `dtmf`, hangup as `stop`. The same steps and expectations as the `aybiza.v1` caller, so scenarios
- * run unchanged on either transport. Latency is mouth to ear: from the end of the caller's speech
- * to the first audio of the answer.
+ * run unchanged on either transport. Latency is mouth to ear: from the caller's last audio frame
+ * (its speech and the closing silence of the emulated speech code) to the first audio of the answer.
  */
 export async function runTwilioCall(plan: TwilioCallPlan, hooks: AudioCallHooks): Promise<CallResult> {
   const dialledAt = performance.now();
