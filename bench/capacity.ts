@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -11,6 +11,7 @@ import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { cpuMs, launch, stop } from './child-processes.js';
+import { writeRunScenarios } from './held-scenarios.js';
 import { runTwilio } from './twilio-capacity.js';
 
 /**
@@ -106,15 +107,7 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
   const scenarios = files.map(loadScenarioFile);
   const rampS = Math.max(5, count / openRate);
   const dir = mkdtempSync(join(tmpdir(), 'aybiza-capacity-'));
-  const heldDir = join(dir, 'scenarios');
-  mkdirSync(heldDir);
-  const heldFiles = scenarios.map((scenario) => {
-    const file = join(heldDir, `${scenario.name}.json`);
-    // Listening first until every call of the run is open: what makes all N calls held at once.
-    const caller = hold ? [{ pauseMs: Math.round(rampS * 1000) + 2_000 }, ...scenario.caller] : scenario.caller;
-    writeFileSync(file, JSON.stringify({ ...scenario, caller }));
-    return file;
-  });
+  const { dir: heldDir, files: heldFiles } = writeRunScenarios(scenarios, dir, hold ? Math.round(rampS * 1000) + 2_000 : undefined);
   writeFileSync(join(dir, 'serve.json'), JSON.stringify(serveConfig(scenarios, count, dir)));
 
   // A request log big enough for every request of the run: the runner reads each call's timings from it.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -9,6 +9,7 @@ import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { scenarioNumbers } from '../src/load/twilio-line.js';
 import { freePort, launch, rssKb, stop } from './child-processes.js';
+import { writeRunScenarios } from './held-scenarios.js';
 
 /**
  * `CAPACITY_TRANSPORT=twilio npx tsx bench/capacity.ts [N...]`: how many Twilio audio calls `serve`
@@ -103,14 +104,8 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
   const scenarios = files.map(loadScenarioFile);
   const rampS = Math.max(5, count / openRate);
   const dir = mkdtempSync(join(tmpdir(), 'aybiza-twilio-capacity-'));
-  const heldDir = join(dir, 'scenarios');
-  mkdirSync(heldDir);
-  const heldFiles = scenarios.map((scenario) => {
-    const file = join(heldDir, `${scenario.name}.json`);
-    // Silent on the line until every call of the run is open: what makes all N calls held at once.
-    writeFileSync(file, JSON.stringify({ ...scenario, caller: [{ pauseMs: Math.round(rampS * 1000) + 2_000 }, ...scenario.caller] }));
-    return file;
-  });
+  // Silent on the line (Twilio still streams its silence) until every call of the run is open.
+  const { dir: heldDir, files: heldFiles } = writeRunScenarios(scenarios, dir, Math.round(rampS * 1000) + 2_000);
   const loadAverageBefore = loadAverage();
   // serve's config names the load's emulated Twilio REST API before the load starts it.
   const twilioPort = await freePort();
