@@ -8,7 +8,7 @@ import { PACES, type Pace } from '../src/load/pacing.js';
 import type { LoadReport } from '../src/load/report.js';
 import { runLoad } from '../src/load/runner.js';
 import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
-import { scenarioAgents } from '../src/load/scenario-agents.js';
+import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { cpuMs, launch, stop } from './child-processes.js';
 import { writeRunScenarios } from './held-scenarios.js';
@@ -187,6 +187,8 @@ function serveConfig(scenarios: Scenario[], count: number, dir: string): Record<
     server: { ...extra.server, maxCalls: count * 2 + 100, backlog: 4_096 },
     memory: { ...extra.memory, dataDir: join(dir, 'data'), keyPrefix: `aybiza-capacity-${Date.now().toString(36)}:` },
     agents,
+    // The tool-backend scenarios name knowledge bases, MCP servers and connectors the node must have.
+    tools: { ...extra.tools, ...scenarioTools(scenarios) },
     log: { level: 'warn' },
   };
 }
