@@ -18,6 +18,7 @@ import { failuresOf, type LoadReport } from './report.js';
 import type { Pace } from './pacing.js';
 import { loadScenarioFile, type Scenario } from './scenario.js';
 import { scenarioAgents, scenarioScripts, scenarioTools } from './scenario-agents.js';
+import { startScenarioSpeech, type ScenarioSpeechServices } from './scenario-speech.js';
 import type { CallResult } from './simulated-caller.js';
 
 export interface LoadOptions {
@@ -57,7 +58,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const scenarios = options.files.map(loadScenarioFile);
   const calls = planCalls(scenarios, options);
   const twilio = options.transport === 'twilio' ? await startTwilioLine(options.twilio) : undefined;
-  const target = options.url ? undefined : await startInProcessTarget(scenarios, calls.length, twilio?.configFor(scenarios));
+  // Scenarios' speech latencies need emulators of their own, which only a node of this run can be given.
+  const speech = twilio && !options.url ? await startScenarioSpeech(scenarios) : undefined;
+  const target = options.url ? undefined : await startInProcessTarget(scenarios, calls.length, twilio?.configFor(scenarios), speech?.agentSpeech);
   if (twilio && target) twilio.answerAt(Number(new URL(target.node.telephonyUrl).port));
   const settings: GroupSettings = {
     url: options.url ?? target!.node.telephonyUrl,
@@ -82,7 +85,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   let results: CallResult[];
   try {
     results = twilio
-      ? await runTwilioCalls({ scenarios, calls, turnTimeoutMs: options.turnTimeoutMs, progress, histograms, startedAt }, twilio, {
+      ? await runTwilioCalls({ scenarios, calls, turnTimeoutMs: options.turnTimeoutMs, progress, histograms, startedAt, scenarioSpeech: speech !== undefined }, twilio, {
           timings: target?.node.emulator ? async (callId, turn) => turnTimings(await target.node.emulator!.requests({ callId }), turn)
             : options.emulatorUrl ? async (callId, turn) => turnTimings(await httpRecords(options.emulatorUrl!)(callId), turn) : undefined,
           conversation: options.showOut ? (callId, line) => options.showOut!.write(`${callId} ${line}\n`) : undefined,
@@ -101,6 +104,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss);
   await target?.close();
   await twilio?.emulator.close();
+  await speech?.close();
   const failed = results.filter((result) => !result.ok).length;
   const callSeconds = results.map((result) => result.durationMs / 1000);
   return {
@@ -203,9 +207,15 @@ function workerEntry(): [URL | string, { eval?: boolean }] {
   return [`import(${tsx}).then(({ register }) => { register(); return import(${entry}); })`, { eval: true }];
 }
 
-async function startInProcessTarget(scenarios: Scenario[], callCount: number, extra: Record<string, unknown> = {}): Promise<{ node: RunningNode; close(): Promise<void> }> {
+async function startInProcessTarget(
+  scenarios: Scenario[], callCount: number, extra: Record<string, unknown> = {}, agentSpeech: ScenarioSpeechServices['agentSpeech'] = {},
+): Promise<{ node: RunningNode; close(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aybiza-load-'));
   const agents = scenarioAgents(scenarios, loadConfig({ env: {} }).agents.default!);
+  for (const [name, endpoints] of Object.entries(agentSpeech)) {
+    const agent = agents[name] as { speech?: Record<string, unknown> };
+    agents[name] = { ...agent, speech: { ...agent.speech, ...endpoints } };
+  }
   const config = loadConfig({
     env: {},
     overrides: {

@@ -82,6 +82,22 @@ const pacingSchema = z.strictObject({
   agentWordsPerMinute: z.number().min(30).max(600).default(165),
 });
 
+/**
+ * The emulated speech services a `--transport twilio` run gives this scenario's agent (Transcribe
+ * and Polly emulators of its own, as `model` sets the Bedrock emulator's TTFT): their latencies by
+ * design. Applied when `aybiza load` runs the node itself; a separate serve (`--url`) keeps its own.
+ */
+const speechLatencySchema = z.strictObject({
+  /** Transcribe's endpointing: silence after the last word before the final. Default 600 ms. */
+  endOfSpeechMs: z.number().int().min(0).max(10_000).optional(),
+  /** Added before each partial result is sent: Transcribe's first-partial latency. */
+  partialDelayMs: z.number().int().min(0).max(10_000).optional(),
+  /** Added before each final result is sent. */
+  finalDelayMs: z.number().int().min(0).max(10_000).optional(),
+  /** Polly's time to the first audio byte of each synthesis. */
+  pollyFirstByteMs: z.number().int().min(0).max(10_000).optional(),
+});
+
 export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and -'),
@@ -95,11 +111,13 @@ export const scenarioSchema = z.strictObject({
     rampSeconds: z.number().min(0).default(0),
   }).optional(),
   pacing: pacingSchema.prefault({}),
+  speech: speechLatencySchema.optional(),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type CallerStep = Scenario['caller'][number];
 export type ScenarioPacing = Scenario['pacing'];
+export type ScenarioSpeech = NonNullable<Scenario['speech']>;
 
 export class ScenarioError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {

@@ -1,7 +1,7 @@
 import { DEFAULT_END_OF_SPEECH_MS } from '../emulator/transcribe/server.js';
 import type { MediaLine } from '../emulator/twilio/media-line.js';
 import type { RunningTwilioEmulator } from '../emulator/twilio/server.js';
-import type { CallerStep, Scenario } from './scenario.js';
+import type { CallerStep, Scenario, ScenarioSpeech } from './scenario.js';
 import type { CallHooks, CallResult, TurnSample, TurnTimings } from './simulated-caller.js';
 import { checkExpectations, CallFailure } from './simulated-caller.js';
 
@@ -13,14 +13,18 @@ export interface TwilioCallPlan {
   from: string;
   to: string;
   turnTimeoutMs: number;
+  /** The scenario's speech latencies are the services' (the run's node was given emulators of its own): subtract them. */
+  scenarioSpeech: boolean;
 }
 
 /**
  * A turn of an audio call, with the part of its mouth-to-ear time the emulated speech services
  * spent by design: Transcribe's endpointing silence still to come after the caller's last frame
- * (600 ms after the last voiced sample, less the closing silence already sent; nothing for a key
- * press). The emulated Polly adds no first-byte delay (`firstByteMs` is unset in `aybiza emulator`
- * and in serve's embedded one), so its share is its synthesis time only, left in the overhead.
+ * (`endOfSpeechMs`, 600 ms by default, after the last voiced sample, less the closing silence
+ * already sent; nothing for a key press) and its final's delay, and Polly's first-byte delay, when
+ * the scenario sets them (`speech`; unset, `aybiza emulator` and serve's embedded emulators add
+ * none). Partial delays shorter than the gaps between words do not hold the final back. Polly's
+ * synthesis time itself stays in the overhead.
  */
 export interface AudioTurnSample extends TurnSample {
   speechServicesMs: number;
@@ -56,13 +60,13 @@ export async function runTwilioCall(plan: TwilioCallPlan, hooks: AudioCallHooks)
       if (step.pauseMs !== undefined) await delay(step.pauseMs);
       else if (step.hangup) call.hangup();
       else {
-        const turn = await speak(line, call, step, next?.bargeInAfterMs, plan.turnTimeoutMs);
+        const turn = await speak(line, call, step, next?.bargeInAfterMs, plan.turnTimeoutMs, plan.scenarioSpeech ? plan.scenario.speech : undefined);
         result.turns += 1;
         hooks.conversation?.(call.callSid, step.say !== undefined ? `caller: ${step.say}` : `caller: (presses ${step.dtmf})`);
         hooks.conversation?.(call.callSid, `agent: ${turn.text}${turn.transferred ? ' [transferred]' : ''}`);
         const timings: TurnTimings | undefined = await hooks.timings?.(call.callSid, result.turns);
         result.toolCalls += timings?.tools.length ?? 0;
-        hooks.turn({ callId: call.callSid, turn: result.turns, latencyMs: turn.latencyMs, timings, speechServicesMs: turn.endpointingMs });
+        hooks.turn({ callId: call.callSid, turn: result.turns, latencyMs: turn.latencyMs, timings, speechServicesMs: turn.speechServicesMs });
         checkExpectations(step, { turn: result.turns, latencyMs: turn.latencyMs, text: turn.text, transferred: turn.transferred, ended: turn.ended }, timings);
       }
     }
@@ -79,13 +83,14 @@ export async function runTwilioCall(plan: TwilioCallPlan, hooks: AudioCallHooks)
 
 async function speak(
   line: MediaLine, call: { outcome: unknown; ended: Promise<unknown> }, step: CallerStep, bargeInAfterMs: number | undefined, timeoutMs: number,
-): Promise<{ latencyMs: number; endpointingMs: number; text: string; transferred: boolean; ended: boolean }> {
+  speech: ScenarioSpeech | undefined,
+): Promise<{ latencyMs: number; speechServicesMs: number; text: string; transferred: boolean; ended: boolean }> {
   const heardBefore = line.heard.length;
   const answersBefore = line.answerStarts.length;
   let spokeUntil = performance.now();
-  let endpointingMs = 0;
+  let speechServicesMs = speech?.pollyFirstByteMs ?? 0;
   if (step.say !== undefined) {
-    endpointingMs = Math.max(0, DEFAULT_END_OF_SPEECH_MS - line.speak(step.say));
+    speechServicesMs += Math.max(0, (speech?.endOfSpeechMs ?? DEFAULT_END_OF_SPEECH_MS) - line.speak(step.say)) + (speech?.finalDelayMs ?? 0);
     await until(() => !line.speaking || call.outcome !== undefined, timeoutMs + 60_000);
     spokeUntil = line.speaking ? performance.now() : line.spokeAt;
   } else if (step.dtmf !== undefined) {
@@ -102,7 +107,7 @@ async function speak(
   const outcome = call.outcome as { kind?: string } | undefined;
   return {
     latencyMs,
-    endpointingMs,
+    speechServicesMs,
     text: line.heard.slice(heardBefore).join(' '),
     transferred: outcome?.kind === 'dialed',
     ended: outcome !== undefined,

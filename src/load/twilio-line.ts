@@ -80,7 +80,7 @@ function behindProxy(url: URL, remote: TwilioRemote): URL {
 
 /** Runs the scheduled calls over the emulated Twilio on this thread (the emulator's calls live here). */
 export function runTwilioCalls(
-  group: { scenarios: Scenario[]; calls: ScheduledCall[]; turnTimeoutMs: number; progress: GroupProgress; histograms: Histograms; startedAt: number },
+  group: { scenarios: Scenario[]; calls: ScheduledCall[]; turnTimeoutMs: number; progress: GroupProgress; histograms: Histograms; startedAt: number; scenarioSpeech: boolean },
   twilio: TwilioLine,
   hooks: Pick<CallHooks, 'timings' | 'conversation'>,
 ): Promise<CallResult[]> {
@@ -93,6 +93,7 @@ export function runTwilioCalls(
     from: call.from,
     to: scenarioNumber(call.scenario),
     turnTimeoutMs: group.turnTimeoutMs,
+    scenarioSpeech: group.scenarioSpeech,
   }, { ...hooks, turn: (sample) => record(withoutSpeechServices(sample)) }));
 }
 

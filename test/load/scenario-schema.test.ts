@@ -52,6 +52,8 @@ describe('scenario schema', () => {
     ['zero calls', { ...valid, load: { calls: 0 } }, 'load.calls: Too small'],
     ['a caller who cannot speak', { ...valid, pacing: { callerWordsPerMinute: 0 } }, 'pacing.callerWordsPerMinute: Too small'],
     ['an unknown pacing field', { ...valid, pacing: { wordsPerMinute: 150 } }, 'pacing: Unrecognized key: "wordsPerMinute"'],
+    ['a negative Polly latency', { ...valid, speech: { pollyFirstByteMs: -5 } }, 'speech.pollyFirstByteMs: Too small'],
+    ['an unknown speech field', { ...valid, speech: { ttftMs: 5 } }, 'speech: Unrecognized key: "ttftMs"'],
   ])('refuses %s with the path of the problem', (_, value, expected) => {
     const problems = problemsOf(value);
     expect(problems.some((problem) => problem.startsWith(expected)), `${problems.join('\n')}\nexpected: ${expected}`).toBe(true);
