@@ -78,7 +78,11 @@ export async function run(counts = [1_000, 5_000, 10_000]): Promise<void> {
   const serveWorkers = (process.env.CAPACITY_SERVE_WORKERS ?? '1').split(',').map(Number);
   for (const count of counts) for (const workers of serveWorkers) {
     if (serveWorkers.length > 1) process.stdout.write(`serve --workers ${workers}\n`);
-    const row = await measure(count, workers);
+    const row = await measure(count, workers).catch((error: Error) => {
+      // The run's callers are still out there: no later row would be measured alone.
+      process.stdout.write(`${String(count).padStart(5)}  ${error.message}; the bench stops here\n`);
+      process.exit(1);
+    });
     process.stdout.write(
       `${String(row.calls).padStart(5)}  ${row.arrivalRatePerS.toFixed(0).padStart(6)}  ${String(row.heldPeak).padStart(5)}  ${(row.rateTimesLength?.toFixed(0) ?? '—').padStart(8)}  ${row.callLengthS.toFixed(1).padStart(6)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${row.turnsPerSecond.toFixed(0).padStart(8)}  `
       + `${row.turnP50.toFixed(0).padStart(7)} / ${row.turnP99.toFixed(0).padStart(6)}   ${row.overheadP99.toFixed(0).padStart(8)} ms  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
@@ -116,7 +120,15 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
   const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--workers', String(serveWorkers), '--config', join(dir, 'serve.json')], {
     AYBIZA_BEDROCK_MODE: 'emulator',
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
+  }).catch(async (error: unknown) => {
+    await stop(emulator.process);
+    throw error;
   });
+  // A serve that dies mid-run (at 5,000 phone-paced calls it once aborted in glibc's allocator) ends
+  // the run with its cause; the callers would otherwise wait out their turn timeouts and resumes.
+  const serveDied = new Promise<never>((_resolve, reject) => server.process.once('exit', (code, signal) =>
+    reject(new Error(`serve exited (${signal ?? `code ${code}`}) during the ${count}-call run`))));
+  serveDied.catch(() => undefined);
   // Serve's children: the embedded DynamoDB (dynalite) when memory.durable is `embedded`, and the
   // workers of `--workers`. Serve's CPU is the sum over all of them: work moved to a child is no saving.
   const servePids = [server.process.pid!, ...childrenOf(server.process.pid!)];
@@ -127,7 +139,7 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
   const startedAt = performance.now();
   let report: LoadReport;
   try {
-    report = await runLoad({
+    report = await Promise.race([serveDied, runLoad({
       files: heldFiles,
       calls: count,
       rampSeconds: rampS,
@@ -138,7 +150,7 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
       workers,
       pace,
       turnTimeoutMs: 30_000,
-    });
+    })]);
   } finally {
     await sampler.stop();
     await stop(server.process);
