@@ -6,7 +6,6 @@ export const PROTOCOL = 'aybiza.v1';
 
 /** A call id as frames carry it; the call-records API holds its path to the same rule. */
 export const callIdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
-const callId = callIdSchema;
 const metadata = z.record(z.string(), z.unknown()).refine(
   (value) => jsonBytesAtMost(value, 4096),
   'metadata must be at most 4 KiB of JSON',
@@ -30,7 +29,7 @@ const party = z.string().max(256).regex(/^(\+[1-9]\d{6,14}|sips?:[^\s"'<>\\]{1,2
 export const inboundFrameSchemas = {
   start: z.strictObject({
     type: z.literal('start'),
-    callId: callId.optional(),
+    callId: callIdSchema.optional(),
     agent: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/).optional(),
     from: party.optional(),
     to: party.optional(),
