@@ -25,6 +25,9 @@ export interface ChildSpec<A = void> {
   backoffMs?: { initial: number; max: number };
 }
 
+/** A service child's back-off: first restart after 100 ms, doubling within the period, so a crash loop does not spin the CPU. */
+export const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
+
 /** A child that would not stop within its `shutdownMs`: the supervisor stopped waiting and moved on. */
 export class ShutdownTimeoutError extends Error {
   constructor(readonly childId: string, readonly shutdownMs: number) {

@@ -5,7 +5,7 @@ import type { ModelScript } from '../emulator/script.js';
 import { startEmulator, type RunningEmulator } from '../emulator/server.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../memory/embedded-dynamo.js';
-import type { ChildSpec } from './child.js';
+import { SERVICE_BACKOFF_MS, type ChildSpec } from './child.js';
 import type { Provided } from './provided.js';
 import { startSpeechEmulators, type SpeechEmulators } from './speech-emulators.js';
 
@@ -32,8 +32,6 @@ export interface SharedServices {
   pollyEndpoint?: string;
   dynamoEndpoint?: string;
 }
-
-const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
 
 /**
  * A restart of any of these children starts the service on the port its first start got: clients

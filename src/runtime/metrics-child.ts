@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Exposition, ExpositionFormat } from '../metrics/exposition.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { isAuthorized } from '../telephony/auth.js';
-import type { ChildSpec } from './child.js';
+import { SERVICE_BACKOFF_MS, type ChildSpec } from './child.js';
 import type { Provided } from './provided.js';
 
 /**
@@ -22,7 +22,7 @@ export function metricsServerChild(
     id: 'metrics',
     restart: 'permanent',
     shutdownMs: 2_000,
-    backoffMs: { initial: 100, max: 2_000 },
+    backoffMs: SERVICE_BACKOFF_MS,
     start: async () => {
       const { metricsHost, metricsToken } = config.server;
       // Beyond loopback without a token the schema refused to start unless this was asked for.

@@ -34,6 +34,7 @@ import { createCallSupervisor, type CallSupervisor } from './calls/call-supervis
 import { startHoldingDataDir } from './data-dir-lock.js';
 import { bedrockEmulatorChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from './embedded-services.js';
 import { noting, provided } from './provided.js';
+import { SERVICE_BACKOFF_MS } from './child.js';
 import { supervisor, type ChildSpec, type ExitReason, type Supervisor } from './supervisor.js';
 
 export interface NodeOptions {
@@ -73,8 +74,6 @@ export interface RunningNode {
 
 /** Restarts of one subtree within this period, past the intensity, make its supervisor give up. */
 const RESTART_LIMITS = { intensity: 3, periodMs: 60_000 };
-/** First restart after 100 ms, doubling within the period: a crash loop does not spin the CPU. */
-const SERVICE_BACKOFF_MS = { initial: 100, max: 2_000 };
 
 /**
  * Starts one AYBIZA node, its supervision tree declared as data (README, "Supervision"):

@@ -6,7 +6,7 @@ import type { RunningEmulator } from '../../emulator/server.js';
 import type { Logger } from '../../log.js';
 import type { EmbeddedDynamo } from '../../memory/embedded-dynamo.js';
 import type { MetricsServer } from '../../metrics/server.js';
-import type { ChildHandle, ChildSpec, ExitReason } from '../child.js';
+import { SERVICE_BACKOFF_MS, type ChildHandle, type ChildSpec, type ExitReason } from '../child.js';
 import { startHoldingDataDir } from '../data-dir-lock.js';
 import { metricsServerChild } from '../metrics-child.js';
 import { bedrockEmulatorChild, embeddedDynamoChild, embeddedServicesOf, speechEmulatorsChild, type SharedServices } from '../embedded-services.js';
@@ -27,8 +27,6 @@ export interface RunningCluster {
   shutdown(): Promise<void>;
 }
 
-/** First restart of a slot after 100 ms, doubling within the period, as the node's own services. */
-const WORKER_BACKOFF_MS = { initial: 100, max: 2_000 };
 const RESTART_PERIOD_MS = 60_000;
 
 /**
@@ -95,7 +93,8 @@ export async function startCluster(config: AybizaConfig, log: Logger): Promise<R
     id: `worker-${index}`,
     restart: 'transient',
     shutdownMs: config.server.drainTimeoutMs + 30_000,
-    backoffMs: WORKER_BACKOFF_MS,
+    // A worker slot restarts as the node's own services do.
+    backoffMs: SERVICE_BACKOFF_MS,
     start: () => {
       firstForks ??= new Map(Array.from({ length: count }, (_, i) => {
         const forked = fork(i + 1);
