@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -10,7 +10,7 @@ import { runLoad } from '../src/load/runner.js';
 import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
-import { cpuMs, launch, stop } from './child-processes.js';
+import { cpuMs, endRun, launch, launchAfter } from './child-processes.js';
 import { writeRunScenarios } from './held-scenarios.js';
 import { runTwilio } from './twilio-capacity.js';
 
@@ -117,12 +117,9 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
   // A request log big enough for every request of the run: the runner reads each call's timings from it.
   const emulator = await launch([cli, 'emulator', '--port', '0', '--scenarios', heldDir, '--request-log-size', '60000'], {});
   const profile = process.env.CAPACITY_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_CPU_PROF] : [];
-  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--workers', String(serveWorkers), '--config', join(dir, 'serve.json')], {
+  const server = await launchAfter([emulator.process], [...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--workers', String(serveWorkers), '--config', join(dir, 'serve.json')], {
     AYBIZA_BEDROCK_MODE: 'emulator',
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
-  }).catch(async (error: unknown) => {
-    await stop(emulator.process);
-    throw error;
   });
   // A serve that dies mid-run (at 5,000 phone-paced calls it once aborted in glibc's allocator) ends
   // the run with its cause; the callers would otherwise wait out their turn timeouts and resumes.
@@ -152,10 +149,7 @@ export async function measure(count: number, serveWorkers = 1): Promise<Capacity
       turnTimeoutMs: 30_000,
     })]);
   } finally {
-    await sampler.stop();
-    await stop(server.process);
-    await stop(emulator.process);
-    rmSync(dir, { recursive: true, force: true });
+    await endRun({ sampler, server: server.process, emulator: emulator.process, dir });
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const machine = machineCpuMs();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -24,6 +24,16 @@ export function launch(args: string[], env: Record<string, string>): Promise<Lau
   });
 }
 
+/** `launch`, stopping `started` (the run's children so far) when this one fails to become ready, so none is left behind. */
+export async function launchAfter(started: ChildProcess[], args: string[], env: Record<string, string>): Promise<Launched> {
+  try {
+    return await launch(args, env);
+  } catch (error) {
+    for (const child of started) await stop(child);
+    throw error;
+  }
+}
+
 /** SIGTERM (serve drains), then SIGKILL if it has not exited after `graceMs`. */
 export async function stop(child: ChildProcess, graceMs = 60_000): Promise<void> {
   if (child.exitCode !== null) return;
@@ -32,6 +42,14 @@ export async function stop(child: ChildProcess, graceMs = 60_000): Promise<void>
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** The end of a capacity run: sampling stops, serve drains, the emulator stops, the run's directory goes. */
+export async function endRun(run: { sampler: { stop(): Promise<void> }; server: ChildProcess; emulator: ChildProcess; dir: string }): Promise<void> {
+  await run.sampler.stop();
+  await stop(run.server);
+  await stop(run.emulator);
+  rmSync(run.dir, { recursive: true, force: true });
 }
 
 /** User + system CPU time of a process so far, from /proc (clock ticks of 10 ms). */

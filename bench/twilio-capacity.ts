@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -8,7 +8,7 @@ import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { scenarioNumbers } from '../src/load/twilio-line.js';
-import { freePort, launch, rssKb, stop } from './child-processes.js';
+import { endRun, freePort, launch, launchAfter, rssKb } from './child-processes.js';
 import { writeRunScenarios } from './held-scenarios.js';
 
 /**
@@ -115,7 +115,7 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
   ], {});
   writeFileSync(join(dir, 'serve.json'), JSON.stringify(serveConfig(scenarios, count, dir, twilioPort, emulator.ready)));
   const profile = process.env.CAPACITY_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_CPU_PROF] : [];
-  const server = await launch([...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
+  const server = await launchAfter([emulator.process], [...profile, cli, 'serve', '--port', '0', '--metrics-port', '0', '--config', join(dir, 'serve.json')], {
     AYBIZA_BEDROCK_MODE: 'emulator',
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
   });
@@ -137,10 +137,7 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     if (status !== 0 && status !== 1) throw new Error(`aybiza load exited with ${status}: ${loadStderr.trim().split('\n').at(-1)}`);
     report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as LoadReport;
   } finally {
-    await sampler.stop();
-    await stop(server.process);
-    await stop(emulator.process);
-    rmSync(dir, { recursive: true, force: true });
+    await endRun({ sampler, server: server.process, emulator: emulator.process, dir });
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const [serveCpuMs, emulatorCpuMs, loadCpuMs, ...childCpuMs] = sampler.cpuMs();
