@@ -100,11 +100,18 @@ export async function runServeCommand(argv: string[]): Promise<void> {
 /** Starts the node, turning a failure a person can fix into a one-line StartupError. */
 function startExplained(options: NodeOptions): Promise<RunningNode> {
   return startNode(options).catch((error: unknown) => {
-    // Not a fault of this program: say what to do, without a stack trace.
-    if (error instanceof DataDirInUseError) throw new StartupError(error.message, { cause: error });
-    const explanation = explainStartupFailure(error, options.config);
-    throw explanation ? new StartupError(explanation, { cause: error }) : error;
+    throw asStartupError(error, options.config);
   });
+}
+
+/**
+ * A start-up failure that is not a fault of this program as a one-line StartupError saying what to
+ * do, without a stack trace; `otherwise` words the ones no explanation covers, else they stay as they are.
+ */
+function asStartupError(error: unknown, config: AybizaConfig, otherwise?: (error: unknown) => string): unknown {
+  if (error instanceof DataDirInUseError) return new StartupError(error.message, { cause: error });
+  const explanation = explainStartupFailure(error, config) ?? otherwise?.(error);
+  return explanation ? new StartupError(explanation, { cause: error }) : error;
 }
 
 /**
@@ -122,9 +129,7 @@ async function startWorkers(config: AybizaConfig, log: Logger) {
   });
   redis.disconnect();
   return startCluster(config, log).catch((error: unknown) => {
-    if (error instanceof DataDirInUseError) throw new StartupError(error.message, { cause: error });
-    const explanation = explainStartupFailure(error, config) ?? innermostMessage(error);
-    throw new StartupError(explanation, { cause: error });
+    throw asStartupError(error, config, innermostMessage);
   });
 }
 

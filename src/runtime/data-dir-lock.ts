@@ -67,7 +67,6 @@ function lockHolder(path: string): number | undefined {
   }
 }
 
-
 /** Starts `tree` holding the data dir's lock from before its start until it has exited; a failed start releases it. */
 export async function startHoldingDataDir(dataDir: string, tree: { start(): Promise<void>; exited: Promise<unknown> }): Promise<void> {
   const lock = lockDataDir(dataDir);
