@@ -1,6 +1,7 @@
 import { DEFAULT_END_OF_SPEECH_MS } from '../emulator/transcribe/server.js';
 import type { MediaLine } from '../emulator/twilio/media-line.js';
 import type { RunningTwilioEmulator } from '../emulator/twilio/server.js';
+import { realClock } from './pacing.js';
 import type { CallerStep, Scenario, ScenarioSpeech } from './scenario.js';
 import type { CallHooks, CallResult, TurnSample, TurnTimings } from './simulated-caller.js';
 import { checkExpectations, CallFailure } from './simulated-caller.js';
@@ -57,7 +58,7 @@ export async function runTwilioCall(plan: TwilioCallPlan, hooks: AudioCallHooks)
     for (stepIndex = 0; stepIndex < steps.length && !call.outcome; stepIndex += 1) {
       const step = steps[stepIndex]!;
       const next = steps[stepIndex + 1];
-      if (step.pauseMs !== undefined) await delay(step.pauseMs);
+      if (step.pauseMs !== undefined) await realClock.sleep(step.pauseMs);
       else if (step.hangup) call.hangup();
       else {
         const turn = await speak(line, call, step, next?.bargeInAfterMs, plan.turnTimeoutMs, plan.scenarioSpeech ? plan.scenario.speech : undefined);
@@ -102,7 +103,7 @@ async function speak(
     });
   const answeredAt = line.answerStarts.slice(answersBefore).find((at) => at >= spokeUntil);
   const latencyMs = answeredAt === undefined ? 0 : answeredAt - spokeUntil;
-  if (bargeInAfterMs !== undefined) await delay(bargeInAfterMs);
+  if (bargeInAfterMs !== undefined) await realClock.sleep(bargeInAfterMs);
   else await until(() => call.outcome !== undefined || (!line.playing && performance.now() - line.lastAudioAt >= ANSWER_SETTLED_MS && line.heard.length > heardBefore), timeoutMs).catch(() => undefined);
   const outcome = call.outcome as { kind?: string } | undefined;
   return {
@@ -118,8 +119,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<void>
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error('timed out');
-    await delay(20);
+    await realClock.sleep(20);
   }
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
