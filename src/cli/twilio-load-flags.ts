@@ -1,4 +1,5 @@
 import type { TwilioRemote } from '../load/twilio-line.js';
+import { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN_MIN_CHARS } from '../config/schema.js';
 import { integerFlag, UsageError } from './flags.js';
 
 export interface TwilioLoadFlagValues {
@@ -9,9 +10,6 @@ export interface TwilioLoadFlagValues {
   'twilio-port'?: string;
 }
 
-/** The same shapes `twilio.*` in serve's configuration accepts, so a mismatch shows here and not as 403s. */
-const ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
-const MIN_AUTH_TOKEN_CHARS = 16;
 
 /**
  * `aybiza load --transport twilio --url …`: what the emulated Twilio needs to ring a separate
@@ -35,9 +33,10 @@ export function twilioRemoteFlags(transport: 'aybiza' | 'twilio', values: Twilio
   const accountSid = values['account-sid'] ?? env.AYBIZA_TWILIO_ACCOUNT_SID;
   const authToken = values['auth-token'] ?? env.AYBIZA_TWILIO_AUTH_TOKEN;
   if (accountSid === undefined) throw new UsageError('--transport twilio --url needs --account-sid (or AYBIZA_TWILIO_ACCOUNT_SID): serve\'s twilio.accountSid');
-  if (!ACCOUNT_SID.test(accountSid)) throw new UsageError(`--account-sid "${accountSid}": expected a Twilio Account SID, AC and 32 hex digits`);
+  // The shapes serve's twilio.* accepts, so a mismatch shows here and not as 403s.
+  if (!TWILIO_ACCOUNT_SID.test(accountSid)) throw new UsageError(`--account-sid "${accountSid}": expected a Twilio Account SID, AC and 32 hex digits`);
   if (authToken === undefined) throw new UsageError('--transport twilio --url needs --auth-token (or AYBIZA_TWILIO_AUTH_TOKEN): serve\'s twilio.authToken, which signs the webhooks');
-  if (authToken.length < MIN_AUTH_TOKEN_CHARS) throw new UsageError(`--auth-token: expected at least ${MIN_AUTH_TOKEN_CHARS} characters (a Twilio auth token has 32)`);
+  if (authToken.length < TWILIO_AUTH_TOKEN_MIN_CHARS) throw new UsageError(`--auth-token: expected at least ${TWILIO_AUTH_TOKEN_MIN_CHARS} characters (a Twilio auth token has 32)`);
   const publicUrl = values['public-url'] ?? env.AYBIZA_TWILIO_PUBLIC_URL;
   return {
     serveUrl,

@@ -141,12 +141,16 @@ const agentSpeechSchema = z.strictObject({
 
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'an E.164 number such as +15551000000');
 
+/** A Twilio Account SID, and the shortest auth token taken: `aybiza load --transport twilio --url` holds its flags to the same. */
+export const TWILIO_ACCOUNT_SID = /^AC[0-9a-fA-F]{32}$/;
+export const TWILIO_AUTH_TOKEN_MIN_CHARS = 16;
+
 /** Twilio Media Streams (src/telephony/twilio/): a Twilio number's voice webhook pointed at serve. */
 const twilioSchema = z.strictObject({
   enabled: z.boolean().default(false),
-  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'a Twilio Account SID: AC and 32 hex digits').optional(),
+  accountSid: z.string().regex(TWILIO_ACCOUNT_SID, 'a Twilio Account SID: AC and 32 hex digits').optional(),
   /** Signs webhooks and authenticates REST calls; never logged. */
-  authToken: z.string().min(16, 'a Twilio auth token (32 characters)').optional(),
+  authToken: z.string().min(TWILIO_AUTH_TOKEN_MIN_CHARS, 'a Twilio auth token (32 characters)').optional(),
   /** The https:// URL Twilio reaches serve at (behind a proxy, not what serve sees): signatures cover it, the stream URL is built from it. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
   /** Twilio's REST API (call updates); the Twilio emulator's URL in tests. */
