@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { LatencyHistogram } from '../src/load/latency.js';
-import { cpuMs, launch, rssKb, stop, type Launched } from './child-processes.js';
+import { benchCli, cpuMs, launch, rssKb, stop, type Launched } from './child-processes.js';
 
 /**
  * Turn overhead of `serve` with N calls held at once, each doing a three-turn script against a
@@ -21,8 +21,7 @@ import { cpuMs, launch, rssKb, stop, type Launched } from './child-processes.js'
 const TURNS = 3;
 const REPLY = 'Thanks for calling. We are open from nine to five.';
 const OPEN_CONCURRENCY = 200;
-/** BENCH_SERVE_CLI=dist/src/cli.js measures the compiled build instead of the sources through tsx. */
-const cli = process.env.BENCH_SERVE_CLI ?? new URL('../src/cli.ts', import.meta.url).pathname;
+const cli = benchCli;
 
 interface Measured { turnP50: number; turnP99: number; failed: number; cpuMsPerTurn: number }
 

@@ -10,7 +10,7 @@ import { runLoad } from '../src/load/runner.js';
 import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
-import { cpuMs, endRun, launch, launchAfter } from './child-processes.js';
+import { benchCli, cpuMs, endRun, launch, launchAfter } from './child-processes.js';
 import { writeRunScenarios } from './held-scenarios.js';
 import { runTwilio } from './twilio-capacity.js';
 
@@ -33,10 +33,11 @@ import { runTwilio } from './twilio-capacity.js';
  *                                             or uniform (the default when holding: an even ramp of opens)
  *   CAPACITY_WORKERS=2                        client worker threads
  *   CAPACITY_CPU_PROF=DIR                     serve's CPU profile, written when it exits
+ *   BENCH_SERVE_CLI=dist/src/cli.js           the compiled build (npm run build) for every child, instead of tsx
  *   CAPACITY_SERVE_WORKERS=1,2                serve --workers counts, each N measured with each, side by side
  *   AYBIZA_CONFIG=FILE                        extra serve configuration merged under the generated one
  */
-const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+const cli = benchCli;
 const scenarioDir = new URL('../scenarios/', import.meta.url).pathname;
 /** monitorEventLoopDelay (prom-client, resolution 10 ms) reports the timer period plus the lag. */
 const LAG_RESOLUTION_MS = 10;

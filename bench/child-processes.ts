@@ -6,12 +6,22 @@ import { createInterface } from 'node:readline';
 /** The processes the benches start (serve, the emulator, a baseline) and what /proc says of them. */
 export interface Launched { process: ChildProcess; ready: Record<string, unknown> }
 
-/** Starts a child and waits for its one JSON `….ready` line on stdout; its other lines go to stderr. */
-export function launch(args: string[], env: Record<string, string>): Promise<Launched> {
+/**
+ * The `aybiza` CLI the benches start their children with: the sources through tsx, or with
+ * `BENCH_SERVE_CLI=dist/src/cli.js` (after `npm run build`) the compiled build, as `npm start` runs it.
+ */
+export const benchCli = process.env.BENCH_SERVE_CLI ?? new URL('../src/cli.ts', import.meta.url).pathname;
+
+/** Node's arguments for a script: tsx's loader for TypeScript sources, none for the compiled build. */
+export function nodeArgs(args: string[]): string[] {
   // The compiled build runs as `npm start` runs it, without tsx's resolve hooks (they made every
   // `require` on the request path cost a filesystem resolution); TypeScript sources need tsx.
-  const loader = args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return args.some((arg) => arg.endsWith('.ts')) ? ['--import', 'tsx', ...args] : args;
+}
+
+/** Starts a child and waits for its one JSON `….ready` line on stdout; its other lines go to stderr. */
+export function launch(args: string[], env: Record<string, string>): Promise<Launched> {
+  const child = spawn(process.execPath, nodeArgs(args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

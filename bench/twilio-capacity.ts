@@ -8,7 +8,7 @@ import { loadScenarioFile, type Scenario } from '../src/load/scenario.js';
 import { scenarioAgents, scenarioTools } from '../src/load/scenario-agents.js';
 import { scenarioFiles } from '../src/load/scenario-files.js';
 import { scenarioNumbers } from '../src/load/twilio-line.js';
-import { endRun, freePort, launch, launchAfter, rssKb } from './child-processes.js';
+import { benchCli, endRun, freePort, launch, launchAfter, nodeArgs, rssKb } from './child-processes.js';
 import { writeRunScenarios } from './held-scenarios.js';
 
 /**
@@ -23,9 +23,11 @@ import { writeRunScenarios } from './held-scenarios.js';
  *   CAPACITY_SCENARIOS=a.json,b.json   scenario files (default: every file in scenarios/)
  *   CAPACITY_OPEN_RATE=50              calls dialled per second
  *   CAPACITY_CPU_PROF=DIR              serve's CPU profile, written when it exits
+ *   CAPACITY_LOAD_CPU_PROF=DIR         the load process's CPU profile (emulated Twilio and callers)
+ *   BENCH_SERVE_CLI=dist/src/cli.js    the compiled build (npm run build) for every child, instead of tsx
  *   AYBIZA_CONFIG=FILE                 extra serve configuration merged under the generated one
  */
-const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+const cli = benchCli;
 const scenarioDir = new URL('../scenarios/', import.meta.url).pathname;
 const ACCOUNT_SID = `AC${'c'.repeat(32)}`;
 const AUTH_TOKEN = 'capacity-bench-auth-token-012345';
@@ -120,11 +122,12 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
   });
   const serveRssBeforeKb = rssKb(server.process.pid!);
-  const load = spawn(process.execPath, [
-    '--import', 'tsx', cli, 'load', ...heldFiles, '--calls', String(count), '--ramp', String(rampS), '--transport', 'twilio',
+  const loadProfile = process.env.CAPACITY_LOAD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_LOAD_CPU_PROF] : [];
+  const load = spawn(process.execPath, nodeArgs([
+    ...loadProfile, cli, 'load', ...heldFiles, '--calls', String(count), '--ramp', String(rampS), '--transport', 'twilio',
     '--url', server.ready.telephony as string, '--public-url', PUBLIC_URL, '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN,
     '--twilio-port', String(twilioPort), '--emulator', emulator.ready.url as string, '--report', join(dir, 'report.json'), '--turn-timeout-ms', '30000',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ]), { stdio: ['ignore', 'ignore', 'pipe'] });
   // Its progress lines go nowhere; the last of its stderr explains an exit that is not a verdict.
   let loadStderr = '';
   load.stderr!.on('data', (chunk: Buffer) => (loadStderr = (loadStderr + chunk.toString()).slice(-2_000)));

@@ -70,6 +70,8 @@ export class SpeechToTextSession {
   private partialOpen = false;
   private closed = false;
   private keepAlive: NodeJS.Timeout | undefined;
+  /** When the last audio was pushed (`performance.now()`): the keep-alive timer measures the quiet from it. */
+  private lastPushAt = 0;
   private readonly current: Promise<void>;
   private opened = 0;
   private refusedInARow = 0;
@@ -122,14 +124,28 @@ export class SpeechToTextSession {
     this.audio.push({ AudioEvent: { AudioChunk: bytesFromPcm16(chunk) } });
   }
 
+  /**
+   * One timer per quiet stretch, not per frame: re-arming it at each 20 ms frame cost a Timeout
+   * allocation and two timer-list operations per frame. It fires `keepAliveMs` after it was armed
+   * and, if audio came since, waits out the rest of the quiet from the last push.
+   */
   private armKeepAlive(): void {
-    clearTimeout(this.keepAlive);
-    const keepAliveMs = this.options.keepAliveMs ?? 5_000;
+    this.lastPushAt = performance.now();
+    if (this.keepAlive) return;
+    this.scheduleKeepAlive(this.options.keepAliveMs ?? 5_000);
+  }
+
+  private scheduleKeepAlive(delayMs: number): void {
     this.keepAlive = setTimeout(() => {
+      this.keepAlive = undefined;
+      if (this.closed) return;
+      const keepAliveMs = this.options.keepAliveMs ?? 5_000;
+      const quietMs = performance.now() - this.lastPushAt;
+      if (quietMs < keepAliveMs) return this.scheduleKeepAlive(keepAliveMs - quietMs);
       const silentFrames = Math.ceil(1_000 / FRAME_MS);
       for (let i = 0; i < silentFrames; i += 1) this.push(new Int16Array(this.options.sampleRateHz / (1_000 / FRAME_MS)));
       this.flush();
-    }, keepAliveMs);
+    }, delayMs);
     this.keepAlive.unref();
   }
 

@@ -141,7 +141,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
         socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      twilioWss.handleUpgrade(request, socket, head, (ws) => serve(ws, socket, twilio.connected(ws)));
+      twilioWss.handleUpgrade(request, socket, head, (ws) => serve(ws, socket, twilio.connected(ws, socket)));
       return;
     }
     const refusal = refuseUpgrade(request, accepting, options.apiKeys, options.allowedOrigins ?? []);

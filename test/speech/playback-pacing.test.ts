@@ -48,6 +48,28 @@ describe('playback pacing', () => {
     }
   });
 
+  it('tops the lead up in groups of refillMs, each group sent at once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const now = () => performance.now();
+      const { transport, sentAt, marks } = recordingTransport(now);
+      const pacer = new PlaybackPacer(transport, { format: FORMAT, leadMs: 120, refillMs: 60, now });
+      void pacer.play('s1', pieces(160 * 30, 160 * 30));
+      for (let step = 0; step < 400 && marks.length === 0; step++) await vi.advanceTimersByTimeAsync(5);
+      expect(sentAt).toHaveLength(30);
+      const start = sentAt[0]!;
+      const groups = new Map<number, number>();
+      for (const at of sentAt) groups.set(at, (groups.get(at) ?? 0) + 1);
+      // The lead's six frames at once, then a wake every 60 ms with three more.
+      expect([...groups.values()]).toEqual([6, 3, 3, 3, 3, 3, 3, 3, 3]);
+      expect([...groups.keys()].map((at) => at - start)).toEqual([0, 60, 120, 180, 240, 300, 360, 420, 480]);
+      sentAt.forEach((at, i) => expect((i + 1) * 20 - (at - start)).toBeLessThanOrEqual(120));
+      pacer.clear();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('reports played only after the mark behind the last frame is acknowledged', async () => {
     const { transport, marks, sentAt } = recordingTransport(() => performance.now());
     const pacer = new PlaybackPacer(transport, { format: FORMAT });

@@ -5,7 +5,7 @@ import type { OutboundFrame } from '../../protocol/frames.js';
 import { AudioCall } from '../../speech/audio-call.js';
 import type { PlaybackTransport } from '../../speech/playback.js';
 import type { CallControl } from './call-control.js';
-import { clearMessage, decodeMediaPayload, markMessage, mediaMessage, parseTwilioMessage, TWILIO_MEDIA_FORMAT, type TwilioMessage } from './media-messages.js';
+import { clearMessage, decodeMediaPayload, markMessage, mediaMessages, parseTwilioMessage, TWILIO_MEDIA_FORMAT, type TwilioMessage } from './media-messages.js';
 import type { SpeechForCall } from './speech-for-call.js';
 import type { StreamTokens } from './stream-token.js';
 
@@ -20,6 +20,8 @@ export interface MediaStreamOptions {
   onIgnored(reason: string): void;
   /** How long a hangup waits for the goodbye to be heard before completing the call anyway (a synthesis that never ends). Default 30 s. */
   hangupPlayoutMs?: number;
+  /** The stream's TCP socket: corked for a tick while messages are sent, so the messages of one tick leave in one write. */
+  socket?: { cork(): void; uncork(): void };
 }
 
 type State = 'awaiting_start' | 'opening' | 'open' | 'closed';
@@ -57,6 +59,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   private ending: Promise<void> | undefined;
   private ended = false;
   private stopReceived = false;
+  private mediaText = mediaMessages('');
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -127,7 +131,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
 
   // PlaybackTransport: the agent's audio towards Twilio.
   sendFrame(frame: Uint8Array): void {
-    this.sendText(mediaMessage(this.streamSid, frame));
+    this.sendText(this.mediaText(frame));
   }
 
   mark(name: string): Promise<void> {
@@ -192,6 +196,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     const { claims } = redeemed;
     this.state = 'opening';
     this.streamSid = message.streamSid;
+    this.mediaText = mediaMessages(message.streamSid);
     this.callSid = start.callSid;
     const speech = this.options.speech(claims.agent);
     const { calls } = this.options;
@@ -290,7 +295,21 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
   }
 
   private sendText(text: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.batchWrites();
+    this.ws.send(text);
+  }
+
+  /** Holds the socket's writes until the end of this tick: the pacer's group of frames and the mark behind them leave in one write. */
+  private batchWrites(): void {
+    const socket = this.options.socket;
+    if (!socket || this.corked) return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork();
+    });
   }
 
   private closeSocket(code: number, reason: string): void {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../log.js';
 import type { CallsPort } from '../../protocol/calls-port.js';
@@ -37,7 +38,8 @@ export interface TwilioEndpoint {
   upgradePath: string;
   /** The HTTP status line refusing an upgrade, or undefined to accept it. */
   refuseUpgrade(request: IncomingMessage): string | undefined;
-  connected(ws: WebSocket): TwilioMediaStream;
+  /** `socket`: the upgraded TCP socket under `ws`, for batching the writes of a tick. */
+  connected(ws: WebSocket, socket: Duplex): TwilioMediaStream;
 }
 
 export function createTwilioEndpoint(options: TwilioEndpointOptions): TwilioEndpoint {
@@ -56,7 +58,7 @@ export function createTwilioEndpoint(options: TwilioEndpointOptions): TwilioEndp
       options.onRefused('bad_stream_signature');
       return '403 Forbidden';
     },
-    connected: (ws) => new TwilioMediaStream(ws, {
+    connected: (ws, socket) => new TwilioMediaStream(ws, {
       accountSid: settings.accountSid,
       tokens,
       calls: options.calls,
@@ -64,6 +66,7 @@ export function createTwilioEndpoint(options: TwilioEndpointOptions): TwilioEndp
       speech: options.speech,
       log,
       onIgnored: options.onRefused,
+      socket,
     }),
   };
 }
