@@ -1,6 +1,7 @@
 import { PollyClient } from '@aws-sdk/client-polly';
 import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import type { AybizaConfig } from '../config/schema.js';
+import { leanAudioEventSerdeProvider } from '../speech/audio-event-serde.js';
 import { BackchannelFilter } from '../speech/backchannel.js';
 import { EspeakTextToSpeech } from '../speech/espeak-text-to-speech.js';
 import { TextToSpeech, type SpeechSynthesizer } from '../speech/text-to-speech.js';
@@ -43,7 +44,7 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
     const pollyEndpoint = settings.pollyEndpoint ?? endpoints.polly;
     return {
       transcribe: clientFor(transcribeClients, region, transcribeEndpoint, () =>
-        new TranscribeStreamingClient({ region, endpoint: transcribeEndpoint, ...(credentials ? { credentials } : {}) })),
+        new TranscribeStreamingClient({ region, endpoint: transcribeEndpoint, eventStreamSerdeProvider: leanAudioEventSerdeProvider, ...(credentials ? { credentials } : {}) })),
       // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
       polly: clientFor(pollyClients, region, pollyEndpoint, () =>
         new PollyClient({ region, endpoint: pollyEndpoint, maxAttempts: 1, ...(credentials ? { credentials } : {}) })),
