@@ -3,6 +3,7 @@ import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming'
 import type { AybizaConfig } from '../config/schema.js';
 import { BackchannelFilter } from '../speech/backchannel.js';
 import { EspeakTextToSpeech } from '../speech/espeak-text-to-speech.js';
+import { transcribeSigning } from '../speech/event-signing.js';
 import { TextToSpeech, type SpeechSynthesizer } from '../speech/text-to-speech.js';
 import type { SpeechForCall } from '../telephony/twilio/speech-for-call.js';
 
@@ -43,7 +44,12 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
     const pollyEndpoint = settings.pollyEndpoint ?? endpoints.polly;
     return {
       transcribe: clientFor(transcribeClients, region, transcribeEndpoint, () =>
-        new TranscribeStreamingClient({ region, endpoint: transcribeEndpoint, ...(credentials ? { credentials } : {}) })),
+        new TranscribeStreamingClient({
+          region,
+          endpoint: transcribeEndpoint,
+          ...(credentials ? { credentials } : {}),
+          ...transcribeSigning(config.speech.transcribeSigner),
+        })),
       // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
       polly: clientFor(pollyClients, region, pollyEndpoint, () =>
         new PollyClient({ region, endpoint: pollyEndpoint, maxAttempts: 1, ...(credentials ? { credentials } : {}) })),
