@@ -68,6 +68,7 @@ export const leanEventStreamPayloadHandlerProvider: PayloadHandlerProvider = (op
       });
       // A stream that ends before its first event never awaits the credentials; their failure is then no one's.
       signer.catch(() => undefined);
+      // The SDK's `new Date(Date.now() + offset)`: whole milliseconds, as Date keeps them.
       const body = new SigningStream(signer, () => Math.trunc(Date.now() + (options.systemClockOffset ?? 0)));
       request.body = body;
       let resolvePipeline = (): void => undefined;
