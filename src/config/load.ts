@@ -53,6 +53,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'AYBIZA_DATA_DIR', path: ['memory', 'dataDir'], kind: 'string' },
   { name: 'AYBIZA_FIXTURES_DIR', path: ['tools', 'fixturesDir'], kind: 'string' },
   { name: 'AYBIZA_SPEECH_MODE', path: ['speech', 'mode'], kind: 'string' },
+  { name: 'AYBIZA_TRANSCRIBE_ENCODER', path: ['speech', 'transcribeEncoder'], kind: 'string' },
   { name: 'AYBIZA_BROWSER_AUDIO', path: ['speech', 'browserAudio', 'enabled'], kind: 'boolean' },
   { name: 'AYBIZA_BROWSER_AUDIO_SYNTHESIZER', path: ['speech', 'browserAudio', 'synthesizer'], kind: 'string' },
   { name: 'AYBIZA_TWILIO_ACCOUNT_SID', path: ['twilio', 'accountSid'], kind: 'string' },

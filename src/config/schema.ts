@@ -107,6 +107,8 @@ const speechSchema = z.strictObject({
   pollyEndpoint: url.optional(),
   /** The embedded Transcribe emulator's endpointing silence (real Transcribe decides this itself). */
   emulatorEndOfSpeechMs: positiveInt.default(600),
+  // The SDK's own audio-event signer stays selectable for comparison and debugging (src/speech/event-signing.ts).
+  transcribeEncoder: z.enum(['lean', 'sdk']).default('lean'),
   /** `POST /v1/speech` on the telephony port: a `say` chunk as WAV, for the softphone's "Agent voice: server". */
   browserAudio: z.strictObject({
     enabled: z.boolean().default(false),

@@ -1,9 +1,9 @@
 import { PollyClient } from '@aws-sdk/client-polly';
 import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import type { AybizaConfig } from '../config/schema.js';
-import { leanAudioEventSerdeProvider } from '../speech/audio-event-serde.js';
 import { BackchannelFilter } from '../speech/backchannel.js';
 import { EspeakTextToSpeech } from '../speech/espeak-text-to-speech.js';
+import { transcribeEncoding } from '../speech/transcribe-encoding.js';
 import { TextToSpeech, type SpeechSynthesizer } from '../speech/text-to-speech.js';
 import type { SpeechForCall } from '../telephony/twilio/speech-for-call.js';
 
@@ -44,7 +44,12 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
     const pollyEndpoint = settings.pollyEndpoint ?? endpoints.polly;
     return {
       transcribe: clientFor(transcribeClients, region, transcribeEndpoint, () =>
-        new TranscribeStreamingClient({ region, endpoint: transcribeEndpoint, eventStreamSerdeProvider: leanAudioEventSerdeProvider, ...(credentials ? { credentials } : {}) })),
+        new TranscribeStreamingClient({
+          region,
+          endpoint: transcribeEndpoint,
+          ...(credentials ? { credentials } : {}),
+          ...transcribeEncoding(config.speech.transcribeEncoder),
+        })),
       // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
       polly: clientFor(pollyClients, region, pollyEndpoint, () =>
         new PollyClient({ region, endpoint: pollyEndpoint, maxAttempts: 1, ...(credentials ? { credentials } : {}) })),

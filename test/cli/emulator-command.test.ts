@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PollyClient, SynthesizeSpeechCommand } from '@aws-sdk/client-polly';
-import { StartStreamTranscriptionCommand, TranscribeStreamingClient, type AudioStream } from '@aws-sdk/client-transcribe-streaming';
+import { StartStreamTranscriptionCommand, type TranscribeStreamingClient, type AudioStream } from '@aws-sdk/client-transcribe-streaming';
 import { describe, expect, it } from 'vitest';
 import { runEmulatorCommand } from '../../src/cli/emulator.js';
+import { emulatorTranscribeClient } from '../speech/transcribe-client.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
@@ -57,7 +58,7 @@ describe('aybiza emulator', () => {
     const ready = await emulator.ready;
     expect(new Set([ready.url, ready.transcribeUrl, ready.pollyUrl]).size).toBe(3);
     const polly = new PollyClient({ endpoint: ready.pollyUrl, region: 'us-east-1', credentials });
-    const transcribe = new TranscribeStreamingClient({ endpoint: ready.transcribeUrl, region: 'us-east-1', credentials });
+    const transcribe = emulatorTranscribeClient(ready.transcribeUrl, credentials);
     try {
       const speech = await polly.send(new SynthesizeSpeechCommand({ Text: 'Harbor Dental, good morning.', OutputFormat: 'pcm', SampleRate: '16000', VoiceId: 'Joanna', Engine: 'neural' }));
       const audio = await speech.AudioStream!.transformToByteArray();

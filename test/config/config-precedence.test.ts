@@ -64,7 +64,7 @@ describe('configuration precedence', () => {
         AYBIZA_HOST: '0.0.0.0', AYBIZA_API_KEYS: ' key-one-123, key-two-456 ,', AYBIZA_MAX_CALLS: '12',
         AYBIZA_BEDROCK_MODE: 'emulator', AYBIZA_BEDROCK_ENDPOINT: 'http://127.0.0.1:4000', AWS_DEFAULT_REGION: 'eu-west-1',
         AYBIZA_FALLBACK_REGION: 'eu-central-1', AYBIZA_MODEL: 'haiku', AYBIZA_REDIS_URL: 'redis://:pw@10.0.0.1:6380',
-        AYBIZA_DATA_DIR: '/var/lib/aybiza', AYBIZA_LOG_LEVEL: 'silent', AYBIZA_BEDROCK_DECODER: 'sdk',
+        AYBIZA_DATA_DIR: '/var/lib/aybiza', AYBIZA_LOG_LEVEL: 'silent', AYBIZA_BEDROCK_DECODER: 'sdk', AYBIZA_TRANSCRIBE_ENCODER: 'sdk',
       },
     });
     expect(config.server).toMatchObject({ host: '0.0.0.0', apiKeys: ['key-one-123', 'key-two-456'], maxCalls: 12 });
@@ -72,6 +72,7 @@ describe('configuration precedence', () => {
     expect(config.agents.default).toMatchObject({ model: 'haiku', tools: ['lookup_customer', 'book_appointment', 'search_knowledge', 'transfer_call'] });
     expect(config.memory).toMatchObject({ redisUrl: 'redis://:pw@10.0.0.1:6380', dataDir: '/var/lib/aybiza' });
     expect(config.log.level).toBe('silent');
+    expect(config.speech.transcribeEncoder).toBe('sdk');
   });
 
   it('prefers AWS_REGION over AWS_DEFAULT_REGION', () => {

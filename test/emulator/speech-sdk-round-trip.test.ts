@@ -2,7 +2,7 @@ import { PollyClient, SynthesizeSpeechCommand, TextLengthExceededException, Inva
 import {
   BadRequestException,
   StartStreamTranscriptionCommand,
-  TranscribeStreamingClient,
+  type TranscribeStreamingClient,
   type AudioStream,
   type MediaEncoding,
   type Result,
@@ -11,6 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPollyEmulator, type RunningPollyEmulator } from '../../src/emulator/polly/server.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../../src/emulator/transcribe/server.js';
+import { emulatorTranscribeClient } from '../speech/transcribe-client.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 const TEXT = "Hi, this is Sam. I'd like to move my cleaning to Tuesday at 3:30, please.";
@@ -22,9 +23,9 @@ let transcribeClient: TranscribeStreamingClient;
 
 beforeAll(async () => {
   polly = await startPollyEmulator();
-  transcribe = await startTranscribeEmulator({ endOfSpeechMs: 600 });
+  transcribe = await startTranscribeEmulator({ endOfSpeechMs: 600, secretAccessKey: credentials.secretAccessKey });
   pollyClient = new PollyClient({ endpoint: polly.url, region: 'us-east-1', credentials });
-  transcribeClient = new TranscribeStreamingClient({ endpoint: transcribe.url, region: 'us-east-1', credentials });
+  transcribeClient = emulatorTranscribeClient(transcribe.url, credentials);
 });
 
 afterAll(async () => {

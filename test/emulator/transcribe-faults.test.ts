@@ -3,11 +3,13 @@ import {
   InternalFailureException,
   LimitExceededException,
   StartStreamTranscriptionCommand,
-  TranscribeStreamingClient,
+  type TranscribeStreamingClient,
   type AudioStream,
 } from '@aws-sdk/client-transcribe-streaming';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../../src/emulator/transcribe/server.js';
+import { TRANSCRIBE_ENCODER_KINDS } from '../../src/speech/transcribe-encoding.js';
+import { emulatorTranscribeClient } from '../speech/transcribe-client.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 let emulator: RunningTranscribeEmulator | undefined;
@@ -36,7 +38,7 @@ async function until(condition: () => boolean): Promise<void> {
 
 async function start(options: Parameters<typeof startTranscribeEmulator>[0]) {
   emulator = await startTranscribeEmulator(options);
-  client = new TranscribeStreamingClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
+  client = emulatorTranscribeClient(emulator.url, credentials);
   return { emulator, client };
 }
 
@@ -84,15 +86,16 @@ describe('Transcribe emulator faults through the real SDK', () => {
     expect(emulator.streams()[0]?.outcome).toBe('InternalFailureException');
   });
 
-  it('checks every chunk signature in the chain when given the secret, and refuses a stream signed with another', async () => {
-    const { client } = await start({ secretAccessKey: credentials.secretAccessKey });
+  it.each(TRANSCRIBE_ENCODER_KINDS)('checks every chunk signature in the chain when given the secret, and refuses a stream signed with another (%s signer)', async (signer) => {
+    emulator = await startTranscribeEmulator({ secretAccessKey: credentials.secretAccessKey });
+    client = emulatorTranscribeClient(emulator.url, credentials, signer);
     const frames = (async function* (): AsyncGenerator<AudioStream> {
       for (let i = 0; i < 5; i += 1) yield { AudioEvent: { AudioChunk: new Uint8Array(320) } };
     })();
     await transcribe(client, frames);
-    expect(emulator!.streams()[0]).toMatchObject({ audioEvents: 5, outcome: 'end' });
+    expect(emulator.streams()[0]).toMatchObject({ audioEvents: 5, outcome: 'end' });
 
-    const impostor = new TranscribeStreamingClient({ endpoint: emulator!.url, region: 'us-east-1', credentials: { ...credentials, secretAccessKey: 'wrong' } });
+    const impostor = emulatorTranscribeClient(emulator.url, { ...credentials, secretAccessKey: 'wrong' }, signer);
     const error = await transcribe(impostor, heldStream(new Promise(() => undefined))).catch((caught: unknown) => caught);
     impostor.destroy();
     expect(error).toBeInstanceOf(BadRequestException);

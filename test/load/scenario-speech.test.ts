@@ -1,10 +1,10 @@
 import { PollyClient, SynthesizeSpeechCommand } from '@aws-sdk/client-polly';
-import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import { afterEach, describe, expect, it } from 'vitest';
 import { synthesizeSpeechCode } from '../../src/emulator/speech-code/synthesize.js';
 import { parseScenario } from '../../src/load/scenario.js';
 import { startScenarioSpeech, type ScenarioSpeechServices } from '../../src/load/scenario-speech.js';
 import { SpeechToTextSession, type Transcript } from '../../src/speech/speech-to-text.js';
+import { emulatorTranscribeClient } from '../speech/transcribe-client.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 const scenarioWith = (name: string, speech?: Record<string, number>) =>
@@ -22,7 +22,7 @@ describe('speech emulators of a scenario', () => {
     const { transcribeEndpoint, pollyEndpoint } = services.agentSpeech['quick-endpointing']!;
 
     // 300 ms of silence after the words: final under this scenario's 200 ms endpointing (the default 600 ms would still wait).
-    const transcribe = new TranscribeStreamingClient({ endpoint: transcribeEndpoint, region: 'us-east-1', credentials });
+    const transcribe = emulatorTranscribeClient(transcribeEndpoint, credentials);
     const transcripts: Transcript[] = [];
     const session = new SpeechToTextSession({ client: transcribe, languageCode: 'en-US', sampleRateHz: 8_000, onTranscript: (t) => transcripts.push(t) });
     const speech = synthesizeSpeechCode('booking please', 8_000);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { PollyClient } from '@aws-sdk/client-polly';
-import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
+import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallerEvent } from '../../src/call/events.js';
 import { startPollyEmulator, type RunningPollyEmulator } from '../../src/emulator/polly/server.js';
@@ -17,6 +17,7 @@ import { TextToSpeech } from '../../src/speech/text-to-speech.js';
 import type { CallsPort } from '../../src/protocol/calls-port.js';
 import type { CallObservation } from '../../src/records/observations.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
+import { emulatorTranscribeClient } from './transcribe-client.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 const HOURS = 'We are open Monday to Friday from 8 to 6. Is there anything else?';
@@ -34,9 +35,9 @@ beforeAll(async () => {
     script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { when: 'number', reply: CALL_BACK }, { when: 'services', reply: LONG }, { reply: 'Sure.' }] },
   });
   polly = await startPollyEmulator({ timing: { wordsPerMinute: 300, wordGapMs: 80 } });
-  transcribe = await startTranscribeEmulator({ endOfSpeechMs: 300 });
+  transcribe = await startTranscribeEmulator({ endOfSpeechMs: 300, secretAccessKey: credentials.secretAccessKey });
   pollyClient = new PollyClient({ endpoint: polly.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-  transcribeClient = new TranscribeStreamingClient({ endpoint: transcribe.url, region: 'us-east-1', credentials });
+  transcribeClient = emulatorTranscribeClient(transcribe.url, credentials);
 });
 
 afterAll(async () => {

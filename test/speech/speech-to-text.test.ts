@@ -1,8 +1,9 @@
-import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
+import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import { afterEach, describe, expect, it } from 'vitest';
 import { synthesizeSpeechCode } from '../../src/emulator/speech-code/synthesize.js';
 import { startTranscribeEmulator, type RunningTranscribeEmulator, type TranscribeEmulatorOptions } from '../../src/emulator/transcribe/server.js';
 import { SpeechToTextSession, type Transcript } from '../../src/speech/speech-to-text.js';
+import { emulatorTranscribeClient } from './transcribe-client.js';
 
 const credentials = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator-secret' };
 let emulator: RunningTranscribeEmulator | undefined;
@@ -16,8 +17,8 @@ afterEach(async () => {
 });
 
 async function open(emulatorOptions: TranscribeEmulatorOptions, keepAliveMs?: number) {
-  emulator = await startTranscribeEmulator({ endOfSpeechMs: 400, ...emulatorOptions });
-  client = new TranscribeStreamingClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
+  emulator = await startTranscribeEmulator({ endOfSpeechMs: 400, secretAccessKey: credentials.secretAccessKey, ...emulatorOptions });
+  client = emulatorTranscribeClient(emulator.url, credentials);
   const transcripts: Transcript[] = [];
   const errors: boolean[] = [];
   session = new SpeechToTextSession({
@@ -88,8 +89,8 @@ describe('speech-to-text over the real TranscribeStreamingClient', () => {
   });
 
   it('backs off while the service refuses new streams, keeps the audio pushed meanwhile, and starts again at once after a running stream fails', async () => {
-    emulator = await startTranscribeEmulator({ endOfSpeechMs: 400, maxStreams: 1 });
-    client = new TranscribeStreamingClient({ endpoint: emulator.url, region: 'us-east-1', credentials });
+    emulator = await startTranscribeEmulator({ endOfSpeechMs: 400, maxStreams: 1, secretAccessKey: credentials.secretAccessKey });
+    client = emulatorTranscribeClient(emulator.url, credentials);
     const other = new SpeechToTextSession({ client, languageCode: 'en-US', sampleRateHz: 8_000, onTranscript: () => undefined });
     other.push(new Int16Array(800));
     await until(() => emulator!.streams().length === 1);
