@@ -23,6 +23,7 @@ import { writeRunScenarios } from './held-scenarios.js';
  *   CAPACITY_SCENARIOS=a.json,b.json   scenario files (default: every file in scenarios/)
  *   CAPACITY_OPEN_RATE=50              calls dialled per second
  *   CAPACITY_CPU_PROF=DIR              serve's CPU profile, written when it exits
+ *   CAPACITY_LOAD_CPU_PROF=DIR         the load process's CPU profile, written when it exits
  *   AYBIZA_CONFIG=FILE                 extra serve configuration merged under the generated one
  */
 const cli = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -120,8 +121,9 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     AYBIZA_BEDROCK_ENDPOINT: emulator.ready.url as string,
   });
   const serveRssBeforeKb = rssKb(server.process.pid!);
+  const loadProfile = process.env.CAPACITY_LOAD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPACITY_LOAD_CPU_PROF] : [];
   const load = spawn(process.execPath, [
-    '--import', 'tsx', cli, 'load', ...heldFiles, '--calls', String(count), '--ramp', String(rampS), '--transport', 'twilio',
+    ...loadProfile, '--import', 'tsx', cli, 'load', ...heldFiles, '--calls', String(count), '--ramp', String(rampS), '--transport', 'twilio',
     '--url', server.ready.telephony as string, '--public-url', PUBLIC_URL, '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN,
     '--twilio-port', String(twilioPort), '--emulator', emulator.ready.url as string, '--report', join(dir, 'report.json'), '--turn-timeout-ms', '30000',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
