@@ -32,11 +32,12 @@ const MULAW_SILENCE = 0xff;
 const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, MULAW_SILENCE).toString('base64');
 const SILENCE_PCM = new Int16Array(FRAME_BYTES);
 /**
- * The caller's audio goes out this many frames (100 ms) at a time, one socket write, while no
- * answer is awaited: Twilio's own delivery over the internet comes in bursts too, and a write per
- * 20 ms frame was 23 % of the load process's busy CPU (writev) at 200 calls. From the caller's
- * speech until the answer's first audio it goes frame by frame: the server's endpointing runs on
- * the silence after the speech, which a burst would hold back by up to 80 ms, in mouth to ear.
+ * The caller's audio goes out this many frames (100 ms) at a time, in one socket write: Twilio's
+ * own delivery over the internet comes in bursts too, and a write per 20 ms frame was 23 % of the
+ * load process's busy CPU (writev) at 200 calls. A burst ends at the speech's last frame (which
+ * goes out when due, and `spokeAt` with it), and from then until the answer's first audio frames
+ * go one by one: the server's endpointing runs on that silence, which a burst would hold back by
+ * up to 80 ms, in mouth to ear.
  */
 const BURST_FRAMES = 5;
 /** Every line of the process on one timer. */
@@ -78,7 +79,7 @@ export class MediaLine {
   private framesPlayed = 0;
   /** The caller's queued speech, as the `media` payloads of its frames. */
   private inbound: string[] = [];
-  /** From the caller's speech until the answer's first audio: frames go out one by one. */
+  /** From the caller's last speech frame until the answer's first audio: frames go out one by one. */
   private awaitingAnswer = false;
   /** The agent's audio not yet played, and the marks behind it (at a byte offset of that audio). */
   private outbound: Uint8Array[] = [];
@@ -139,8 +140,11 @@ export class MediaLine {
       frame.set(audio.subarray(at, at + FRAME_BYTES));
       frames.push(frame.toString('base64'));
     }
+    // The line silence already due goes first: the speech starts at the next frame.
+    this.socket.cork();
+    this.sendAudio(Math.floor((performance.now() - this.startedAt) / FRAME_MS));
+    this.socket.uncork();
     this.inbound = frames;
-    this.awaitingAnswer = true;
     let voicedEnd = pcm.length;
     while (voicedEnd > 0 && pcm[voicedEnd - 1] === 0) voicedEnd -= 1;
     return frames.length * FRAME_MS - voicedEnd / 8;
@@ -210,7 +214,7 @@ export class MediaLine {
     const now = performance.now();
     const due = Math.floor((now - this.startedAt) / FRAME_MS);
     this.socket.cork();
-    if (due - this.framesSent >= (this.awaitingAnswer ? 1 : BURST_FRAMES)) this.sendAudio(due);
+    if (due - this.framesSent >= (this.awaitingAnswer ? 1 : Math.min(BURST_FRAMES, this.inbound.length || BURST_FRAMES))) this.sendAudio(due);
     for (let played = 0; this.framesPlayed < due && played < MAX_CATCH_UP_FRAMES; played += 1) {
       this.framesPlayed += 1;
       this.playFrame(now);
@@ -235,6 +239,7 @@ export class MediaLine {
       }
       if (speech !== undefined && this.inbound.length === 0) {
         this.spokeAt = performance.now();
+        this.awaitingAnswer = true;
         this.notify();
       }
     }
@@ -306,7 +311,7 @@ export class MediaLine {
       const now = performance.now();
       if (!this.playing && now - this.lastAudioAt > ANSWER_GAP_MS) {
         this.answerStarts.push(now);
-        if (this.inbound.length === 0) this.awaitingAnswer = false;
+        this.awaitingAnswer = false;
         this.notify();
       }
       this.lastAudioAt = now;
