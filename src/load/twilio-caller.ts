@@ -92,19 +92,24 @@ async function speak(
   let speechServicesMs = speech?.pollyFirstByteMs ?? 0;
   if (step.say !== undefined) {
     speechServicesMs += Math.max(0, (speech?.endOfSpeechMs ?? DEFAULT_END_OF_SPEECH_MS) - line.speak(step.say)) + (speech?.finalDelayMs ?? 0);
-    await until(() => !line.speaking || call.outcome !== undefined, timeoutMs + 60_000);
+    await until(line, call, () => !line.speaking || call.outcome !== undefined, timeoutMs + 60_000);
     spokeUntil = line.speaking ? performance.now() : line.spokeAt;
   } else if (step.dtmf !== undefined) {
     line.dtmf(step.dtmf);
   }
-  await until(() => line.answerStarts.some((at, index) => index >= answersBefore && at >= spokeUntil) || call.outcome !== undefined, timeoutMs)
+  await until(line, call, () => line.answerStarts.some((at, index) => index >= answersBefore && at >= spokeUntil) || call.outcome !== undefined, timeoutMs)
     .catch(() => {
       throw new CallFailure(`silence: nothing for ${timeoutMs} ms`);
     });
   const answeredAt = line.answerStarts.slice(answersBefore).find((at) => at >= spokeUntil);
   const latencyMs = answeredAt === undefined ? 0 : answeredAt - spokeUntil;
   if (bargeInAfterMs !== undefined) await realClock.sleep(bargeInAfterMs);
-  else await until(() => call.outcome !== undefined || (!line.playing && performance.now() - line.lastAudioAt >= ANSWER_SETTLED_MS && line.heard.length > heardBefore), timeoutMs).catch(() => undefined);
+  else {
+    const settled = () => call.outcome !== undefined || (!line.playing && performance.now() - line.lastAudioAt >= ANSWER_SETTLED_MS && line.heard.length > heardBefore);
+    // Once words were heard, time alone settles the answer: when its audio has played and been quiet long enough.
+    const settlesAt = () => (line.heard.length > heardBefore ? Math.max(line.lastAudioAt + ANSWER_SETTLED_MS, performance.now() + line.unplayedMs) : undefined);
+    await until(line, call, settled, timeoutMs, settlesAt).catch(() => undefined);
+  }
   const outcome = call.outcome as { kind?: string } | undefined;
   return {
     latencyMs,
@@ -115,11 +120,22 @@ async function speak(
   };
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+/**
+ * Waits until `condition` holds, checking it again when the line changes (`MediaLine.changed`),
+ * when the call ends, and at `recheckAt` (when time alone may make it hold), rather than polling:
+ * a poll every 20 ms per call was a timer callback per frame on top of the line's own.
+ */
+async function until(
+  line: MediaLine, call: { ended: Promise<unknown> }, condition: () => boolean, timeoutMs: number, recheckAt: () => number | undefined = () => undefined,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
-    if (performance.now() > deadline) throw new Error('timed out');
-    await realClock.sleep(20);
+    const now = performance.now();
+    if (now > deadline) throw new Error('timed out');
+    let timer: NodeJS.Timeout | undefined;
+    const wake = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(1, Math.min(deadline, recheckAt() ?? deadline) - now))));
+    await Promise.race([line.changed(), call.ended, wake]);
+    clearTimeout(timer);
   }
 }
 
