@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { MachineDiagram } from '../call/machine-edges.js';
 import { listing, type CallRecord } from '../records/call-record.js';
 import { maskNumbers, type CallRecords } from '../records/call-records.js';
@@ -13,8 +12,6 @@ export interface CallRecordsHttpOptions {
   apiKeys: readonly string[];
   /** Keys that see phone numbers in full (`server.unmaskedNumberKeys`); everyone else sees them masked. */
   unmaskedNumberKeys: readonly string[];
-  /** Told when a request turns into a long-lived event stream, so the socket's handshake deadline is lifted. */
-  streaming?: (socket: Socket) => void;
 }
 
 const LIST_PATH = '/v1/calls';
@@ -124,7 +121,6 @@ function streamCall(callId: string, request: IncomingMessage, response: ServerRe
     response.end();
     return;
   }
-  options.streaming?.(request.socket);
   const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
   keepalive.unref();
   const unsubscribe = records.subscribe(callId, (observation, current) => {

@@ -94,10 +94,11 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     if (options.twilio?.request(request, response)) return;
     if (serveSoftphone(request, response) || serveAgentList(request, response, options.agents ?? [], options.apiKeys)) return;
     if (serveSpeech(request, response, speech)) return;
-    if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys, streaming: (socket) => guard.streaming(socket) })) return;
+    if (options.records && serveCallRecords(request, response, { ...options.records, apiKeys: options.apiKeys })) return;
     response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
   };
   const http: Server = createServer((request, response) => {
+    guard.requested(request.socket as Socket, response);
     // `GET //` or an absolute-form target with a bad host is not a URL: it once took the process down.
     if (!hasValidTarget(request)) {
       response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'bad request target: not a URL path' }));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
@@ -92,14 +93,22 @@ export class SocketGuard {
       if (left <= 0) this.perAddress.delete(address);
       else this.perAddress.set(address, left);
     });
-    const handshake = setTimeout(() => this.timeOutHandshake(socket), this.limits.handshakeTimeoutMs);
-    this.handshakeTimers.set(socket, handshake);
-    socket.once('close', () => clearTimeout(handshake));
+    this.armHandshake(socket);
+    socket.once('close', () => clearTimeout(this.handshakeTimers.get(socket)));
   }
 
-  /** An authenticated HTTP response that streams (server-sent events) is no handshake: its deadline is lifted. */
-  streaming(socket: Socket): void {
+  /**
+   * An HTTP request arrived: no deadline while it is answered (a webhook may wait on Redis, an
+   * event stream lasts as long as its call). After the response the connection has the handshake
+   * deadline again for its next request or upgrade, so a keep-alive connection (Twilio reuses them
+   * for webhooks) is not answered `408` in the middle of a later request just for being older
+   * than the deadline; Node's `keepAliveTimeout` usually closes an idle one first.
+   */
+  requested(socket: Socket, response: ServerResponse): void {
     clearTimeout(this.handshakeTimers.get(socket));
+    response.once('finish', () => {
+      if (!socket.destroyed) this.armHandshake(socket);
+    });
   }
 
   /** Called once the upgrade is done: the deadline for `start`, keepalive and assembly bounds take over. */
@@ -170,6 +179,10 @@ export class SocketGuard {
   }
 
   /** A peer that never finished its upgrade gets a 408 it can read, then the socket is closed. */
+  private armHandshake(socket: Socket): void {
+    this.handshakeTimers.set(socket, setTimeout(() => this.timeOutHandshake(socket), this.limits.handshakeTimeoutMs));
+  }
+
   private timeOutHandshake(socket: Socket): void {
     if (socket.destroyed) return;
     this.counted('handshake_timeout');

@@ -15,6 +15,10 @@ const readUntilClosed = (socket: Socket) => new Promise<string>((resolve) => {
   socket.on('data', (chunk) => (text += String(chunk)));
   socket.once('close', () => resolve(text));
 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const until = async (condition: () => boolean) => {
+  while (!condition()) await sleep(5);
+};
 const tcp = (url: string) => new Promise<Socket>((resolve, reject) => {
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname, () => resolve(socket));
@@ -55,6 +59,27 @@ describe('no connection is held forever', () => {
     halfSent.write('GET /v1/calls HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
     const timeout = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
     expect(await Promise.all([readUntilClosed(silent), readUntilClosed(halfSent)])).toEqual([timeout, timeout]);
+  });
+
+  it('answers the next request of a keep-alive HTTP connection older than the handshake deadline, and times out only an idle one', async () => {
+    const socket = await tcp(test.url);
+    const received: string[] = [];
+    socket.on('data', (chunk) => received.push(String(chunk)));
+    const request = 'GET /no-such-path HTTP/1.1\r\nHost: x\r\n\r\n';
+    const answers = () => received.join('').split('HTTP/1.1 ').slice(1).map((answer) => answer.slice(0, 3));
+    socket.write(request);
+    await until(() => answers().length === 1);
+    // Past the 300 ms deadline, counted from the last response, not from accept: still a webhook's connection.
+    await sleep(200);
+    socket.write(request);
+    await until(() => answers().length === 2);
+    await sleep(200);
+    socket.write(request);
+    await until(() => answers().length === 3);
+    expect(answers()).toEqual(['404', '404', '404']);
+    // Idle past the deadline after its last answer, the connection is timed out as a silent one is.
+    await closed(socket);
+    expect(answers()).toEqual(['404', '404', '404', '408']);
   });
 
   it('closes an upgraded socket that never sends start with 1008 and a reason naming the setting', async () => {
