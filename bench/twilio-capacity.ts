@@ -26,6 +26,7 @@ import { writeRunScenarios } from './held-scenarios.js';
  *   CAPACITY_LOAD_CPU_PROF=DIR         the load process's CPU profile (emulated Twilio and callers)
  *   BENCH_SERVE_CLI=dist/src/cli.js    the compiled build (npm run build) for every child, instead of tsx
  *   AYBIZA_CONFIG=FILE                 extra serve configuration merged under the generated one
+ *   AYBIZA_WORKERS=2                   serve --workers 2 (serve's CPU is its whole process tree)
  */
 const cli = benchCli;
 const scenarioDir = new URL('../scenarios/', import.meta.url).pathname;
@@ -81,7 +82,7 @@ export async function runTwilio(counts: number[] = [50, 100, 200], tools: Sample
     'held = peak of serve\'s aybiza_calls_active; m2e = mouth to ear, the caller\'s last audio frame to the answer\'s first frame;',
     'overhead = m2e less, per turn, Transcribe\'s endpointing still to come after that frame (600 ms after the last voiced sample, less',
     'the closing silence already sent; 0 for a key press) and the model\'s time to the end of its first sentence (Bedrock emulator\'s',
-    'request log); the emulated Polly has no first-byte delay, so 0 is subtracted for it. CPU in % of one core over the run;',
+    'request log); the emulated Polly has no first-byte delay, so 0 is subtracted for it. CPU in % of one core over the run, serve\'s with its children (dynalite, workers);',
     'RSS/call = (serve\'s peak RSS - its RSS before the first call) / held; lag* = serve event-loop lag p99, worst 1 s window, its 10 ms',
     'timer period included; load avg = /proc/loadavg 1-minute, before -> after (other helpers share the 2 cores)\n',
   ].join('\n'));
@@ -132,7 +133,10 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
   let loadStderr = '';
   load.stderr!.on('data', (chunk: Buffer) => (loadStderr = (loadStderr + chunk.toString()).slice(-2_000)));
   const loadExited = new Promise<number | null>((resolve) => load.once('exit', resolve));
-  const sampler = tools.startSampler(server.ready.metrics as string, [server.process.pid!, emulator.process.pid!, load.pid!, ...tools.childrenOf(server.process.pid!)]);
+  // Serve's children: the embedded DynamoDB (dynalite) and, with AYBIZA_WORKERS, its workers; serve's CPU is the sum over all of them.
+  const serveChildren = tools.childrenOf(server.process.pid!);
+  const dynalite = serveChildren.map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dynalite-process'));
+  const sampler = tools.startSampler(server.ready.metrics as string, [server.process.pid!, emulator.process.pid!, load.pid!, ...serveChildren]);
   const startedAt = performance.now();
   let report: LoadReport;
   try {
@@ -143,7 +147,9 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     await endRun({ sampler, server: server.process, emulator: emulator.process, dir });
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  const [serveCpuMs, emulatorCpuMs, loadCpuMs, ...childCpuMs] = sampler.cpuMs();
+  const [primaryCpuMs, emulatorCpuMs, loadCpuMs, ...childCpuMs] = sampler.cpuMs();
+  const serveCpuMs = primaryCpuMs! + childCpuMs.reduce((sum, ms) => sum + ms, 0);
+  const dynamoCpuMs = childCpuMs.filter((_, index) => dynalite[index]).reduce((sum, ms) => sum + ms, 0);
   const percent = (ms: number) => (100 * ms) / (seconds * 1000);
   return {
     calls: count,
@@ -154,15 +160,15 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     mouthToEarP99: report.latencyMs.turn.p99,
     overheadP50: report.overheadMs.p50,
     overheadP99: report.overheadMs.p99,
-    serveCpuMsPerCallSecond: serveCpuMs! / Math.max(1, sampler.callSeconds()),
+    serveCpuMsPerCallSecond: serveCpuMs / Math.max(1, sampler.callSeconds()),
     loadCpuMsPerCallSecond: loadCpuMs! / Math.max(1, sampler.callSeconds()),
     serveRssKbPerCall: Math.round((sampler.peakRssBytes() / 1024 - serveRssBeforeKb) / Math.max(1, sampler.peakActive())),
     servePeakRssMb: Math.round(sampler.peakRssBytes() / 1_048_576),
     lagP99Ms: sampler.worstLagP99Ms(),
-    serveCpuPercent: percent(serveCpuMs!),
+    serveCpuPercent: percent(serveCpuMs),
     emulatorCpuPercent: percent(emulatorCpuMs!),
     loadCpuPercent: percent(loadCpuMs!),
-    dynamoCpuPercent: percent(childCpuMs.reduce((sum, ms) => sum + ms, 0)),
+    dynamoCpuPercent: percent(dynamoCpuMs),
     loadAverageBefore,
     loadAverageAfter: loadAverage(),
     firstFailures: report.failures.slice(0, 3).map((failure) => `${failure.callId} step ${failure.step}: ${failure.reason}`),
