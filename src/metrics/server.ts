@@ -36,7 +36,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://metrics').pathname;
+    const path = pathOf(req.url);
+    // `GET //` or an absolute-form target with a bad host is not a URL (the telephony port answers it the same way).
+    if (path === undefined) return respond(res, 400, 'bad request target: not a URL path\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return respond(res, 405, 'method not allowed\n');
     if (path === '/metrics') {
       if (options.authorize && !options.authorize(req.headers.authorization)) {
@@ -80,4 +82,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       server.close((error) => (error ? reject(error) : resolve()));
     }),
   };
+}
+
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://metrics').pathname;
+  } catch {
+    return undefined;
+  }
 }

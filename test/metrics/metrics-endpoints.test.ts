@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { recordId } from '../../src/metrics/record-id.js';
@@ -57,6 +58,20 @@ describe('metrics HTTP endpoints', () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     ready = async () => true;
+  });
+
+  it('answers 400 to a request target that is not a URL path, and goes on serving', async () => {
+    const { port } = new URL(server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET // HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk) => (text += String(chunk)));
+      socket.once('close', () => resolve(text));
+      socket.once('error', reject);
+    });
+    expect(answer.startsWith('HTTP/1.1 400 ')).toBe(true);
+    expect(answer).toContain('bad request target');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('answers 404 to any other path', async () => {
