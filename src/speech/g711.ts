@@ -71,13 +71,13 @@ function encodeWith(table: Uint8Array, pcm: Int16Array): Uint8Array {
   return out;
 }
 
-function decodeWith(table: Int16Array, bytes: Uint8Array): Int16Array {
-  const out = new Int16Array(bytes.length);
+/** Into `out` when given (its first bytes.length samples, returned as a view), else a new array. */
+function decodeWith(table: Int16Array, bytes: Uint8Array, out: Int16Array = new Int16Array(bytes.length)): Int16Array {
   for (let i = 0; i < bytes.length; i += 1) out[i] = table[bytes[i]!]!;
-  return out;
+  return out.length === bytes.length ? out : out.subarray(0, bytes.length);
 }
 
 export const mulawEncode = (pcm: Int16Array): Uint8Array => encodeWith(MULAW_ENCODE, pcm);
-export const mulawDecode = (bytes: Uint8Array): Int16Array => decodeWith(MULAW_DECODE, bytes);
+export const mulawDecode = (bytes: Uint8Array, out?: Int16Array): Int16Array => decodeWith(MULAW_DECODE, bytes, out);
 export const alawEncode = (pcm: Int16Array): Uint8Array => encodeWith(ALAW_ENCODE, pcm);
-export const alawDecode = (bytes: Uint8Array): Int16Array => decodeWith(ALAW_DECODE, bytes);
+export const alawDecode = (bytes: Uint8Array, out?: Int16Array): Int16Array => decodeWith(ALAW_DECODE, bytes, out);

@@ -12,10 +12,13 @@ export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
 
 export const bytesFromPcm16 = (pcm: Int16Array): Uint8Array => new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
 
-/** Wire bytes in `encoding` → PCM16 samples. */
-export function decodeAudio(bytes: Uint8Array, encoding: AudioEncoding): Int16Array {
-  if (encoding === 'mulaw') return mulawDecode(bytes);
-  if (encoding === 'alaw') return alawDecode(bytes);
+/**
+ * Wire bytes in `encoding` → PCM16 samples. G.711 decodes into `out` when given (at least as many
+ * samples as bytes; the result is a view of it, valid until `out` is reused); PCM16 is a view of the bytes.
+ */
+export function decodeAudio(bytes: Uint8Array, encoding: AudioEncoding, out?: Int16Array): Int16Array {
+  if (encoding === 'mulaw') return mulawDecode(bytes, out);
+  if (encoding === 'alaw') return alawDecode(bytes, out);
   return pcm16FromBytes(bytes);
 }
 

@@ -63,8 +63,9 @@ const DEFAULT_REOPEN_BACKOFF = { initialMs: 250, maxMs: 8_000 };
 export class SpeechToTextSession {
   private readonly chunkSamples: number;
   private readonly maxBufferedChunks: number;
-  private pending: Int16Array[] = [];
-  private pendingSamples = 0;
+  /** The AudioEvent being filled: pushed frames are copied in, so a caller may reuse its frame buffer. */
+  private chunk: Int16Array;
+  private chunkFill = 0;
   private audio: AsyncQueue<AudioStream>;
   private sentMs = 0;
   private partialOpen = false;
@@ -80,6 +81,7 @@ export class SpeechToTextSession {
   constructor(private readonly options: SpeechToTextOptions) {
     const chunkMs = options.chunkMs ?? 100;
     this.chunkSamples = (options.sampleRateHz * chunkMs) / 1000;
+    this.chunk = new Int16Array(this.chunkSamples);
     this.maxBufferedChunks = Math.max(1, Math.ceil((options.maxBufferedMs ?? 5_000) / chunkMs));
     this.audio = new AsyncQueue<AudioStream>(this.maxBufferedChunks);
     this.current = this.run();
@@ -90,12 +92,16 @@ export class SpeechToTextSession {
     return this.opened;
   }
 
-  /** One frame of caller audio, PCM16 at the session's rate. */
+  /** One frame of caller audio, PCM16 at the session's rate; copied, so the caller may reuse `frame`. */
   push(frame: Int16Array): void {
     if (this.closed) return;
-    this.pending.push(frame);
-    this.pendingSamples += frame.length;
-    if (this.pendingSamples >= this.chunkSamples) this.flush();
+    for (let at = 0; at < frame.length;) {
+      const taken = Math.min(frame.length - at, this.chunkSamples - this.chunkFill);
+      this.chunk.set(at === 0 && taken === frame.length ? frame : frame.subarray(at, at + taken), this.chunkFill);
+      this.chunkFill += taken;
+      at += taken;
+      if (this.chunkFill === this.chunkSamples) this.flush();
+    }
     this.armKeepAlive();
   }
 
@@ -111,15 +117,11 @@ export class SpeechToTextSession {
   }
 
   private flush(): void {
-    if (this.pendingSamples === 0) return;
-    const chunk = new Int16Array(this.pendingSamples);
-    let at = 0;
-    for (const frame of this.pending) {
-      chunk.set(frame, at);
-      at += frame.length;
-    }
-    this.pending = [];
-    this.pendingSamples = 0;
+    if (this.chunkFill === 0) return;
+    const chunk = this.chunkFill === this.chunkSamples ? this.chunk : this.chunk.slice(0, this.chunkFill);
+    // The event keeps its chunk until the SDK has sent it: the next one fills a new array.
+    if (chunk === this.chunk) this.chunk = new Int16Array(this.chunkSamples);
+    this.chunkFill = 0;
     this.sentMs += (chunk.length / this.options.sampleRateHz) * 1000;
     this.audio.push({ AudioEvent: { AudioChunk: bytesFromPcm16(chunk) } });
   }

@@ -26,6 +26,16 @@ describe('G.711 tables', () => {
     expect(Array.from(alawDecode(everyByte))).toEqual(Array.from(alawmulaw.alaw.decode(everyByte)));
   });
 
+  it('decode into a buffer the caller reuses, returning a view of just the decoded samples', () => {
+    const out = new Int16Array(320).fill(7);
+    const frame = everyByte.subarray(0, 160);
+    const decoded = mulawDecode(frame, out);
+    expect(decoded.buffer).toBe(out.buffer);
+    expect(Array.from(decoded)).toEqual(Array.from(mulawDecode(frame)));
+    expect(out[160]).toBe(7);
+    expect(Array.from(alawDecode(everyByte, new Int16Array(256)))).toEqual(Array.from(alawDecode(everyByte)));
+  });
+
   it('re-encode a decoded byte to itself (µ-law has two zeros; both decode to 0)', () => {
     const mulawAgain = mulawEncode(mulawDecode(everyByte));
     const changed = everyByte.filter((byte) => mulawAgain[byte] !== byte);
