@@ -10,6 +10,7 @@ import type { RunningEmulator } from '../emulator/server.js';
 import type { SpeechEmulators } from './speech-emulators.js';
 import { createSpeechServices, type SpeechServices } from './speech-services.js';
 import { createTwilioEndpoint } from '../telephony/twilio/twilio-endpoint.js';
+import { TWILIO_PRINCIPAL } from '../telephony/twilio/media-stream.js';
 import type { ModelScript } from '../emulator/script.js';
 import { createBedrockClient } from '../llm/bedrock-client.js';
 import { verifyModelAccess } from '../llm/model-access.js';
@@ -268,6 +269,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
             calls: calls.get(),
             speech: (agent) => ({ ...services.forAgent(agent), observe }),
             resumable: async (callSid) => (await store.loadSnapshot(callSid)) !== undefined,
+            busy: () => calls.get().newCallRefusal(TWILIO_PRINCIPAL),
             log,
             onRefused: (reason) => metrics.protocolErrors.inc({ code: `twilio_${reason}` }),
           });

@@ -12,6 +12,8 @@ export interface CallEnvironment {
 
 export type CallOutcome =
   | { kind: 'hangup'; by: 'twiml' | 'caller' | 'rest' }
+  /** `<Reject>`: the caller heard a busy tone (`busy`) or a number-not-in-service message (`rejected`, the default). */
+  | { kind: 'rejected'; reason: string }
   | { kind: 'dialed'; target: string }
   | { kind: 'finished' }
   | { kind: 'failed'; reason: string };
@@ -118,7 +120,7 @@ export class PhoneCall {
         case 'Hangup':
           return this.finish({ kind: 'hangup', by: 'twiml' });
         case 'Reject':
-          return this.finish({ kind: 'hangup', by: 'twiml' });
+          return this.finish({ kind: 'rejected', reason: verb.attributes.reason ?? 'rejected' });
         case 'Dial': {
           const target = verb.children.find((child) => child.name === 'Number' || child.name === 'Sip')?.text.trim() ?? verb.text.trim();
           return this.finish({ kind: 'dialed', target });

@@ -27,6 +27,8 @@ export interface TwilioEndpointOptions {
   calls: CallsPort;
   speech(agent: string): SpeechForCall;
   resumable(callSid: string): Promise<boolean>;
+  /** Why a new call would be refused now (limits, overload): the webhook then rejects it as busy instead of connecting a stream that would be refused. */
+  busy(): string | undefined;
   log: Logger;
   /** Every request, stream or message refused or ignored, by reason. */
   onRefused(reason: string): void;
@@ -46,7 +48,7 @@ export function createTwilioEndpoint(options: TwilioEndpointOptions): TwilioEndp
   const { settings, log } = options;
   const tokens = new StreamTokens(settings.authToken, settings.streamTokenTtlMs);
   const control = createCallControl({ ...settings, log });
-  const request = createVoiceWebhook({ ...settings, tokens, resumable: options.resumable, log, onRefused: options.onRefused });
+  const request = createVoiceWebhook({ ...settings, tokens, resumable: options.resumable, busy: options.busy, log, onRefused: options.onRefused });
   return {
     request,
     upgradePath: MEDIA_PATH,

@@ -17,6 +17,8 @@ export interface VoiceWebhookOptions {
   tokens: StreamTokens;
   /** True while the call has state to go on from (a live or suspended call, or a stored snapshot). */
   resumable(callSid: string): Promise<boolean>;
+  /** Why a new call would be refused now, or undefined. */
+  busy(): string | undefined;
   log: Logger;
   onRefused(reason: string): void;
 }
@@ -70,6 +72,16 @@ export function createVoiceWebhook(options: VoiceWebhookOptions): (request: Inco
       prune(announced);
       if (announced.has(callSid) || (await options.resumable(callSid))) {
         return refuse(response, 409, 'replayed_webhook', `call ${callSid} was already answered`);
+      }
+      const busy = options.busy();
+      if (busy) {
+        // A stream opened now would be refused, and the caller would hear the line drop after it
+        // connected; `<Reject reason="busy">` gives them a busy tone instead, and Twilio bills nothing.
+        options.onRefused('busy');
+        log.warn({ event: 'twilio.call_rejected', callId: callSid, reason: busy });
+        const reject = new twilio.twiml.VoiceResponse();
+        reject.reject({ reason: 'busy' });
+        return twiml(response, reject.toString());
       }
       announced.set(callSid, Date.now() + ANNOUNCED_TTL_MS);
       log.info({ event: 'twilio.call_answered', callId: callSid, agent });
