@@ -51,7 +51,7 @@ export interface CapacityRow {
   /** Little's law: the calls held at once in a steady state, arrival rate × mean call length; undefined when holding (all are, by construction). */
   rateTimesLength: number | undefined;
   failed: number;
-  /** Of the failed: calls serve refused with `overloaded` (maxCalls or a saturated event loop). */
+  /** Of the failed: calls serve refused with `overloaded`, or rejected as busy on Twilio (maxCalls or a saturated event loop). */
   refused: number;
   turns: number;
   turnsPerSecond: number;
@@ -231,7 +231,8 @@ function startSampler(metricsUrl: string, pids: number[]): Sampler {
         callSeconds += (gauge(text, 'aybiza_calls_active') * (now - scrapedAt)) / 1000;
         scrapedAt = now;
         active = Math.max(active, gauge(text, 'aybiza_calls_active'));
-        refused = Math.max(refused, gauge(text, 'aybiza_protocol_errors_total{code="overloaded"}'));
+        // `overloaded`: an aybiza.v1 start refused; `twilio_busy`: a Twilio webhook answered <Reject reason="busy"/>.
+        refused = Math.max(refused, gauge(text, 'aybiza_protocol_errors_total{code="overloaded"}') + gauge(text, 'aybiza_protocol_errors_total{code="twilio_busy"}'));
         lag = Math.max(lag, 1000 * gauge(text, 'nodejs_eventloop_lag_p99_seconds'));
         rss = Math.max(rss, gauge(text, 'process_resident_memory_bytes'));
       } catch {

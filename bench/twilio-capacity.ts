@@ -40,6 +40,8 @@ export interface ServeSampler {
   stop(): Promise<void>;
   peakActive(): number;
   callSeconds(): number;
+  /** Calls serve turned away: webhooks answered <Reject reason="busy"/> (twilio_busy). */
+  refused(): number;
   peakRssBytes(): number;
   worstLagP99Ms(): number;
   cpuMs(): number[];
@@ -54,6 +56,8 @@ export interface TwilioCapacityRow {
   calls: number;
   heldPeak: number;
   failed: number;
+  /** Of the failed: calls serve rejected as busy from the webhook, at its limit or with its event loop late. */
+  refused: number;
   turns: number;
   /** From the caller's last audio frame to the first frame of the answer. */
   mouthToEarP50: number;
@@ -86,11 +90,11 @@ export async function runTwilio(counts: number[] = [50, 100, 200], tools: Sample
     'RSS/call = (serve\'s peak RSS - its RSS before the first call) / held; lag* = serve event-loop lag p99, worst 1 s window, its 10 ms',
     'timer period included; load avg = /proc/loadavg 1-minute, before -> after (other helpers share the 2 cores)\n',
   ].join('\n'));
-  process.stdout.write('calls   held  failed   turns   m2e p50/p99 ms   overhead p50/p99 ms   serve ms CPU/call-s  load ms CPU/call-s   RSS/call   serve RSS   lag p99*  serve CPU  emulator CPU  load CPU  dynalite CPU   load avg\n');
+  process.stdout.write('calls   held  failed (refused)   turns   m2e p50/p99 ms   overhead p50/p99 ms   serve ms CPU/call-s  load ms CPU/call-s   RSS/call   serve RSS   lag p99*  serve CPU  emulator CPU  load CPU  dynalite CPU   load avg\n');
   for (const count of counts) {
     const row = await measureTwilio(count, tools);
     process.stdout.write(
-      `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)}  ${String(row.turns).padStart(6)}  `
+      `${String(row.calls).padStart(5)}  ${String(row.heldPeak).padStart(5)}  ${String(row.failed).padStart(6)} ${`(${row.refused})`.padStart(9)}  ${String(row.turns).padStart(6)}  `
       + `${row.mouthToEarP50.toFixed(0).padStart(7)} / ${row.mouthToEarP99.toFixed(0).padStart(5)}   ${row.overheadP50.toFixed(0).padStart(9)} / ${row.overheadP99.toFixed(0).padStart(5)}   `
       + `${row.serveCpuMsPerCallSecond.toFixed(1).padStart(19)}  ${row.loadCpuMsPerCallSecond.toFixed(1).padStart(18)}   ${String(row.serveRssKbPerCall).padStart(5)} KB  ${String(row.servePeakRssMb).padStart(6)} MB  ${row.lagP99Ms.toFixed(0).padStart(5)} ms  `
       + `${row.serveCpuPercent.toFixed(0).padStart(8)}%  ${row.emulatorCpuPercent.toFixed(0).padStart(11)}%  ${row.loadCpuPercent.toFixed(0).padStart(7)}%  ${row.dynamoCpuPercent.toFixed(0).padStart(11)}%  `
@@ -155,6 +159,7 @@ export async function measureTwilio(count: number, tools: SamplerTools): Promise
     calls: count,
     heldPeak: sampler.peakActive(),
     failed: report.calls.failed,
+    refused: sampler.refused(),
     turns: report.turns,
     mouthToEarP50: report.latencyMs.turn.p50,
     mouthToEarP99: report.latencyMs.turn.p99,
