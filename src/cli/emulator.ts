@@ -84,12 +84,14 @@ export async function runEmulatorCommand(argv: string[]): Promise<void> {
     await Promise.all(started.map((server) => server.close()));
     throw error;
   }
-  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port, transcribeUrl: transcribe.url, pollyUrl: polly.url, ...(lambda ? { lambdaUrl: lambda.url, lambdaFunctions: lambda.functionNames() } : {}) })}\n`);
-  await new Promise<void>((resolve) => {
+  // The handlers before the ready line: a launcher may signal as soon as it reads it (as serve does).
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.stdout.write(`${JSON.stringify({ event: 'emulator.ready', url: emulator.url, port: emulator.port, transcribeUrl: transcribe.url, pollyUrl: polly.url, ...(lambda ? { lambdaUrl: lambda.url, lambdaFunctions: lambda.functionNames() } : {}) })}\n`);
+  await stopped;
   await Promise.all(started.map((server) => server.close()));
   log.flush();
 }

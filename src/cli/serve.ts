@@ -68,12 +68,9 @@ export async function runServeCommand(argv: string[]): Promise<void> {
     process.stderr.write(`aybiza serve: the supervision tree gave up: ${reason.error.message.replace(/\s+/g, ' ')}\n`);
     process.exit(1);
   });
-  // One line a launcher or test can wait for.
-  process.stdout.write(`${JSON.stringify({
-    event: 'serve.ready', telephony: node.telephonyUrl, metrics: node.metricsUrl, bedrock: node.bedrockEndpoint ?? 'aws',
-    ...('workerPids' in node ? { workers: node.workerPids() } : {}),
-  })}\n`);
-
+  // Before the ready line: a launcher may signal as soon as it reads it, and a SIGTERM that arrived
+  // before the handlers would kill the process outright instead of draining it (it did, in 2 of 3
+  // full-suite runs of test/reliability/serve-data-dir-lock.test.ts).
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -95,6 +92,11 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // One line a launcher or test can wait for.
+  process.stdout.write(`${JSON.stringify({
+    event: 'serve.ready', telephony: node.telephonyUrl, metrics: node.metricsUrl, bedrock: node.bedrockEndpoint ?? 'aws',
+    ...('workerPids' in node ? { workers: node.workerPids() } : {}),
+  })}\n`);
 }
 
 /** Starts the node, turning a failure a person can fix into a one-line StartupError. */
