@@ -1,15 +1,13 @@
 import { Readable } from 'node:stream';
 import type { AudioStream, TranscribeStreamingClientConfig } from '@aws-sdk/client-transcribe-streaming';
 import { eventStreamSerdeProvider } from '@smithy/core/event-streams';
-import { crc32 } from '../llm/crc32.js';
+import { encodeEventMessage } from './event-stream-message.js';
 
 type SerdeProvider = NonNullable<TranscribeStreamingClientConfig['eventStreamSerdeProvider']>;
 type Marshaller = ReturnType<SerdeProvider>;
 /** What the SDK's protocol hands the marshaller per input event: the message's headers and body. */
 type EventSerializer = (event: unknown) => { headers: Record<string, { type: string; value: unknown }>; body: Uint8Array };
 
-/** Total length (4), headers length (4), prelude CRC (4). */
-const PRELUDE_BYTES = 12;
 const STRING_HEADER_TAG = 7;
 
 /** An event-stream header block of string headers, in order, as the SDK's codec writes it. */
@@ -29,25 +27,12 @@ function stringHeaders(headers: Record<string, string>): Buffer {
   return Buffer.concat(parts);
 }
 
-/** One event-stream message: prelude, its CRC, the headers, the body, the message CRC. */
-function encodeMessage(headers: Buffer, body: Uint8Array): Buffer {
-  const total = PRELUDE_BYTES + headers.length + body.length + 4;
-  const message = Buffer.allocUnsafe(total);
-  message.writeUInt32BE(total, 0);
-  message.writeUInt32BE(headers.length, 4);
-  const preludeCrc = crc32(message, 0, 8);
-  message.writeUInt32BE(preludeCrc, 8);
-  headers.copy(message, PRELUDE_BYTES);
-  message.set(body, PRELUDE_BYTES + headers.length);
-  message.writeUInt32BE(crc32(message, 8, total - 4, preludeCrc), total - 4);
-  return message;
-}
-
 /**
  * The headers the SDK writes for an `AudioEvent` (its `AudioChunk` is the event's payload member,
  * a blob, hence the octet-stream content type), built once.
  */
 const AUDIO_EVENT_HEADERS = stringHeaders({ ':event-type': 'AudioEvent', ':message-type': 'event', ':content-type': 'application/octet-stream' });
+const writeAudioEventHeaders = (out: Buffer, at: number): void => void AUDIO_EVENT_HEADERS.copy(out, at);
 
 /** An input event that is exactly `{ AudioEvent: { AudioChunk } }`, the only one the runtime sends per 100 ms. */
 function audioChunkOf(event: unknown): Uint8Array | undefined {
@@ -81,7 +66,7 @@ export const leanAudioEventSerdeProvider: SerdeProvider = (options) => {
 async function* encodeEvents(input: AsyncIterable<unknown>, serializer: EventSerializer, sdk: Marshaller): AsyncGenerator<Uint8Array> {
   for await (const event of input) {
     const chunk = audioChunkOf(event);
-    if (chunk) yield encodeMessage(AUDIO_EVENT_HEADERS, chunk);
+    if (chunk) yield encodeEventMessage(AUDIO_EVENT_HEADERS.length, chunk, writeAudioEventHeaders);
     else for await (const bytes of sdkMessage(sdk, event, serializer)) if (bytes.length > 0) yield bytes;
   }
   // The empty frame that ends the stream, as the SDK's encoder sends it (the payload handler signs it).

@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
-import * as zlib from 'node:zlib';
-import { crc32 as tableCrc32 } from '../llm/crc32.js';
+import { encodeEventMessage } from './event-stream-message.js';
 
 /** What signs the chain: the credentials resolved for one stream, and the scope's region and service. */
 export interface ChunkSigningScope {
@@ -17,18 +16,6 @@ const DATE_HEADER_BYTES = DATE_HEADER.length + 8;
 const SIGNATURE_HEADER = Buffer.from([16, ...Buffer.from(':chunk-signature'), 6, 0, 32]);
 const SIGNATURE_BYTES = 32;
 const HEADERS_BYTES = DATE_HEADER_BYTES + SIGNATURE_HEADER.length + SIGNATURE_BYTES;
-/** Total length (4), headers length (4), prelude CRC (4). */
-const PRELUDE_BYTES = 12;
-
-/**
- * `zlib.crc32` where Node has it (20.15+): over a 1.9 KB audio envelope it took 0.7 µs against
- * 1.7–2.3 µs for the table loop of src/llm/crc32.ts (200,000 envelopes, loaded 2-core machine);
- * the table loop wins only on Bedrock's short messages, which is why that module keeps it.
- */
-const nativeCrc32: ((data: Uint8Array, value?: number) => number) | undefined = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-const crc32 = nativeCrc32
-  ? (bytes: Uint8Array, start: number, end: number, previous = 0) => nativeCrc32(bytes.subarray(start, end), previous)
-  : tableCrc32;
 
 /**
  * One event stream's SigV4 chunk-signature chain (`@smithy/signature-v4` `signEvent`, as
@@ -56,28 +43,20 @@ export class ChunkSigner {
 
   /** The envelope of `payload` signed at `nowMs` (epoch milliseconds); the chain moves on to its signature. */
   sign(payload: Uint8Array, nowMs: number): Buffer {
-    const total = PRELUDE_BYTES + HEADERS_BYTES + payload.length + 4;
-    const out = Buffer.allocUnsafe(total);
-    out.writeUInt32BE(total, 0);
-    out.writeUInt32BE(HEADERS_BYTES, 4);
-    const preludeCrc = crc32(out, 0, 8);
-    out.writeUInt32BE(preludeCrc, 8);
-    const dateAt = PRELUDE_BYTES;
-    DATE_HEADER.copy(out, dateAt);
-    out.writeBigInt64BE(BigInt(nowMs), dateAt + DATE_HEADER.length);
-    const dateHeader = out.subarray(dateAt, dateAt + DATE_HEADER_BYTES);
+    return encodeEventMessage(HEADERS_BYTES, payload, (out, dateAt) => {
+      DATE_HEADER.copy(out, dateAt);
+      out.writeBigInt64BE(BigInt(nowMs), dateAt + DATE_HEADER.length);
+      const dateHeader = out.subarray(dateAt, dateAt + DATE_HEADER_BYTES);
 
-    this.dateStrings(nowMs);
-    const stringToSign = `${ALGORITHM}\n${this.longDate}\n${this.scope}\n${this.priorSignature}\n${hexSha256(dateHeader)}\n${hexSha256(payload)}`;
-    const signature = crypto.createHmac('sha256', this.key).update(stringToSign).digest();
-    this.priorSignature = signature.toString('hex');
+      this.dateStrings(nowMs);
+      const stringToSign = `${ALGORITHM}\n${this.longDate}\n${this.scope}\n${this.priorSignature}\n${hexSha256(dateHeader)}\n${hexSha256(payload)}`;
+      const signature = crypto.createHmac('sha256', this.key).update(stringToSign).digest();
+      this.priorSignature = signature.toString('hex');
 
-    const signatureAt = dateAt + DATE_HEADER_BYTES;
-    SIGNATURE_HEADER.copy(out, signatureAt);
-    signature.copy(out, signatureAt + SIGNATURE_HEADER.length);
-    out.set(payload, PRELUDE_BYTES + HEADERS_BYTES);
-    out.writeUInt32BE(crc32(out, 8, total - 4, preludeCrc), total - 4);
-    return out;
+      const signatureAt = dateAt + DATE_HEADER_BYTES;
+      SIGNATURE_HEADER.copy(out, signatureAt);
+      signature.copy(out, signatureAt + SIGNATURE_HEADER.length);
+    });
   }
 
   /** The ISO basic date of `nowMs`'s second (`20261204T185512Z`, as signEvent's formatDate), the scope and key of its day. */

@@ -178,11 +178,11 @@ export class SocketGuard {
     }
   }
 
-  /** A peer that never finished its upgrade gets a 408 it can read, then the socket is closed. */
   private armHandshake(socket: Socket): void {
     this.handshakeTimers.set(socket, setTimeout(() => this.timeOutHandshake(socket), this.limits.handshakeTimeoutMs));
   }
 
+  /** A peer that never finished its upgrade gets a 408 it can read, then the socket is closed. */
   private timeOutHandshake(socket: Socket): void {
     if (socket.destroyed) return;
     this.counted('handshake_timeout');
