@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMemory } from '../../src/memory/create.js';
 import type { CallGrant } from '../../src/memory/store.js';
-import { capturingLogger, eventually, isolation, memoryOptions, say, startDynaliteReader } from './memory-fixtures.js';
+import { callKeys } from '../../src/memory/redis-keys.js';
+import { capturingLogger, eventually, isolation, memoryOptions, REDIS_URL, say, startCuttableRelay, startDynaliteReader } from './memory-fixtures.js';
+import { Redis } from 'ioredis';
 
 const grant: CallGrant = { state: 'open', tokenSha256: 'ab'.repeat(32), principal: 'key:example' };
 
@@ -51,6 +53,49 @@ describe('call grants in memory', () => {
     } finally {
       await restarted.close();
       await crashed.close();
+      await space.cleanup();
+    }
+  });
+
+  it('numbers a call claimed as new from 1 without asking DynamoDB for its history', async () => {
+    const space = isolation('grants-new');
+    const memory = await openMemory(memoryOptions({ ...space, dynamoEndpoint: dynamo.endpoint }), capturingLogger().log);
+    try {
+      expect(await memory.store.claimCall('new-call', grant)).toBe(true);
+      const stored = await memory.store.rememberAll('new-call', [say('hello'), say('hi there', 'assistant')]);
+      expect(stored.map((message) => message.seq)).toEqual([1, 2]);
+      expect(memory.stats().durableReads).toBe(0);
+    } finally {
+      await memory.close();
+      await space.cleanup();
+    }
+  });
+
+  it('still reads the seq floor from DynamoDB when the claim could not check the id there', async () => {
+    const space = isolation('grants-unchecked');
+    const port = Number(new URL(dynamo.endpoint).port);
+    const relay = await startCuttableRelay(port);
+    const redis = new Redis(REDIS_URL);
+    const options = memoryOptions({ ...space, dynamoEndpoint: `http://127.0.0.1:${relay.port}`, writeBehind: { maxBatch: 25, flushMs: 10, maxQueue: 1_000 } });
+    const earlier = await openMemory(options, capturingLogger().log);
+    const memory = await openMemory(options, capturingLogger().log);
+    try {
+      // Three messages of a call from before grants, in DynamoDB only (its hot window expired).
+      for (const text of ['one', 'two', 'three']) await earlier.store.remember('old-call', say(text));
+      await eventually(() => earlier.writeQueueDepth() === 0);
+      const keys = callKeys(space.keyPrefix, 'old-call');
+      await redis.del(keys.msgs, keys.seq);
+      relay.cut();
+      expect(await memory.store.claimCall('old-call', grant)).toBe(true);
+      relay.restore();
+      const [next] = await memory.store.rememberAll('old-call', [say('four')]);
+      expect(next!.seq).toBe(4);
+    } finally {
+      relay.restore();
+      await earlier.close();
+      await memory.close();
+      await redis.quit();
+      await relay.close();
       await space.cleanup();
     }
   });
