@@ -37,7 +37,22 @@ export type TwilioMessage = { [K in TwilioEvent]: z.infer<(typeof inboundSchemas
 /** Why an inbound message was not used; each is counted under its name. */
 export type TwilioRefusal = 'bad_json' | 'unknown_event' | 'bad_message' | 'binary_frame';
 
+/**
+ * A `media` message laid out as Twilio writes it (the recorded session of docs/twilio.md, and the
+ * emulated Twilio): its fields in this order, no whitespace, and strings with nothing escaped (no
+ * quote, backslash or control character), which read the same with or without JSON.parse. So what
+ * this matches is what the schema path would take, field for field; any other layout goes through
+ * JSON.parse. 50 of these arrive per second per call: read this way with the payload's decoding,
+ * 1.9–2.6 µs against 3.5–3.8 µs per message (500,000 messages, loaded 2-core machine), where
+ * JSON.parse was 6.8 % of serve's CPU at 500 Twilio calls.
+ */
+const TWILIO_MEDIA_LAYOUT =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a JSON string holds no raw control character, so neither may a match
+  /^\{"event":"media","sequenceNumber":"\d{1,12}","media":\{"track":"([^"\\\x00-\x1f]*)","chunk":"\d{1,12}","timestamp":"\d{1,15}","payload":"([^"\\\x00-\x1f]*)"\},"streamSid":"([^"\\\x00-\x1f]{1,64})"\}$/;
+
 export function parseTwilioMessage(text: string): { ok: true; message: TwilioMessage } | { ok: false; refusal: TwilioRefusal; detail: string } {
+  const laidOut = TWILIO_MEDIA_LAYOUT.exec(text);
+  if (laidOut) return { ok: true, message: { event: 'media', streamSid: laidOut[3]!, media: { track: laidOut[1]!, payload: laidOut[2]! } } };
   let value: unknown;
   try {
     value = JSON.parse(text);
