@@ -103,14 +103,19 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
       return result.Item?.grant?.S;
     },
     async known(callId, signal) {
-      const result = await client.send(new QueryCommand({
+      // Not `send(command, { abortSignal })`: a send with options makes the client drop its cached
+      // middleware for every command (`delete this.handlers` in @smithy/core's Client.send), so each
+      // new call's check cost the next write and read a fresh resolution of the stack. The wait is
+      // bounded here instead; a query given up on ends in the background.
+      const query = client.send(new QueryCommand({
         TableName: table,
         KeyConditionExpression: 'call_id = :c',
         ExpressionAttributeValues: { ':c': { S: callId } },
         ProjectionExpression: 'seq',
         Limit: 1,
         ConsistentRead: true,
-      }), { abortSignal: signal });
+      }));
+      const result = signal ? await untilAborted(query, signal) : await query;
       return (result.Count ?? 0) > 0;
     },
     async callRecord(callId) {
@@ -265,4 +270,20 @@ function itemToMessage(item: Item): StoredMessage | string {
     return `content: not JSON: ${(error as Error).message}`;
   }
   return toStoredMessage({ seq: Number(item.seq?.N), ts: Number(item.ts?.N), role: item.role?.S, content });
+}
+
+/** `work`'s result, or the signal's reason once it aborts first (`work` goes on, unobserved). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
