@@ -57,6 +57,34 @@ describe('Twilio input the runtime refuses or ignores', () => {
     expect(await postWebhook(params, signature)).toEqual({ status: 409, body: `call ${params.CallSid} was already answered\n` });
   });
 
+  it('answers copies of one webhook arriving together with one stream token, and 409 to the others', async () => {
+    const params = webhookParams(callSid());
+    const signature = twilioSignature(rig.twilio.authToken, VOICE_URL, params);
+    const answers = await Promise.all([postWebhook(params, signature), postWebhook(params, signature), postWebhook(params, signature)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409]);
+    expect(answers.filter((answer) => answer.body.includes('name="token"'))).toHaveLength(1);
+  });
+
+  it('answers a webhook body over 64 KiB with a 413 the client reads, not a reset connection', async () => {
+    for (const bytes of [100_000, 2_000_000]) {
+      const response = await fetch(`${base}/twilio/voice`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'irrelevant' },
+        body: `Pad=${'a'.repeat(bytes)}`,
+      });
+      expect([response.status, await response.text()]).toEqual([413, 'request body over 65536 bytes\n']);
+    }
+  });
+
+  it('gives a call to a number named like an object property (constructor, __proto__, …) the default agent', async () => {
+    for (const to of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const params = { ...webhookParams(callSid()), To: to };
+      const answer = await postWebhook(params, twilioSignature(rig.twilio.authToken, VOICE_URL, params));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain('<Parameter name="agent" value="default"/>');
+    }
+  });
+
   it('refuses a media-stream upgrade without a valid signature with 403', async () => {
     for (const headers of [{}, { 'x-twilio-signature': twilioSignature('another-accounts-auth-token-000', MEDIA_URL) }]) {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/twilio/media`, { headers });
