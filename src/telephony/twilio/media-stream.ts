@@ -94,6 +94,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     this.state = 'closed';
     for (const pending of this.marks.values()) for (const resolve of pending) resolve();
     this.marks.clear();
+    this.nothingMoreWillPlay();
     if (!wasOpen || this.ended) return;
     // Without `stop` the line is still up at Twilio, which now requests `<Connect action>`: the call is suspended for it.
     if (this.openCallId) this.options.calls.detach(this.openCallId, this, 'closed');
@@ -115,6 +116,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
       // The goodbye said before `hangup` is heard before the line drops.
       this.ending = this.allPlayed().then(() => {
         audio.send(frame);
+        // After `stop` Twilio has ended the call (or given it other TwiML): there is nothing left to complete.
+        if (this.stopReceived) return;
         return this.options.control.complete(this.callSid, this.openCallId ?? this.callSid);
       });
       return;
@@ -255,6 +258,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
     this.stopReceived = true;
+    this.nothingMoreWillPlay();
     if (audio && !this.ended) {
       this.ended = true;
       // Still opening: `start` delivers the hangup once the call is open.
@@ -274,6 +278,12 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
         resolve();
       });
     });
+  }
+
+  /** The caller is gone: a hangup waiting for its goodbye to be heard goes on at once. */
+  private nothingMoreWillPlay(): void {
+    this.unplayed.clear();
+    for (const waiter of this.playedWaiters.splice(0)) waiter();
   }
 
   private played(chunkId: string): void {
