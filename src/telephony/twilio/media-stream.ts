@@ -168,6 +168,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     if (message.streamSid !== this.streamSid) return this.ignore('wrong_stream', `"${message.event}" for another streamSid`);
     switch (message.event) {
       case 'media': {
+        // A bidirectional stream carries the caller's track only: other audio (the agent's own, `outbound`) is not to be transcribed.
+        if (message.media.track !== undefined && message.media.track !== 'inbound') return this.ignore('other_track', 'media of a track other than "inbound"');
         const bytes = decodeMediaPayload(message.media.payload);
         if (!bytes) return this.ignore('bad_media', 'media payload is not base64 of 160 bytes (20 ms of µ-law)');
         return this.audio?.receiveAudio(bytes);
