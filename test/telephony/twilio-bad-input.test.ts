@@ -1,7 +1,10 @@
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaLine } from '../../src/emulator/twilio/media-line.js';
 import { twilioSignature } from '../../src/emulator/twilio/signing.js';
+import { createLogger } from '../../src/log.js';
 import { CALLER, LINE, PUBLIC_URL, startTwilioRig, until, type TwilioRig } from './twilio-fixture.js';
 
 const HOURS = 'We are open Monday to Friday from 8 to 6.';
@@ -10,8 +13,17 @@ const MEDIA_URL = 'ws://aybiza.test/twilio/media';
 let rig: TwilioRig;
 let base: string;
 
+/** What the node logged at warn and above, one parsed line each. */
+const logged: Array<{ level: string; event?: string }> = [];
+
 beforeAll(async () => {
-  rig = await startTwilioRig({ script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { reply: 'Sure.' }] } });
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as { level: string; event?: string });
+      done();
+    },
+  });
+  rig = await startTwilioRig({ script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { reply: 'Sure.' }] }, log: createLogger({ level: 'warn', destination }) });
   base = `http://127.0.0.1:${new URL(rig.node.url).port}`;
 });
 
@@ -74,6 +86,18 @@ describe('Twilio input the runtime refuses or ignores', () => {
       });
       expect([response.status, await response.text()]).toEqual([413, 'request body over 65536 bytes\n']);
     }
+  });
+
+  it('counts a webhook whose client went away mid-body, without logging it as a failure', async () => {
+    const before = await refusals();
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /twilio/voice HTTP/1.1\r\nHost: aybiza.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nCallSid=CA');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logged.filter((line) => line.level === 'error')).toEqual([]);
+    expect(((await refusals()).twilio_webhook_aborted ?? 0) - (before.twilio_webhook_aborted ?? 0)).toBe(1);
   });
 
   it('gives a call to a number named like an object property (constructor, __proto__, …) the default agent', async () => {

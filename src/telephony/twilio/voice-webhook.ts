@@ -59,9 +59,15 @@ export function createVoiceWebhook(options: VoiceWebhookOptions): (request: Inco
 
   const handle = async (request: IncomingMessage, response: ServerResponse, path: string) => {
     const body = await readBody(request);
-    // The rest of the body is still being read and dropped (readBody): the connection closes after it.
-    if (body === undefined) return refuse(response, 413, 'body_too_large', `request body over ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
-    const params = Object.fromEntries(new URLSearchParams(body));
+    if (body.cut === 'aborted') {
+      // The client went away mid-body: nobody to answer, and no failure of ours (an error line per attempt would let anyone flood the log).
+      options.onRefused('webhook_aborted');
+      log.debug({ event: 'twilio.webhook_aborted' });
+      return;
+    }
+    // Too large: the rest of the body is still being read and dropped (readBody), and the connection closes after it.
+    if (body.cut !== undefined) return refuse(response, 413, 'body_too_large', `request body over ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
+    const params = Object.fromEntries(new URLSearchParams(body.text));
     const signedUrl = publicUrlOf(options.publicUrl, request.url ?? path);
     if (!validTwilioSignature(options.authToken, request.headers['x-twilio-signature'], signedUrl, params)) {
       return refuse(response, 403, 'bad_signature', 'missing or invalid X-Twilio-Signature');
@@ -126,7 +132,8 @@ export function createVoiceWebhook(options: VoiceWebhookOptions): (request: Inco
   };
 }
 
-function readBody(request: IncomingMessage): Promise<string | undefined> {
+/** A request's body, or why there is none: over MAX_BODY_BYTES, or the client went away before it ended. */
+function readBody(request: IncomingMessage): Promise<{ cut?: undefined; text: string } | { cut: 'too_large' | 'aborted' }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -134,11 +141,13 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
       chunks.length = 0;
-      resolve(undefined);
+      resolve({ cut: 'too_large' });
       if (size > MAX_DRAINED_BYTES) request.destroy();
     });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
+    request.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8') }));
+    // Settled already when the body ended; otherwise the connection closed under it (Node also emits `error`: `aborted`).
+    request.on('close', () => resolve({ cut: 'aborted' }));
+    request.on('error', (error) => (request.complete ? reject(error) : resolve({ cut: 'aborted' })));
   });
 }
 
