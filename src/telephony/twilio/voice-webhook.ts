@@ -17,7 +17,7 @@ export interface VoiceWebhookOptions {
   tokens: StreamTokens;
   /** True while the call has state to go on from (a live or suspended call, or a stored snapshot). */
   resumable(callSid: string): Promise<boolean>;
-  /** Why a new call would be refused now, or undefined. */
+  /** Why a new call would be refused now (calls answered whose streams have not started included), or undefined. */
   busy(): string | undefined;
   log: Logger;
   onRefused(reason: string): void;
