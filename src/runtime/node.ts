@@ -269,7 +269,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
             calls: calls.get(),
             speech: (agent) => ({ ...services.forAgent(agent), observe }),
             resumable: async (callSid) => (await store.loadSnapshot(callSid)) !== undefined,
-            busy: () => calls.get().newCallRefusal(TWILIO_PRINCIPAL),
+            busy: (reserved) => calls.get().newCallRefusal(TWILIO_PRINCIPAL, reserved),
             log,
             onRefused: (reason) => metrics.protocolErrors.inc({ code: `twilio_${reason}` }),
           });

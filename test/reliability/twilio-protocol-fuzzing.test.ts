@@ -21,6 +21,10 @@ type Hostile = { kind: string; counted: string; message: (streamSid: string) => 
 const KINDS: Hostile[] = [
   { kind: 'payload-not-base64', counted: 'bad_media', message: (sid) => JSON.stringify({ event: 'media', streamSid: sid, media: { payload: '$$$$' } }) },
   { kind: 'payload-not-160-bytes', counted: 'bad_media', message: (sid) => JSON.stringify({ event: 'media', streamSid: sid, media: { payload: Buffer.alloc(161).toString('base64') } }) },
+  { kind: 'payload-url-safe-base64', counted: 'bad_media', message: (sid) => JSON.stringify({ event: 'media', streamSid: sid, media: { payload: Buffer.alloc(160, 0xfb).toString('base64url') } }) },
+  // Audio of the agent's own track: taken for the caller's, the agent would hear itself.
+  { kind: 'outbound-track', counted: 'other_track', message: (sid) => JSON.stringify({ event: 'media', streamSid: sid, media: { track: 'outbound', payload: Buffer.alloc(160, 0x80).toString('base64') } }) },
+  { kind: 'dtmf-pause-digit', counted: 'bad_dtmf', message: (sid) => JSON.stringify({ event: 'dtmf', streamSid: sid, dtmf: { digit: 'w' } }) },
   { kind: 'unknown-event', counted: 'unknown_event', message: (sid) => JSON.stringify({ event: 'dance', streamSid: sid }) },
   { kind: 'no-event', counted: 'unknown_event', message: (sid) => JSON.stringify({ streamSid: sid }) },
   { kind: 'mark-never-sent', counted: 'unknown_mark', message: (sid) => JSON.stringify({ event: 'mark', streamSid: sid, mark: { name: 'ghost' } }) },

@@ -1,7 +1,10 @@
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaLine } from '../../src/emulator/twilio/media-line.js';
 import { twilioSignature } from '../../src/emulator/twilio/signing.js';
+import { createLogger } from '../../src/log.js';
 import { CALLER, LINE, PUBLIC_URL, startTwilioRig, until, type TwilioRig } from './twilio-fixture.js';
 
 const HOURS = 'We are open Monday to Friday from 8 to 6.';
@@ -10,8 +13,17 @@ const MEDIA_URL = 'ws://aybiza.test/twilio/media';
 let rig: TwilioRig;
 let base: string;
 
+/** What the node logged at warn and above, one parsed line each. */
+const logged: Array<{ level: string; event?: string }> = [];
+
 beforeAll(async () => {
-  rig = await startTwilioRig({ script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { reply: 'Sure.' }] } });
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(line) as { level: string; event?: string });
+      done();
+    },
+  });
+  rig = await startTwilioRig({ script: { ttftMs: { min: 5, max: 10 }, rules: [{ when: 'hours', reply: HOURS }, { reply: 'Sure.' }] }, log: createLogger({ level: 'warn', destination }) });
   base = `http://127.0.0.1:${new URL(rig.node.url).port}`;
 });
 
@@ -55,6 +67,46 @@ describe('Twilio input the runtime refuses or ignores', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect action="http:\/\/aybiza.test\/twilio\/action" method="POST"><Stream url="ws:\/\/aybiza.test\/twilio\/media"><Parameter name="callSid" value="CA[0-9a-f]{32}"\/><Parameter name="agent" value="default"\/>/);
     expect(await postWebhook(params, signature)).toEqual({ status: 409, body: `call ${params.CallSid} was already answered\n` });
+  });
+
+  it('answers copies of one webhook arriving together with one stream token, and 409 to the others', async () => {
+    const params = webhookParams(callSid());
+    const signature = twilioSignature(rig.twilio.authToken, VOICE_URL, params);
+    const answers = await Promise.all([postWebhook(params, signature), postWebhook(params, signature), postWebhook(params, signature)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409, 409]);
+    expect(answers.filter((answer) => answer.body.includes('name="token"'))).toHaveLength(1);
+  });
+
+  it('answers a webhook body over 64 KiB with a 413 the client reads, not a reset connection', async () => {
+    for (const bytes of [100_000, 2_000_000]) {
+      const response = await fetch(`${base}/twilio/voice`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'irrelevant' },
+        body: `Pad=${'a'.repeat(bytes)}`,
+      });
+      expect([response.status, await response.text()]).toEqual([413, 'request body over 65536 bytes\n']);
+    }
+  });
+
+  it('counts a webhook whose client went away mid-body, without logging it as a failure', async () => {
+    const before = await refusals();
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /twilio/voice HTTP/1.1\r\nHost: aybiza.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nCallSid=CA');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(logged.filter((line) => line.level === 'error')).toEqual([]);
+    expect(((await refusals()).twilio_webhook_aborted ?? 0) - (before.twilio_webhook_aborted ?? 0)).toBe(1);
+  });
+
+  it('gives a call to a number named like an object property (constructor, __proto__, …) the default agent', async () => {
+    for (const to of ['constructor', '__proto__', 'hasOwnProperty', 'toString']) {
+      const params = { ...webhookParams(callSid()), To: to };
+      const answer = await postWebhook(params, twilioSignature(rig.twilio.authToken, VOICE_URL, params));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain('<Parameter name="agent" value="default"/>');
+    }
   });
 
   it('refuses a media-stream upgrade without a valid signature with 403', async () => {

@@ -32,5 +32,15 @@ describe('a Twilio node at its call limit', () => {
     const third = rig.call();
     await third.nextLine();
     third.hangup();
+    await until(() => rig.node.node.calls.active() === 0, 10_000, 'the third call ended');
+  });
+
+  it('answers only as many calls of a burst as there are places, before any of their streams started, and rejects the rest as busy', async () => {
+    const burst = [rig.call(), rig.call(), rig.call()];
+    const outcomes = await Promise.all(burst.map((call) => Promise.race([call.nextLine().then(() => 'streamed'), call.ended.then((outcome) => outcome.kind)])));
+    expect(outcomes.sort()).toEqual(['rejected', 'rejected', 'streamed']);
+    // The one answered is the one live: no stream of the burst was refused after it connected.
+    expect(burst.flatMap((call) => call.requests.map((request) => request.url)).filter((url) => url.endsWith('/twilio/action'))).toEqual([]);
+    for (const call of burst) call.hangup();
   });
 });

@@ -1,4 +1,5 @@
 import type { ModelScript } from '../../src/emulator/script.js';
+import type { Logger } from '../../src/log.js';
 import type { PhoneCall } from '../../src/emulator/twilio/phone-call.js';
 import { startTwilioEmulator, type RunningTwilioEmulator } from '../../src/emulator/twilio/server.js';
 import { startTestNode, type TestNode } from '../integration/test-node.js';
@@ -34,10 +35,10 @@ export interface TwilioRig {
 }
 
 /** A node with Twilio on and its embedded speech emulators, and the Twilio emulator ringing it. */
-export async function startTwilioRig(options: { script: ModelScript; config?: Record<string, unknown>; twilio?: Record<string, unknown> }): Promise<TwilioRig> {
+export async function startTwilioRig(options: { script: ModelScript; config?: Record<string, unknown>; twilio?: Record<string, unknown>; log?: Logger }): Promise<TwilioRig> {
   let port = 0;
   const twilio = await startTwilioEmulator({ resolve: toPort(() => port) });
-  const node = await startTestNode({ script: options.script, config: { ...twilioConfig(twilio, options.twilio), ...options.config } });
+  const node = await startTestNode({ script: options.script, config: { ...twilioConfig(twilio, options.twilio), ...options.config }, ...(options.log ? { log: options.log } : {}) });
   port = Number(new URL(node.url).port);
   return {
     twilio,

@@ -105,4 +105,16 @@ describe('a Twilio call through Media Streams', () => {
     expect(words(line.heard)).toEqual([...wordsOf(textForSpeech(HOURS).text), ...wordsOf(textForSpeech(GOODBYE_ON_BUDGET).text)]);
     expect(rig.twilio.restRequests().filter((record) => record.callSid === call.callSid).map((record) => [record.params, record.status])).toEqual([[{ Status: 'completed' }, 200]]);
   });
+
+  it('stops waiting for the goodbye to be heard when the caller hangs up during it, and completes nothing through the REST API', async () => {
+    const call = rig.twilio.placeCall({ webhookUrl: `${PUBLIC_URL}/twilio/voice`, from: CALLER, to: FRUGAL_LINE });
+    const line = await call.nextLine();
+    line.speak('What are your hours?');
+    await until(() => line.heard.length >= 2, 20_000, 'the goodbye\'s first sentence was heard');
+    call.hangup();
+    expect(await call.ended).toEqual({ kind: 'hangup', by: 'caller' });
+    // Longer than the rest of the goodbye would take to play: a stream still waiting on it would complete the ended call then (Twilio: 21220).
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(rig.twilio.restRequests().filter((record) => record.callSid === call.callSid)).toEqual([]);
+  });
 });

@@ -18,6 +18,19 @@ describe('one-time stream tokens', () => {
     expect(new StreamTokens(SECRET, 30_000, () => 2_000).redeem(parameters, CALL)).toEqual({ ok: true, claims: { ...claims, resume: true } });
   });
 
+  it('counts the new calls answered whose token was not redeemed yet, until it expires; resumes hold no place', () => {
+    let now = 1_000;
+    const tokens = new StreamTokens(SECRET, 30_000, () => now);
+    const first = tokens.issue(claims);
+    tokens.issue({ ...claims, callSid: `CA${'2'.repeat(32)}` });
+    tokens.issue({ ...claims, resume: true });
+    expect(tokens.outstandingNewCalls()).toBe(2);
+    tokens.redeem(first, CALL);
+    expect(tokens.outstandingNewCalls()).toBe(1);
+    now += 30_000;
+    expect(tokens.outstandingNewCalls()).toBe(0);
+  });
+
   it('refuses a token for another call, an expired one, a changed claim, and one made with another secret', () => {
     let now = 1_000;
     const tokens = new StreamTokens(SECRET, 30_000, () => now);

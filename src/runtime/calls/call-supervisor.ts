@@ -44,8 +44,12 @@ export interface CallSupervisorOptions extends AdmissionRules {
 
 export interface CallSupervisor extends CallsPort {
   active(): number;
-  /** Why a new call from `principal` would be refused now (the node or the key at its limit, the event loop overloaded), or undefined. */
-  newCallRefusal(principal: string): string | undefined;
+  /**
+   * Why a new call from `principal` would be refused now (the node or the key at its limit, the
+   * event loop overloaded), or undefined. `reserved`: calls of the principal promised a place that
+   * have not opened yet (a Twilio call answered whose stream has not started).
+   */
+  newCallRefusal(principal: string, reserved?: number): string | undefined;
   /** Sends `runtime.shutdown` to every call and waits for them to end, at most `timeoutMs`. */
   endAll(timeoutMs: number): Promise<void>;
   /** Resolves when no call is active, or after `timeoutMs`. */
@@ -249,7 +253,10 @@ export function createCallSupervisor(options: CallSupervisorOptions): CallSuperv
     deliver,
     detach,
     active: () => calls.size(),
-    newCallRefusal: (principal) => atCapacity(occupancy(principal), options)?.message ?? options.overload?.refusal(),
+    newCallRefusal: (principal, reserved = 0) => {
+      const { total, byPrincipal } = occupancy(principal);
+      return atCapacity({ total: total + reserved, byPrincipal: byPrincipal + reserved }, options)?.message ?? options.overload?.refusal();
+    },
     release: (callId) => {
       const call = calls.get(callId);
       if (!call) return 'absent';

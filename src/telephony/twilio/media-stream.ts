@@ -94,6 +94,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     this.state = 'closed';
     for (const pending of this.marks.values()) for (const resolve of pending) resolve();
     this.marks.clear();
+    this.nothingMoreWillPlay();
     if (!wasOpen || this.ended) return;
     // Without `stop` the line is still up at Twilio, which now requests `<Connect action>`: the call is suspended for it.
     if (this.openCallId) this.options.calls.detach(this.openCallId, this, 'closed');
@@ -115,6 +116,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
       // The goodbye said before `hangup` is heard before the line drops.
       this.ending = this.allPlayed().then(() => {
         audio.send(frame);
+        // After `stop` Twilio has ended the call (or given it other TwiML): there is nothing left to complete.
+        if (this.stopReceived) return;
         return this.options.control.complete(this.callSid, this.openCallId ?? this.callSid);
       });
       return;
@@ -165,6 +168,8 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     if (message.streamSid !== this.streamSid) return this.ignore('wrong_stream', `"${message.event}" for another streamSid`);
     switch (message.event) {
       case 'media': {
+        // A bidirectional stream carries the caller's track only: other audio (the agent's own, `outbound`) is not to be transcribed.
+        if (message.media.track !== undefined && message.media.track !== 'inbound') return this.ignore('other_track', 'media of a track other than "inbound"');
         const bytes = decodeMediaPayload(message.media.payload);
         if (!bytes) return this.ignore('bad_media', 'media payload is not base64 of 160 bytes (20 ms of µ-law)');
         return this.audio?.receiveAudio(bytes);
@@ -255,6 +260,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     const wasOpen = this.state === 'open';
     this.state = 'closed';
     this.stopReceived = true;
+    this.nothingMoreWillPlay();
     if (audio && !this.ended) {
       this.ended = true;
       // Still opening: `start` delivers the hangup once the call is open.
@@ -274,6 +280,12 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
         resolve();
       });
     });
+  }
+
+  /** The caller is gone: a hangup waiting for its goodbye to be heard goes on at once. */
+  private nothingMoreWillPlay(): void {
+    this.unplayed.clear();
+    for (const waiter of this.playedWaiters.splice(0)) waiter();
   }
 
   private played(chunkId: string): void {

@@ -20,6 +20,8 @@ export type StreamParameters = Record<string, string>;
  */
 export class StreamTokens {
   private readonly used = new Map<string, number>();
+  /** Tokens of new calls issued and not yet redeemed, by nonce → expiry: each holds a place on this node. */
+  private readonly outstanding = new Map<string, number>();
 
   constructor(
     private readonly secret: string,
@@ -30,6 +32,7 @@ export class StreamTokens {
   issue(claims: StreamClaims): StreamParameters {
     const expires = String(this.now() + this.ttlMs);
     const nonce = randomBytes(16).toString('base64url');
+    if (!claims.resume) this.outstanding.set(nonce, Number(expires));
     return { ...parametersOf(claims), expires, nonce, token: this.mac(claims, expires, nonce) };
   }
 
@@ -54,7 +57,19 @@ export class StreamTokens {
     this.prune(now);
     if (this.used.has(nonce)) return { ok: false, reason: 'stream token already used' };
     this.used.set(nonce, expiresAt);
+    this.outstanding.delete(nonce);
     return { ok: true, claims };
+  }
+
+  /** New calls answered here whose stream has not started, and whose token has not expired (their stream may have gone to another node). */
+  outstandingNewCalls(): number {
+    const now = this.now();
+    // Issued in expiry order (one TTL): the expired ones are at the front.
+    for (const [nonce, expiresAt] of this.outstanding) {
+      if (expiresAt > now) break;
+      this.outstanding.delete(nonce);
+    }
+    return this.outstanding.size;
   }
 
   /**

@@ -27,8 +27,12 @@ export interface TwilioEndpointOptions {
   calls: CallsPort;
   speech(agent: string): SpeechForCall;
   resumable(callSid: string): Promise<boolean>;
-  /** Why a new call would be refused now (limits, overload): the webhook then rejects it as busy instead of connecting a stream that would be refused. */
-  busy(): string | undefined;
+  /**
+   * Why a new call would be refused now (limits, overload), counting `reserved` calls answered
+   * whose streams have not started yet: the webhook then rejects it as busy instead of connecting a
+   * stream that would be refused.
+   */
+  busy(reserved: number): string | undefined;
   log: Logger;
   /** Every request, stream or message refused or ignored, by reason. */
   onRefused(reason: string): void;
@@ -48,7 +52,9 @@ export function createTwilioEndpoint(options: TwilioEndpointOptions): TwilioEndp
   const { settings, log } = options;
   const tokens = new StreamTokens(settings.authToken, settings.streamTokenTtlMs);
   const control = createCallControl({ ...settings, log });
-  const request = createVoiceWebhook({ ...settings, tokens, resumable: options.resumable, busy: options.busy, log, onRefused: options.onRefused });
+  // A call answered holds its place until its stream starts: a burst of webhooks cannot all be answered into one free place.
+  const busy = () => options.busy(tokens.outstandingNewCalls());
+  const request = createVoiceWebhook({ ...settings, tokens, resumable: options.resumable, busy, log, onRefused: options.onRefused });
   return {
     request,
     upgradePath: MEDIA_PATH,
