@@ -31,6 +31,8 @@ describe('a Twilio node at its call limit', () => {
     await until(() => rig.node.node.calls.active() === 0, 10_000, 'the first call ended');
     const third = rig.call();
     await third.nextLine();
+    // Live before it hangs up: a call answered but not yet streaming holds its place (the next test's burst would find it taken).
+    await until(() => rig.node.node.calls.active() === 1, 10_000, 'the third call live');
     third.hangup();
     await until(() => rig.node.node.calls.active() === 0, 10_000, 'the third call ended');
   });
