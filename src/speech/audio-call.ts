@@ -1,7 +1,7 @@
 import type { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
 import type { CallerEvent } from '../call/events.js';
 import { epochMs } from '../clock.js';
-import type { Logger } from '../log.js';
+import { maskPhoneNumbersIn, type Logger } from '../log.js';
 import type { CallObservation, CallObserver } from '../records/observations.js';
 import { UNMEASURED_SPEECH, type SpeechMetrics } from '../metrics/metrics.js';
 import { LOOPBACK_PRINCIPAL, type CallPeer, type CallsPort, type OpenResult, type StartRequest } from '../protocol/calls-port.js';
@@ -105,7 +105,7 @@ export class AudioCall implements CallPeer {
       onStreamError: (error, lostWords, retryInMs) => {
         this.counters.sttStreamErrors += 1;
         this.metrics.sttStreamError(lostWords);
-        options.log.warn({ callId: this.callId, err: error, lostWords, retryInMs }, 'speech-to-text stream failed; a new one opens after retryInMs');
+        options.log.warn({ event: 'speech.stt_stream_failed', callId: this.callId, error: (error as Error).message, lostWords, retryInMs }, 'speech-to-text stream failed; a new one opens after retryInMs');
         if (lostWords) this.askToRepeat();
       },
     });
@@ -190,7 +190,8 @@ export class AudioCall implements CallPeer {
       (error: unknown) => {
         this.counters.ttsFailures += 1;
         this.metrics.ttsFailure('skipped');
-        this.options.log.warn({ callId: this.callId, err: error, text }, 'text-to-speech failed twice; chunk skipped');
+        // The agent's words may repeat a caller's number: masked as transcripts are.
+        this.options.log.warn({ event: 'speech.tts_chunk_skipped', callId: this.callId, error: (error as Error).message, text: maskPhoneNumbersIn(text) }, 'text-to-speech failed twice; chunk skipped');
         return undefined;
       },
     );

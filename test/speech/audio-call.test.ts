@@ -252,7 +252,7 @@ describe('an audio call on a real node', () => {
     await call.hangup();
     expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'lost' })).toBe(1);
     expect(await sample(metrics, 'aybiza_stt_stream_errors_total', { words: 'none' })).toBe(0);
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', callId: expect.any(String), lostWords: true, retryInMs: 0, msg: 'speech-to-text stream failed; a new one opens after retryInMs' }));
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', event: 'speech.stt_stream_failed', callId: expect.any(String), lostWords: true, retryInMs: 0, msg: 'speech-to-text stream failed; a new one opens after retryInMs' }));
   });
 
   it('skips a chunk Polly fails twice, still reports it played, and speaks the next one', async () => {
@@ -270,7 +270,7 @@ describe('an audio call on a real node', () => {
     expect(await sample(metrics, 'aybiza_tts_failures_total', { outcome: 'retried' })).toBe(0);
     // The skipped chunk's text is in the log, with the call it was skipped on.
     const [first] = HOURS.split(/(?<=\.) /);
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', callId: expect.any(String), text: first, msg: 'text-to-speech failed twice; chunk skipped' }));
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', event: 'speech.tts_chunk_skipped', callId: expect.any(String), text: first, msg: 'text-to-speech failed twice; chunk skipped' }));
   });
 
   it('retries a chunk Polly throttles once, and speaks every word of it', async () => {
