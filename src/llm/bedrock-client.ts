@@ -1,8 +1,9 @@
 import { context, propagation } from '@opentelemetry/api';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
+import { awsSdkLogger, type Logger } from '../log.js';
 import { BEDROCK_DECODER_KINDS, leanEventStreamSerdeProvider, type BedrockDecoderKind } from './event-stream-decoder.js';
 
 /**
@@ -29,6 +30,8 @@ export interface BedrockClientOptions {
   maxAttempts: number;
   /** How response events are decoded (event-stream-decoder.ts); `lean` unless given. */
   decoder?: BedrockDecoderKind;
+  /** Where the SDK's own warnings go (log.ts awsSdkLogger); the console, as plain text, unless given. */
+  log?: Logger;
 }
 
 export const REQUEST_HANDLER_KINDS: readonly RequestHandlerKind[] = ['h2-session', 'h2-shared', 'http1'];
@@ -133,6 +136,8 @@ export function createBedrockClient(options: BedrockClientOptions): BedrockRunti
     maxAttempts: options.maxAttempts,
     requestHandler: requestHandlerFor(options.handler, options.maxSockets),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // Two of the Logger's four methods, on purpose (log.ts).
+    ...(options.log ? { logger: awsSdkLogger(options.log, 'bedrock-runtime') as BedrockRuntimeClientConfig['logger'] } : {}),
     ...((options.decoder ?? 'lean') === 'lean' ? { eventStreamSerdeProvider: leanEventStreamSerdeProvider } : {}),
     // With AWS_BEARER_TOKEN_BEDROCK set the SDK prefers bearer auth and would send that real token
     // to the emulator; pinning SigV4 with dummy keys keeps every real secret on this side.

@@ -1,9 +1,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand,
-  waitUntilTableExists, type AttributeValue, type WriteRequest,
+  waitUntilTableExists, type AttributeValue, type DynamoDBClientConfig, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { Logger } from '../log.js';
+import { awsSdkLogger, type Logger } from '../log.js';
 import { CALL_RECORD_SEQ, GRANT_SEQ, SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
 import type { StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
@@ -59,6 +59,8 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
     // Every send here passes no per-request options, so the middleware stack is resolved once per
     // command class instead of on every write and read (~1.5 % of serve's CPU at 1,000 calls).
     cacheMiddleware: true,
+    // Two of the Logger's four methods, on purpose (log.ts).
+    logger: awsSdkLogger(options.log, 'dynamodb') as DynamoDBClientConfig['logger'],
   });
   const table = options.tableName;
   const { log } = options;

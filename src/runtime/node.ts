@@ -148,6 +148,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         maxSockets: config.bedrock.maxSockets,
         maxAttempts: config.bedrock.maxAttempts,
         decoder: config.bedrock.decoder,
+        log,
       });
       clients.set(region, client);
     }
@@ -260,7 +261,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const services = twilioReady || browserAudio.enabled ? createSpeechServices(config, {
           transcribe: config.speech.transcribeEndpoint ?? shared.transcribeEndpoint ?? emulators?.transcribeUrl,
           polly: config.speech.pollyEndpoint ?? shared.pollyEndpoint ?? emulators?.pollyUrl,
-        }) : undefined;
+        }, log) : undefined;
         speech = services;
         const twilioEndpoint = services && twilioReady && twilio.accountSid && twilio.authToken && twilio.publicUrl ? (() => {
           const store = memory.get().store;

@@ -1,6 +1,7 @@
-import { PollyClient } from '@aws-sdk/client-polly';
-import { TranscribeStreamingClient } from '@aws-sdk/client-transcribe-streaming';
+import { PollyClient, type PollyClientConfig } from '@aws-sdk/client-polly';
+import { TranscribeStreamingClient, type TranscribeStreamingClientConfig } from '@aws-sdk/client-transcribe-streaming';
 import type { AybizaConfig } from '../config/schema.js';
+import { awsSdkLogger, type Logger } from '../log.js';
 import { BackchannelFilter } from '../speech/backchannel.js';
 import { EspeakTextToSpeech } from '../speech/espeak-text-to-speech.js';
 import { transcribeEncoding } from '../speech/transcribe-encoding.js';
@@ -25,7 +26,7 @@ export interface SpeechServices {
  * the same region and endpoint (most use speech.region and speech.*Endpoint), and what each agent
  * configures.
  */
-export function createSpeechServices(config: AybizaConfig, endpoints: { transcribe?: string; polly?: string }): SpeechServices {
+export function createSpeechServices(config: AybizaConfig, endpoints: { transcribe?: string; polly?: string }, log: Logger): SpeechServices {
   const credentials = config.speech.mode === 'emulator' ? EMULATOR_CREDENTIALS : undefined;
   const transcribeClients = new Map<string, TranscribeStreamingClient>();
   const pollyClients = new Map<string, PollyClient>();
@@ -49,10 +50,15 @@ export function createSpeechServices(config: AybizaConfig, endpoints: { transcri
           endpoint: transcribeEndpoint,
           ...(credentials ? { credentials } : {}),
           ...transcribeEncoding(config.speech.transcribeEncoder),
+          // Two of the Logger's four methods, on purpose (log.ts).
+          logger: awsSdkLogger(log, 'transcribe-streaming') as TranscribeStreamingClientConfig['logger'],
         })),
       // One attempt per request: TextToSpeech makes one more itself, and a chunk must not wait on backoff.
       polly: clientFor(pollyClients, region, pollyEndpoint, () =>
-        new PollyClient({ region, endpoint: pollyEndpoint, maxAttempts: 1, ...(credentials ? { credentials } : {}) })),
+        new PollyClient({
+          region, endpoint: pollyEndpoint, maxAttempts: 1, ...(credentials ? { credentials } : {}),
+          logger: awsSdkLogger(log, 'polly') as PollyClientConfig['logger'],
+        })),
     };
   };
   const perAgent = new Map<string, SpeechForCall>();
