@@ -26,6 +26,31 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
   );
 }
 
+/** Distinct lines a throttle keeps windows for; past it, it starts over (a bound, whatever the keys). */
+const MAX_THROTTLED_KEYS = 256;
+
+/**
+ * For lines anyone who can reach a port may cause at will (a webhook with a forged signature, a
+ * refused upgrade): of each `event` and `key`, the first in a `windowMs` is written and the rest
+ * are counted into the next one written (`suppressed`), so a flood of bad requests costs a line per
+ * window, not a line each. The metrics still count every one.
+ */
+export function throttledLog(log: Logger, windowMs = 10_000, now: () => number = Date.now) {
+  const windows = new Map<string, { until: number; suppressed: number }>();
+  return (level: 'info' | 'warn', key: string, fields: { event: string } & Record<string, unknown>): void => {
+    const id = `${fields.event} ${key}`;
+    const at = now();
+    const window = windows.get(id);
+    if (window && at < window.until) {
+      window.suppressed += 1;
+      return;
+    }
+    if (!window && windows.size >= MAX_THROTTLED_KEYS) windows.clear();
+    windows.set(id, { until: at + windowMs, suppressed: 0 });
+    log[level](window && window.suppressed > 0 ? { ...fields, suppressed: window.suppressed } : fields);
+  };
+}
+
 /** What an AWS SDK client calls on the `logger` of its configuration (@smithy/types' Logger, in part). */
 export interface AwsSdkLogger {
   debug(...content: unknown[]): void;

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { InternalFailureException, StartStreamTranscriptionCommand, TranscribeStreamingClient, type AudioStream } from '@aws-sdk/client-transcribe-streaming';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTranscribeEmulator, type RunningTranscribeEmulator } from '../src/emulator/transcribe/server.js';
-import { awsSdkLogger, createLogger } from '../src/log.js';
+import { awsSdkLogger, createLogger, throttledLog } from '../src/log.js';
 
 let emulator: RunningTranscribeEmulator | undefined;
 let client: TranscribeStreamingClient | undefined;
@@ -49,5 +49,22 @@ describe('the AWS SDK logger', () => {
     emulator.failOpenStreams('InternalFailureException');
     await expect(failed).rejects.toBeInstanceOf(InternalFailureException);
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', event: 'aws_sdk.warning', client: 'transcribe-streaming', msg: 'An error was encountered in a non-retryable streaming request.' }));
+  });
+});
+
+describe('a throttled log', () => {
+  it('writes the first line of each event and key per window and counts the rest into the next one', () => {
+    const { log, lines } = capturedLog();
+    let now = 1_000;
+    const write = throttledLog(log, 10_000, () => now);
+    for (let i = 0; i < 5; i += 1) write('warn', 'bad_signature', { event: 'twilio.webhook_refused', reason: 'bad_signature' });
+    write('warn', 'body_too_large', { event: 'twilio.webhook_refused', reason: 'body_too_large' });
+    expect(lines.map((line) => [line.reason, line.suppressed])).toEqual([['bad_signature', undefined], ['body_too_large', undefined]]);
+    now += 10_000;
+    write('warn', 'bad_signature', { event: 'twilio.webhook_refused', reason: 'bad_signature' });
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', event: 'twilio.webhook_refused', reason: 'bad_signature', suppressed: 4 });
+    now += 10_000;
+    write('warn', 'bad_signature', { event: 'twilio.webhook_refused', reason: 'bad_signature' });
+    expect(lines.at(-1)?.suppressed).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import type { Logger } from '../log.js';
+import { throttledLog, type Logger } from '../log.js';
 import { serveAgentList } from './agent-list.js';
 import { isAuthorized, keyPrincipal } from './auth.js';
 import { isAllowedOrigin } from './origin.js';
@@ -67,6 +67,8 @@ interface SocketPeer {
  */
 export async function startTelephonyServer(options: TelephonyOptions): Promise<TelephonyServer> {
   const { log } = options;
+  // Anyone who can reach the port can be refused at will: a line per status per window, not one each.
+  const logUpgradeRefusal = throttledLog(log);
   // Without keys anyone who can reach the port could place calls that cost money: stay on loopback.
   const host = options.apiKeys.length === 0 ? '127.0.0.1' : options.host;
   if (options.apiKeys.length === 0 && options.host !== '127.0.0.1') {
@@ -148,7 +150,7 @@ export async function startTelephonyServer(options: TelephonyOptions): Promise<T
     const refusal = refuseUpgrade(request, accepting, options.apiKeys, options.allowedOrigins ?? []);
     if (refusal) {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      log.info({ event: 'telephony.upgrade_refused', status: refusal });
+      logUpgradeRefusal('info', refusal, { event: 'telephony.upgrade_refused', status: refusal });
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import twilio from 'twilio';
-import type { Logger } from '../../log.js';
+import { throttledLog, type Logger } from '../../log.js';
 import { publicUrlOf, validTwilioSignature } from './signature.js';
 import type { StreamClaims, StreamTokens } from './stream-token.js';
 
@@ -39,9 +39,11 @@ export function createVoiceWebhook(options: VoiceWebhookOptions): (request: Inco
   const announced = new Map<string, number>();
   const { log } = options;
 
+  // A forged or malformed webhook costs its sender nothing: a line per reason per window, each counted.
+  const logRefusal = throttledLog(log);
   const refuse = (response: ServerResponse, status: number, reason: string, message: string, headers: Record<string, string> = {}) => {
     options.onRefused(reason);
-    log.warn({ event: 'twilio.webhook_refused', status, reason });
+    logRefusal('warn', reason, { event: 'twilio.webhook_refused', status, reason });
     response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(`${message}\n`);
   };
 
