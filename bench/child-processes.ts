@@ -46,7 +46,8 @@ export async function launchAfter(started: ChildProcess[], args: string[], env: 
 
 /** SIGTERM (serve drains), then SIGKILL if it has not exited after `graceMs`. */
 export async function stop(child: ChildProcess, graceMs = 60_000): Promise<void> {
-  if (child.exitCode !== null) return;
+  // Killed by a signal (serve aborting in the allocator at 5,000 calls), a process has no exit code but a signal code; either way its `exit` has passed and will not come again.
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
