@@ -274,18 +274,12 @@ function itemToMessage(item: Item): StoredMessage | string {
   return toStoredMessage({ seq: Number(item.seq?.N), ts: Number(item.ts?.N), role: item.role?.S, content });
 }
 
-/** `work`'s result, or the signal's reason once it aborts first (`work` goes on, unobserved). */
+/** `work`'s result, or the signal's reason once it aborts first (`work` goes on, still observed). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      work.catch(() => undefined);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -282,7 +282,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
     });
   }
 
-  /** The caller is gone: a hangup waiting for its goodbye to be heard goes on at once. */
+  /** Nothing more will be heard (all of it played, or the caller is gone): what waits for the end of playout goes on, a hangup behind its goodbye included. */
   private nothingMoreWillPlay(): void {
     this.unplayed.clear();
     for (const waiter of this.playedWaiters.splice(0)) waiter();
@@ -290,8 +290,7 @@ export class TwilioMediaStream implements CallPeer, PlaybackTransport {
 
   private played(chunkId: string): void {
     this.unplayed.delete(chunkId);
-    if (this.unplayed.size > 0) return;
-    for (const waiter of this.playedWaiters.splice(0)) waiter();
+    if (this.unplayed.size === 0) this.nothingMoreWillPlay();
   }
 
   private refuse(code: number, reason: string): void {
