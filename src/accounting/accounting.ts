@@ -149,17 +149,19 @@ export function createAccounting(options: AccountingOptions): Accounting {
   return {
     async trimHistory(input) {
       const task: EstimateTask = { system: input.system, toolsJson: input.toolsJson, history: input.history };
-      if (inFlight >= options.poolSize) {
-        // Every worker is busy. When even a worst-case count keeps the whole history, counting cannot
-        // change the answer, and a voice call's history nearly always sits far inside the window:
-        // queueing anyway made every turn under load wait out trimTimeoutMs behind estimates of
-        // other calls (docs/capacity.md, "Trim behind a busy pool").
-        const ceiling = trimToBudget(input.history, estimateInThread(task, charsToTokenCeiling), input, calibration.ratio(input.modelId));
-        if (ceiling.droppedMessages === 0) {
-          if (input.callId !== undefined) awaitingUsage.delete(input.callId);
-          metrics.trimSkips.inc();
-          return ceiling;
-        }
+      // When even a worst-case count keeps the whole history, counting cannot change what is sent,
+      // and a voice call's history nearly always sits far inside the window: the tokenizer is asked
+      // only when a request might not fit, which is also when its calibration matters. Posting every
+      // request's prompt, tools and history to the pool cost serve's main thread the structured
+      // clone and a worker the count (docs/capacity.md, "Token counts only near the budget").
+      // Behind a busy pool this also kept every turn from waiting out trimTimeoutMs ("Trim behind a busy pool").
+      const ceiling = trimToBudget(input.history, estimateInThread(task, charsToTokenCeiling), input, calibration.ratio(input.modelId));
+      if (ceiling.droppedMessages === 0) {
+        if (input.callId !== undefined) awaitingUsage.delete(input.callId);
+        metrics.trimSkips.inc();
+        // The ceiling decides what is kept; what a request is charged until Bedrock reports its
+        // usage is the character estimate's, not a worst case twelve times too high.
+        return { ...ceiling, estimatedTokens: trimToBudget(input.history, estimateInThread(task, charsToTokens), input).estimatedTokens };
       }
       try {
         const tokens = await estimateOnPool(task);

@@ -37,7 +37,8 @@ describe('token estimate calibration', () => {
 
     it('brings the trim estimate onto the reported input tokens', async () => {
       const modelId = 'anthropic.claude-sonnet-4-5-20250929-v1:0';
-      const request = { modelId, contextTokens: 200_000, maxOutputTokens: 4_000, system: 'You are a receptionist.', toolsJson: '[]', history: longHistory(3_000) };
+      // A window where a worst-case count would not fit, so the tokenizer counts (and calibrates) every request.
+      const request = { modelId, contextTokens: 40_000, maxOutputTokens: 4_000, system: 'You are a receptionist.', toolsJson: '[]', history: longHistory(3_000) };
       const trueRatio = 1.2;
       let trimmed = await accounting.trimHistory(request);
       const reported = Math.round((trimmed.tokenizerTokens as number) * trueRatio);
@@ -60,7 +61,7 @@ describe('calibration from a call\'s own usage', () => {
 
   it('pairs a trim with the next usage of the same call and model', async () => {
     const modelId = 'anthropic.claude-haiku-4-5-20251001-v1:0';
-    const request = { callId: 'call-7', modelId, contextTokens: 200_000, maxOutputTokens: 4_000, system: 'You are a receptionist.', toolsJson: '[]', history: longHistory(2_000) };
+    const request = { callId: 'call-7', modelId, contextTokens: 30_000, maxOutputTokens: 4_000, system: 'You are a receptionist.', toolsJson: '[]', history: longHistory(2_000) };
     const trimmed = await accounting.trimHistory(request);
     const reported = Math.round((trimmed.tokenizerTokens as number) * 1.3);
     accounting.recordUsage({ callId: 'call-7', agent: 'clinic', modelId, prices, usage: { inputTokens: reported, outputTokens: 20, cacheReadInputTokens: 0, cacheWriteInputTokens: 0 } });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAccounting, type Accounting } from '../../src/accounting/accounting.js';
-import { isHistoryStart, inputBudget } from '../../src/accounting/trim.js';
+import { charsToTokens, inputBudget, isHistoryStart, trimToBudget } from '../../src/accounting/trim.js';
+import { messageChars } from '../../src/accounting/message-text.js';
 import type { ChatMessage } from '../../src/llm/messages.js';
 import { createMetrics, type RuntimeMetrics } from '../../src/metrics/metrics.js';
 import { longHistory } from './history-fixture.js';
@@ -54,18 +55,38 @@ describe('trim fallback when the pool cannot answer in time', () => {
     expect(cheap!.droppedMessages).toBeGreaterThanOrEqual(exact!.droppedMessages);
   });
 
+  const shortCall: ChatMessage[] = [
+    { role: 'user', content: [{ text: 'Hi, when are you open on Saturday?' }] },
+    { role: 'assistant', content: [{ text: 'We are open from nine to one on Saturdays. Would you like to book?' }] },
+    { role: 'user', content: [{ text: 'Yes, this Saturday at ten please.' }] },
+  ];
+  /** What the in-thread character estimate charges for a request (trim.ts), which the skip must charge too. */
+  const characterEstimate = (history: ChatMessage[]) => trimToBudget(history, {
+    system: charsToTokens(request(history).system.length),
+    tools: charsToTokens(request(history).toolsJson.length),
+    messages: history.map((message) => charsToTokens(messageChars(message))),
+  }, request(history)).estimatedTokens;
+
+  it('does not count when even a worst-case count keeps the whole history, and charges the character estimate', async () => {
+    const metrics = createMetrics();
+    accounting = createAccounting({ poolSize: 1, queueMax: 8, trimTimeoutMs: 60_000, metrics });
+    await accounting.ready();
+    const result = await accounting.trimHistory(request(shortCall));
+    expect(result.history).toEqual(shortCall);
+    expect(result.droppedMessages).toBe(0);
+    expect(result.tokenizerTokens).toBeUndefined();
+    // Not the worst case (4 tokens per character) that decided nothing needs dropping.
+    expect(result.estimatedTokens).toBe(characterEstimate(shortCall));
+    expect((await metrics.trimSkips.get()).values[0]?.value).toBe(1);
+    expect(await fallbacks(metrics)).toEqual({});
+  });
+
   it('does not wait for a busy pool when even a worst-case count keeps the whole history', async () => {
     const metrics = createMetrics();
     accounting = createAccounting({ poolSize: 1, queueMax: 8, trimTimeoutMs: 60_000, metrics });
     const busy = accounting.trimHistory(request(longHistory(150_000)));
-    const shortCall: ChatMessage[] = [
-      { role: 'user', content: [{ text: 'Hi, when are you open on Saturday?' }] },
-      { role: 'assistant', content: [{ text: 'We are open from nine to one on Saturdays. Would you like to book?' }] },
-      { role: 'user', content: [{ text: 'Yes, this Saturday at ten please.' }] },
-    ];
     const result = await accounting.trimHistory(request(shortCall));
     expect(result.history).toEqual(shortCall);
-    expect(result.droppedMessages).toBe(0);
     expect(result.tokenizerTokens).toBeUndefined();
     expect((await metrics.trimSkips.get()).values[0]?.value).toBe(1);
     expect(await fallbacks(metrics)).toEqual({});
