@@ -4,6 +4,7 @@ import {
   waitUntilTableExists, type AttributeValue, type DynamoDBClientConfig, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { awsSdkLogger, type Logger } from '../log.js';
+import { CallIdChecks } from './call-id-checks.js';
 import { CALL_RECORD_SEQ, GRANT_SEQ, SNAPSHOT_SEQ, recordKey, toStoredMessage, type DurableRecord } from './records.js';
 import type { StoredMessage } from './store.js';
 import { parseMessages, stringifyMessages } from '../llm/message-json.js';
@@ -29,7 +30,7 @@ export interface DurableHistory {
   snapshot(callId: string): Promise<string | undefined>;
   /** The stored grant JSON of a call, if any. */
   grant(callId: string): Promise<string | undefined>;
-  /** Whether anything at all is stored for the call (a grant, a snapshot, a summary, a message); `signal` bounds the wait. */
+  /** Whether anything is stored for the call (its grant, snapshot, summary, record or first message; call-id-checks.ts); `signal` bounds the wait. */
   known(callId: string, signal?: AbortSignal): Promise<boolean>;
   /** The stored call record JSON, if the call has one. */
   callRecord(callId: string): Promise<string | undefined>;
@@ -65,6 +66,7 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
   const table = options.tableName;
   const { log } = options;
   await ensureTable(client, table, log);
+  const idChecks = new CallIdChecks(client, table);
 
   return {
     async lastMessages(callId, lastN) {
@@ -108,17 +110,9 @@ export async function openDurableHistory(options: DurableHistoryOptions): Promis
       // Not `send(command, { abortSignal })`: a send with options makes the client drop its cached
       // middleware for every command (`delete this.handlers` in @smithy/core's Client.send), so each
       // new call's check cost the next write and read a fresh resolution of the stack. The wait is
-      // bounded here instead; a query given up on ends in the background.
-      const query = client.send(new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'call_id = :c',
-        ExpressionAttributeValues: { ':c': { S: callId } },
-        ProjectionExpression: 'seq',
-        Limit: 1,
-        ConsistentRead: true,
-      }));
-      const result = signal ? await untilAborted(query, signal) : await query;
-      return (result.Count ?? 0) > 0;
+      // bounded here instead; a check given up on ends in the background with its batch.
+      const check = idChecks.known(callId);
+      return signal ? untilAborted(check, signal) : check;
     },
     async callRecord(callId) {
       const result = await client.send(new GetItemCommand({

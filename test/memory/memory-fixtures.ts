@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { createServer, Socket, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,11 +26,15 @@ export function capturingLogger(): { log: Logger; lines: () => Array<Record<stri
   return { log: createLogger({ level: 'debug', destination }), lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
-export async function startDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startDynalite(): Promise<{ endpoint: string; requests(): string[]; close(): Promise<void> }> {
   const server = dynalite({ createTableMs: 0 });
+  // The operation of every request, e.g. `BatchGetItem`, as the client names it in X-Amz-Target.
+  const operations: string[] = [];
+  server.on('request', (request: IncomingMessage) => operations.push(String(request.headers['x-amz-target'] ?? '').split('.').at(-1) ?? ''));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => [...operations],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
