@@ -178,7 +178,7 @@ export function createMetrics(): RuntimeMetrics {
     protocolErrors: new Counter({ name: 'aybiza_protocol_errors_total', help: 'Error frames sent to telephony clients, by code (refused starts such as overloaded included).', labelNames: ['code'] as const, registers }),
     accountingTaskDuration: new Histogram({ name: 'aybiza_accounting_task_duration_seconds', help: 'Accounting pool task time including queueing, by task.', labelNames: ['task'] as const, buckets: TASK_BUCKETS_SECONDS, registers }),
     trimFallbacks: new Counter({ name: 'aybiza_accounting_trim_fallbacks_total', help: 'History trims that used the in-thread character estimate instead of the pool, by reason.', labelNames: ['reason'] as const, registers }),
-    trimSkips: new Counter({ name: 'aybiza_accounting_trim_skips_total', help: 'History trims that did not wait for a busy pool because even a worst-case count of the request fit.', registers }),
+    trimSkips: new Counter({ name: 'aybiza_accounting_trim_skips_total', help: 'History trims that did not ask the tokenizer pool because even a worst-case count of the request fit its window.', registers }),
     setAccountingQueueSource: sourcedGauge(registry, 'aybiza_accounting_queue_depth', 'Accounting tasks waiting for a pool worker.'),
     setWriteQueueSource: sourcedGauge(registry, 'aybiza_memory_write_queue_depth', 'Memory writes waiting for the durable store.'),
     responseCache: new Counter({ name: 'aybiza_response_cache_total', help: 'Opening questions looked up in the answer cache, by result (hit answers without a model call).', labelNames: ['result'] as const, registers }),
