@@ -88,9 +88,11 @@ describe.skipIf(!existsSync(PROMETHEUS))(`the dashboards and rules on a real Pro
       config: {
         server: { metricsToken: TOKEN },
         accounting: { poolSize: 1, trimTimeoutMs: 1 },
+        // A budget a worst-case count of these requests exceeds (their character estimate fits it), so
+        // every trim asks the pool and falls back after its 1 ms: the accounting panels have series.
         agents: {
-          default: { systemPrompt: 'You are the receptionist of Harbor Dental.', tools: ['lookup_customer'], model: 'sonnet' },
-          throttled: { systemPrompt: 'You are the receptionist of Harbor Dental.', tools: ['lookup_customer'], model: 'sonnet' },
+          default: { systemPrompt: 'You are the receptionist of Harbor Dental.', tools: ['lookup_customer'], model: 'sonnet', maxContextTokens: 2_000 },
+          throttled: { systemPrompt: 'You are the receptionist of Harbor Dental.', tools: ['lookup_customer'], model: 'sonnet', maxContextTokens: 2_000 },
         },
       },
       effectOverrides: poisonOnce() as never,
