@@ -39,18 +39,18 @@ export async function run(ids = 2_000): Promise<void> {
       { label: 'batched, 4 ids at once', at: 4, check: (id) => history.known(id) },
       { label: 'batched, 20 ids at once', at: 20, check: (id) => history.known(id) },
     ];
-    const measure = async (row: (typeof rows)[number], round: number): Promise<number> => {
+    const measure = async (row: (typeof rows)[number], rowIndex: number, round: number): Promise<number> => {
       const before = process.cpuUsage();
       for (let i = 0; i < ids; i += row.at) {
-        await Promise.all(Array.from({ length: row.at }, (_, j) => row.check(`new-${round}-${row.at}-${row.label.length}-${i + j}`)));
+        await Promise.all(Array.from({ length: row.at }, (_, j) => row.check(`new-${round}-${rowIndex}-${i + j}`)));
       }
       const used = process.cpuUsage(before);
       return (used.user + used.system) / ids;
     };
     // Warm both paths, then take the median of three alternating rounds.
-    for (const row of rows) await measure(row, -1);
+    for (const [i, row] of rows.entries()) await measure(row, i, -1);
     const samples = rows.map(() => [] as number[]);
-    for (let round = 0; round < 3; round++) for (const [i, row] of rows.entries()) samples[i]!.push(await measure(row, round));
+    for (let round = 0; round < 3; round++) for (const [i, row] of rows.entries()) samples[i]!.push(await measure(row, i, round));
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[1]!;
     const baseline = median(samples[0]!);
     console.log('check                          CPU µs per id   vs Query per id');

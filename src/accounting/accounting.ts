@@ -132,12 +132,13 @@ export function createAccounting(options: AccountingOptions): Accounting {
     return Promise.race([estimate, timeout]).finally(() => clearTimeout(timer));
   }
 
-  function estimateInThread(task: EstimateTask, toTokens: (chars: number) => number): RequestTokens {
-    return {
-      system: toTokens(task.system.length),
-      tools: toTokens(task.toolsJson.length),
-      messages: task.history.map((message) => toTokens(messageChars(message))),
-    };
+  /** A request's parts measured in characters, once: the in-thread estimates are scalings of these. */
+  function requestChars(task: EstimateTask): RequestTokens {
+    return { system: task.system.length, tools: task.toolsJson.length, messages: task.history.map(messageChars) };
+  }
+
+  function estimateInThread(chars: RequestTokens, toTokens: (chars: number) => number): RequestTokens {
+    return { system: toTokens(chars.system), tools: toTokens(chars.tools), messages: chars.messages.map(toTokens) };
   }
 
   function calibrate({ modelId, tokenizerTokens, usage }: { modelId: string; tokenizerTokens: number; usage: TokenUsage }): void {
@@ -149,19 +150,21 @@ export function createAccounting(options: AccountingOptions): Accounting {
   return {
     async trimHistory(input) {
       const task: EstimateTask = { system: input.system, toolsJson: input.toolsJson, history: input.history };
+      const chars = requestChars(task);
       // When even a worst-case count keeps the whole history, counting cannot change what is sent,
       // and a voice call's history nearly always sits far inside the window: the tokenizer is asked
       // only when a request might not fit, which is also when its calibration matters. Posting every
       // request's prompt, tools and history to the pool cost serve's main thread the structured
-      // clone and a worker the count (docs/capacity.md, "Token counts only near the budget").
-      // Behind a busy pool this also kept every turn from waiting out trimTimeoutMs ("Trim behind a busy pool").
-      const ceiling = trimToBudget(input.history, estimateInThread(task, charsToTokenCeiling), input, calibration.ratio(input.modelId));
+      // clone and a worker the count (docs/capacity.md, "No token count for short calls"). Behind a
+      // busy pool this also keeps every turn from waiting out trimTimeoutMs ("Overload guard and trim
+      // behind a busy pool").
+      const ceiling = trimToBudget(input.history, estimateInThread(chars, charsToTokenCeiling), input, calibration.ratio(input.modelId));
       if (ceiling.droppedMessages === 0) {
         if (input.callId !== undefined) awaitingUsage.delete(input.callId);
         metrics.trimSkips.inc();
         // The ceiling decides what is kept; what a request is charged until Bedrock reports its
         // usage is the character estimate's, not a worst case twelve times too high.
-        return { ...ceiling, estimatedTokens: trimToBudget(input.history, estimateInThread(task, charsToTokens), input).estimatedTokens };
+        return { ...ceiling, estimatedTokens: trimToBudget(input.history, estimateInThread(chars, charsToTokens), input).estimatedTokens };
       }
       try {
         const tokens = await estimateOnPool(task);
@@ -174,7 +177,7 @@ export function createAccounting(options: AccountingOptions): Accounting {
         const reason: TrimFallbackReason = error instanceof TrimFallback ? error.reason : 'error';
         metrics.trimFallbacks.inc({ reason });
         if (reason === 'error') options.log?.warn({ event: 'accounting.estimate_failed', callId: input.callId, modelId: input.modelId, error: String(error) });
-        return trimToBudget(input.history, estimateInThread(task, charsToTokens), input);
+        return trimToBudget(input.history, estimateInThread(chars, charsToTokens), input);
       }
     },
 

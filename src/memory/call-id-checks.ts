@@ -22,10 +22,10 @@ interface Waiting {
 
 /**
  * Whether call ids have anything stored, many ids per BatchGetItem. A new call's start asks this for
- * its id, so a burst of arrivals asked one Query each: 1.1–1.6 ms of CPU per id for client and
- * dynalite together, and at 250 new calls a second the DynamoDB client's sockets queued. A request for
- * 4 ids costs 0.39 ms per id, for 20 ids 0.23–0.28 ms, and one id alone about what its Query did
- * (1,000 ids against an in-process dynalite, docs/capacity.md). Checks asked in the same turn of
+ * its id, so a burst of arrivals asked one Query each: 875 µs of CPU per id for client and dynalite
+ * together, and at 250 new calls a second the DynamoDB client's sockets queued. A request for 4 ids
+ * costs 375 µs per id, for 20 ids 242 µs, and one id alone about what its Query did, 849 µs
+ * (`npx tsx bench/call-id-check.ts`, docs/capacity.md). Checks asked in the same turn of
  * the event loop, or while requests are out, share a request; an id alone goes at once, so a quiet
  * node waits no longer than before. Keys DynamoDB leaves unprocessed are asked again, a few times.
  */
